@@ -1,0 +1,94 @@
+/** Core records of the app, shared by the store, the Bitrix24 client and the HTTP layer. Times are unix seconds. */
+
+export type PortalStatus = 'pending' | 'installed' | 'uninstalled';
+
+export interface Portal {
+  id: number;
+  memberId: string;
+  domain: string;
+  clientEndpoint: string;
+  serverEndpoint: string;
+  status: PortalStatus;
+  /** Bitrix24's app status letter (L, F, D, T, P, S) as the OAuth server reported it. */
+  appStatus: string;
+  scope: string;
+  /** Whether an application_token is on record (its hash is never handed out). */
+  hasApplicationToken: boolean;
+  installedAt: number | null;
+  uninstalledAt: number | null;
+}
+
+export interface PortalInput {
+  memberId: string;
+  domain: string;
+  clientEndpoint: string;
+  serverEndpoint: string;
+  appStatus: string;
+  scope: string;
+}
+
+/** Whose OAuth tokens: the app's (from the install) or one user's (from their launches). */
+export type TokenOwner = { kind: 'app' } | { kind: 'user'; userId: number };
+
+export interface OAuthTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Unix seconds when the access token stops working. */
+  expiresAt: number;
+  scope: string;
+}
+
+export interface StoredTokens extends OAuthTokens {
+  portalId: number;
+  owner: TokenOwner;
+  /** The Bitrix24 user the tokens act as. */
+  userId: number;
+  /** Bumped on every write; refreshes compare-and-swap on it. */
+  version: number;
+  /** The refresh token was refused (invalid_grant): a new launch or install is needed. */
+  dead: boolean;
+}
+
+export interface User {
+  portalId: number;
+  userId: number;
+  name: string;
+  isAdmin: boolean;
+  lang: string;
+  photoUrl: string | null;
+  timeZone: string | null;
+  lastSeenAt: number;
+}
+
+export interface Session {
+  portalId: number;
+  userId: number;
+  createdAt: number;
+  expiresAt: number;
+  /** Sliding expiry never goes past this. */
+  absoluteExpiresAt: number;
+  lastUsedAt: number;
+}
+
+export type ItemStatus = 'active' | 'archived';
+
+export interface Item {
+  id: string;
+  portalId: number;
+  ownerId: number;
+  name: string;
+  data: Record<string, unknown> | null;
+  status: ItemStatus;
+  startsAt: number | null;
+  endsAt: number | null;
+  calendarEventId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+}
+
+/** Who is acting: every item query is scoped by both. */
+export interface Actor {
+  portalId: number;
+  userId: number;
+}

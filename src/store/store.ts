@@ -1,0 +1,132 @@
+/**
+ * The storage port. Everything outside src/store/ talks to data through this interface only, so the
+ * SQLite default and the PostgreSQL backend are interchangeable. All methods are async for that reason.
+ *
+ * Contracts every implementation keeps:
+ * - item methods take the Actor and filter on portal AND owner; a row of someone else is "not found";
+ * - OAuth tokens are encrypted before they reach a column and decrypted on the way out;
+ * - session ids and application tokens are stored only as hashes (callers pass hashes);
+ * - deleting a portal's data removes every row that belongs to it.
+ */
+import type {
+  Actor,
+  Item,
+  ItemStatus,
+  OAuthTokens,
+  Portal,
+  PortalInput,
+  Session,
+  StoredTokens,
+  TokenOwner,
+  User,
+} from '../domain/types.ts';
+
+export interface PortalRepo {
+  findByMemberId(memberId: string): Promise<Portal | null>;
+  findById(id: number): Promise<Portal | null>;
+  /** Creates the portal or refreshes its endpoints/status/scope; never touches its application token. */
+  upsert(input: PortalInput, status: Portal['status']): Promise<Portal>;
+  /** Stores the hash of the portal's application_token (only after a verified install). */
+  setApplicationTokenHash(portalId: number, hash: string): Promise<void>;
+  /** The stored hash for constant-time comparison by the caller. */
+  applicationTokenHash(memberId: string): Promise<string | null>;
+  markUninstalled(portalId: number): Promise<void>;
+  /** Deletes the portal and, by cascade, every row that belongs to it. */
+  deleteWithData(portalId: number): Promise<void>;
+}
+
+export interface TokenRepo {
+  find(portalId: number, owner: TokenOwner): Promise<StoredTokens | null>;
+  /** Writes a fresh pair (install, launch, code exchange): unconditional, bumps the version, clears `dead`. */
+  save(portalId: number, owner: TokenOwner, userId: number, tokens: OAuthTokens): Promise<StoredTokens>;
+  /** Compare-and-swap after a refresh: writes only if the row is still at `expectedVersion`. */
+  replaceIfVersion(
+    portalId: number,
+    owner: TokenOwner,
+    expectedVersion: number,
+    tokens: OAuthTokens,
+  ): Promise<StoredTokens | null>;
+  /** The refresh token was refused; flags the row unless someone already replaced it. */
+  markDead(portalId: number, owner: TokenOwner, expectedVersion: number): Promise<void>;
+  deleteForPortal(portalId: number): Promise<void>;
+}
+
+export interface UserInput {
+  name: string;
+  isAdmin: boolean;
+  lang: string;
+  photoUrl: string | null;
+  timeZone: string | null;
+}
+
+export interface UserRepo {
+  upsert(portalId: number, userId: number, input: UserInput): Promise<User>;
+  find(portalId: number, userId: number): Promise<User | null>;
+}
+
+export interface SessionRepo {
+  create(idHash: string, session: Session): Promise<void>;
+  find(idHash: string): Promise<Session | null>;
+  /** Slides the expiry (callers rate-limit these writes). */
+  touch(idHash: string, lastUsedAt: number, expiresAt: number): Promise<void>;
+  delete(idHash: string): Promise<void>;
+  deleteForPortal(portalId: number): Promise<void>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface ItemInput {
+  name: string;
+  data: Record<string, unknown> | null;
+  status: ItemStatus;
+  startsAt: number | null;
+  endsAt: number | null;
+}
+
+export interface ItemCursor {
+  createdAt: number;
+  id: string;
+}
+
+export interface ItemQuery {
+  status?: ItemStatus;
+  /** Case-insensitive substring of the name. */
+  q?: string;
+  limit: number;
+  /** Continue after this item (newest first). */
+  after?: ItemCursor;
+}
+
+export type UpdateResult = { kind: 'updated'; item: Item } | { kind: 'conflict'; current: Item } | { kind: 'not_found' };
+
+export interface ItemRepo {
+  list(actor: Actor, query: ItemQuery): Promise<{ items: Item[]; next: ItemCursor | null }>;
+  find(actor: Actor, id: string): Promise<Item | null>;
+  create(actor: Actor, id: string, input: ItemInput, now: number): Promise<Item>;
+  update(actor: Actor, id: string, expectedVersion: number, input: ItemInput, now: number): Promise<UpdateResult>;
+  setCalendarEvent(actor: Actor, id: string, eventId: string, now: number): Promise<Item | null>;
+  delete(actor: Actor, id: string): Promise<boolean>;
+  all(actor: Actor): Promise<Item[]>;
+}
+
+export interface OAuthStateRepo {
+  create(nonceHash: string, domain: string, createdAt: number): Promise<void>;
+  /** Deletes and returns the state if it existed and is younger than `notBefore` allows: single use. */
+  consume(nonceHash: string, notBefore: number): Promise<{ domain: string } | null>;
+}
+
+export interface Readiness {
+  ok: boolean;
+  detail: string;
+}
+
+export interface Store {
+  readonly portals: PortalRepo;
+  readonly tokens: TokenRepo;
+  readonly users: UserRepo;
+  readonly sessions: SessionRepo;
+  readonly items: ItemRepo;
+  readonly oauthStates: OAuthStateRepo;
+  /** Store reachable and every migration applied. */
+  readiness(): Promise<Readiness>;
+  close(): Promise<void>;
+}
