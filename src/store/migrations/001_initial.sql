@@ -68,6 +68,8 @@ CREATE TABLE items (
   portal_id INTEGER NOT NULL REFERENCES portals (id) ON DELETE CASCADE,
   owner_id INTEGER NOT NULL,
   name TEXT NOT NULL,
+  -- Lower-cased name for case-insensitive search in any script (SQLite's LIKE folds ASCII only).
+  name_fold TEXT NOT NULL,
   -- JSON object text, or NULL.
   data TEXT,
   status TEXT NOT NULL CHECK (status IN ('active', 'archived')),

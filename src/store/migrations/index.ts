@@ -1,0 +1,15 @@
+/**
+ * The numbered migrations, embedded in the binary as text. Append only: a released migration is
+ * never edited; a change of schema is a new file with the next number.
+ */
+import initial from './001_initial.sql' with { type: 'text' };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [{ version: 1, name: '001_initial', sql: initial }];
+
+export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

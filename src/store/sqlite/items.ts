@@ -1,0 +1,117 @@
+/** Items, always filtered by (portal_id, owner_id): another owner's row is simply not found. */
+import type { Database } from 'bun:sqlite';
+import type { Item } from '../../domain/types.ts';
+import type { ItemInput, ItemRepo } from '../store.ts';
+
+interface ItemRow {
+  id: string;
+  portal_id: number;
+  owner_id: number;
+  name: string;
+  data: string | null;
+  status: Item['status'];
+  starts_at: number | null;
+  ends_at: number | null;
+  calendar_event_id: string | null;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+const toItem = (r: ItemRow): Item => ({
+  id: r.id,
+  portalId: r.portal_id,
+  ownerId: r.owner_id,
+  name: r.name,
+  data: r.data === null ? null : (JSON.parse(r.data) as Record<string, unknown>),
+  status: r.status,
+  startsAt: r.starts_at,
+  endsAt: r.ends_at,
+  calendarEventId: r.calendar_event_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  version: r.version,
+});
+
+const columns = (input: ItemInput) => ({
+  name: input.name,
+  name_fold: input.name.toLowerCase(),
+  data: input.data === null ? null : JSON.stringify(input.data),
+  status: input.status,
+  starts_at: input.startsAt,
+  ends_at: input.endsAt,
+});
+
+type Params = Record<string, string | number | null>;
+
+export function createItemRepo(db: Database): ItemRepo {
+  const scope = 'portal_id = $portal_id AND owner_id = $owner_id';
+  const findOne = db.query<ItemRow, Params>(`SELECT * FROM items WHERE ${scope} AND id = $id`);
+  const insert = db.query<ItemRow, Params>(
+    `INSERT INTO items (id, portal_id, owner_id, name, name_fold, data, status, starts_at, ends_at,
+                        created_at, updated_at, version)
+     VALUES ($id, $portal_id, $owner_id, $name, $name_fold, $data, $status, $starts_at, $ends_at, $now, $now, 1)
+     RETURNING *`,
+  );
+  const update = db.query<ItemRow, Params>(
+    `UPDATE items SET name = $name, name_fold = $name_fold, data = $data, status = $status,
+       starts_at = $starts_at, ends_at = $ends_at, updated_at = $now, version = version + 1
+     WHERE ${scope} AND id = $id AND version = $version RETURNING *`,
+  );
+  const link = db.query<ItemRow, Params>(
+    `UPDATE items SET calendar_event_id = $event_id, updated_at = $now, version = version + 1
+     WHERE ${scope} AND id = $id RETURNING *`,
+  );
+  const remove = db.query<unknown, Params>(`DELETE FROM items WHERE ${scope} AND id = $id`);
+  const all = db.query<ItemRow, Params>(
+    `SELECT * FROM items WHERE ${scope} ORDER BY created_at DESC, id DESC`,
+  );
+
+  return {
+    list: async (actor, query) => {
+      const where = [scope];
+      const params: Params = { portal_id: actor.portalId, owner_id: actor.userId, limit: query.limit + 1 };
+      if (query.status) {
+        where.push('status = $status');
+        params.status = query.status;
+      }
+      if (query.q) {
+        where.push('instr(name_fold, $q) > 0');
+        params.q = query.q.toLowerCase();
+      }
+      if (query.after) {
+        where.push('(created_at < $c_at OR (created_at = $c_at AND id < $c_id))');
+        params.c_at = query.after.createdAt;
+        params.c_id = query.after.id;
+      }
+      const rows = db
+        .query<ItemRow, Params>(
+          `SELECT * FROM items WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $limit`,
+        )
+        .all(params);
+      const page = rows.slice(0, query.limit).map(toItem);
+      const last = page[page.length - 1];
+      const next = rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+      return { items: page, next };
+    },
+    find: async (actor, id) => {
+      const r = findOne.get({ portal_id: actor.portalId, owner_id: actor.userId, id });
+      return r ? toItem(r) : null;
+    },
+    create: async (actor, id, input, now) =>
+      toItem(insert.get({ id, portal_id: actor.portalId, owner_id: actor.userId, ...columns(input), now })!),
+    update: async (actor, id, expectedVersion, input, now) => {
+      const key = { portal_id: actor.portalId, owner_id: actor.userId, id };
+      const r = update.get({ ...key, ...columns(input), now, version: expectedVersion });
+      if (r) return { kind: 'updated', item: toItem(r) };
+      const current = findOne.get(key);
+      return current ? { kind: 'conflict', current: toItem(current) } : { kind: 'not_found' };
+    },
+    setCalendarEvent: async (actor, id, eventId, now) => {
+      const r = link.get({ portal_id: actor.portalId, owner_id: actor.userId, id, event_id: eventId, now });
+      return r ? toItem(r) : null;
+    },
+    delete: async (actor, id) => remove.run({ portal_id: actor.portalId, owner_id: actor.userId, id }).changes === 1,
+    all: async (actor) => all.all({ portal_id: actor.portalId, owner_id: actor.userId }).map(toItem),
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The SQLite Store: one database file, migrations applied on open, repositories over prepared
+ * statements. bun:sqlite is synchronous; the async Store methods keep callers backend-neutral.
+ */
+import type { Database } from 'bun:sqlite';
+import type { TokenCipher } from '../../auth/token-cipher.ts';
+import { latestVersion } from '../migrations/index.ts';
+import type { Store } from '../store.ts';
+import { migrateSqlite } from './migrate.ts';
+import { createItemRepo } from './items.ts';
+import { createOAuthStateRepo } from './oauth-states.ts';
+import { openDatabase } from './open-database.ts';
+import { createPortalRepo } from './portals.ts';
+import { createSessionRepo } from './sessions.ts';
+import { createTokenRepo } from './tokens.ts';
+import { createUserRepo } from './users.ts';
+
+export interface SqliteStore extends Store {
+  readonly db: Database;
+}
+
+export async function openSqliteStore(
+  path: string,
+  opts: { cipher: TokenCipher; migrate?: boolean },
+): Promise<SqliteStore> {
+  const db = openDatabase(path);
+  try {
+    if (opts.migrate !== false) migrateSqlite(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const latest = latestVersion();
+  return {
+    db,
+    portals: createPortalRepo(db),
+    tokens: createTokenRepo(db, opts.cipher),
+    users: createUserRepo(db),
+    sessions: createSessionRepo(db),
+    items: createItemRepo(db),
+    oauthStates: createOAuthStateRepo(db),
+    async readiness() {
+      try {
+        const row = db.query<{ v: number | null }, []>('SELECT max(version) AS v FROM schema_migrations').get();
+        const v = row?.v ?? 0;
+        return v >= latest ? { ok: true, detail: `schema ${v}` } : { ok: false, detail: `schema ${v} < ${latest}` };
+      } catch (e) {
+        return { ok: false, detail: (e as Error).message };
+      }
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Database } from 'bun:sqlite';
+import type { Session } from '../../domain/types.ts';
+import type { SessionRepo } from '../store.ts';
+
+interface SessionRow {
+  portal_id: number;
+  user_id: number;
+  created_at: number;
+  expires_at: number;
+  absolute_expires_at: number;
+  last_used_at: number;
+}
+
+const toSession = (r: SessionRow): Session => ({
+  portalId: r.portal_id,
+  userId: r.user_id,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  absoluteExpiresAt: r.absolute_expires_at,
+  lastUsedAt: r.last_used_at,
+});
+
+export function createSessionRepo(db: Database): SessionRepo {
+  const insert = db.query(
+    `INSERT INTO sessions (id_hash, portal_id, user_id, created_at, expires_at, absolute_expires_at, last_used_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const find = db.query<SessionRow, [string]>('SELECT * FROM sessions WHERE id_hash = ?');
+  const touch = db.query('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id_hash = ?');
+  const remove = db.query('DELETE FROM sessions WHERE id_hash = ?');
+  const removePortal = db.query('DELETE FROM sessions WHERE portal_id = ?');
+  const removeExpired = db.query('DELETE FROM sessions WHERE expires_at <= ?');
+  return {
+    create: async (idHash, s) => {
+      insert.run(idHash, s.portalId, s.userId, s.createdAt, s.expiresAt, s.absoluteExpiresAt, s.lastUsedAt);
+    },
+    find: async (idHash) => {
+      const r = find.get(idHash);
+      return r ? toSession(r) : null;
+    },
+    touch: async (idHash, lastUsedAt, expiresAt) => {
+      touch.run(lastUsedAt, expiresAt, idHash);
+    },
+    delete: async (idHash) => {
+      remove.run(idHash);
+    },
+    deleteForPortal: async (portalId) => {
+      removePortal.run(portalId);
+    },
+    deleteExpired: async (now) => removeExpired.run(now).changes,
+  };
+}

@@ -1,0 +1,99 @@
+import type { Database } from 'bun:sqlite';
+import type { TokenCipher } from '../../auth/token-cipher.ts';
+import type { OAuthTokens, StoredTokens, TokenOwner } from '../../domain/types.ts';
+import type { TokenRepo } from '../store.ts';
+
+interface TokenRow {
+  portal_id: number;
+  kind: 'app' | 'user';
+  user_id: number;
+  access_token_enc: string;
+  refresh_token_enc: string;
+  expires_at: number;
+  scope: string;
+  version: number;
+  dead: number;
+}
+
+/** `kind='app'` has one row per portal; `kind='user'` one per (portal, user). */
+const ownerWhere = (owner: TokenOwner) =>
+  owner.kind === 'app'
+    ? { clause: "portal_id = $portal_id AND kind = 'app'", params: {} }
+    : { clause: "portal_id = $portal_id AND kind = 'user' AND user_id = $owner_id", params: { owner_id: owner.userId } };
+
+export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
+  const toStored = (r: TokenRow): StoredTokens => ({
+    portalId: r.portal_id,
+    owner: r.kind === 'app' ? { kind: 'app' } : { kind: 'user', userId: r.user_id },
+    userId: r.user_id,
+    accessToken: cipher.decrypt(r.access_token_enc),
+    refreshToken: cipher.decrypt(r.refresh_token_enc),
+    expiresAt: r.expires_at,
+    scope: r.scope,
+    version: r.version,
+    dead: r.dead === 1,
+  });
+  const sealed = (t: OAuthTokens) => ({
+    access_token_enc: cipher.encrypt(t.accessToken),
+    refresh_token_enc: cipher.encrypt(t.refreshToken),
+    expires_at: t.expiresAt,
+    scope: t.scope,
+    now: Math.floor(Date.now() / 1000),
+  });
+
+  const find = (portalId: number, owner: TokenOwner) => {
+    const w = ownerWhere(owner);
+    const r = db.query<TokenRow, Record<string, number>>(`SELECT * FROM portal_tokens WHERE ${w.clause}`).get({
+      portal_id: portalId,
+      ...w.params,
+    });
+    return r ? toStored(r) : null;
+  };
+
+  return {
+    find: async (portalId, owner) => find(portalId, owner),
+    save: async (portalId, owner, userId, tokens) => {
+      const w = ownerWhere(owner);
+      const params = { portal_id: portalId, ...w.params };
+      db.transaction(() => {
+        const updated = db
+          .query(
+            `UPDATE portal_tokens SET user_id = $user_id, access_token_enc = $access_token_enc,
+               refresh_token_enc = $refresh_token_enc, expires_at = $expires_at, scope = $scope,
+               version = version + 1, dead = 0, updated_at = $now WHERE ${w.clause}`,
+          )
+          .run({ ...params, user_id: userId, ...sealed(tokens) });
+        if (updated.changes === 0) {
+          db.query(
+            `INSERT INTO portal_tokens (portal_id, kind, user_id, access_token_enc, refresh_token_enc, expires_at,
+               scope, version, dead, updated_at)
+             VALUES ($portal_id, $kind, $user_id, $access_token_enc, $refresh_token_enc, $expires_at, $scope, 1, 0, $now)`,
+          ).run({ portal_id: portalId, kind: owner.kind, user_id: userId, ...sealed(tokens) });
+        }
+      }).immediate();
+      return find(portalId, owner)!;
+    },
+    replaceIfVersion: async (portalId, owner, expectedVersion, tokens) => {
+      const w = ownerWhere(owner);
+      const res = db
+        .query(
+          `UPDATE portal_tokens SET access_token_enc = $access_token_enc, refresh_token_enc = $refresh_token_enc,
+             expires_at = $expires_at, scope = $scope, version = version + 1, dead = 0, updated_at = $now
+           WHERE ${w.clause} AND version = $expected`,
+        )
+        .run({ portal_id: portalId, ...w.params, expected: expectedVersion, ...sealed(tokens) });
+      return res.changes === 1 ? find(portalId, owner) : null;
+    },
+    markDead: async (portalId, owner, expectedVersion) => {
+      const w = ownerWhere(owner);
+      db.query(`UPDATE portal_tokens SET dead = 1 WHERE ${w.clause} AND version = $expected`).run({
+        portal_id: portalId,
+        ...w.params,
+        expected: expectedVersion,
+      });
+    },
+    deleteForPortal: async (portalId) => {
+      db.query('DELETE FROM portal_tokens WHERE portal_id = ?').run(portalId);
+    },
+  };
+}
