@@ -49,6 +49,8 @@ export interface TokenRepo {
   /** The refresh token was refused; flags the row unless someone already replaced it. */
   markDead(portalId: number, owner: TokenOwner, expectedVersion: number): Promise<void>;
   deleteForPortal(portalId: number): Promise<void>;
+  /** False when a stored token cannot be decrypted: APP_SECRET is not the key the tokens were sealed with. */
+  keyMatches(): Promise<boolean>;
 }
 
 export interface UserInput {

@@ -16,7 +16,7 @@ interface TokenRow {
 }
 
 /** `kind='app'` has one row per portal; `kind='user'` one per (portal, user). */
-const ownerWhere = (owner: TokenOwner) =>
+const ownerWhere = (owner: TokenOwner): { clause: string; params: Record<string, number> } =>
   owner.kind === 'app'
     ? { clause: "portal_id = $portal_id AND kind = 'app'", params: {} }
     : { clause: "portal_id = $portal_id AND kind = 'user' AND user_id = $owner_id", params: { owner_id: owner.userId } };
@@ -94,6 +94,16 @@ export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
     },
     deleteForPortal: async (portalId) => {
       db.query('DELETE FROM portal_tokens WHERE portal_id = ?').run(portalId);
+    },
+    keyMatches: async () => {
+      const r = db.query<{ enc: string }, []>('SELECT refresh_token_enc AS enc FROM portal_tokens LIMIT 1').get();
+      if (!r) return true;
+      try {
+        cipher.decrypt(r.enc);
+        return true;
+      } catch {
+        return false;
+      }
     },
   };
 }

@@ -1,0 +1,27 @@
+/**
+ * `b24app backup <file>`: a consistent copy of the live SQLite database. VACUUM INTO reads one
+ * snapshot inside a read transaction, so it is safe while the server writes (WAL lets both run).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '../config.ts';
+import { openDatabase } from '../store/sqlite/open-database.ts';
+import { StoreOpenError } from '../store/open-store.ts';
+
+export function backupSqlite(sourcePath: string, target: string): void {
+  if (existsSync(target)) throw new Error(`backup target ${target} already exists; choose a new file`);
+  const db = openDatabase(sourcePath);
+  try {
+    db.query('VACUUM INTO ?').run(resolve(target));
+  } finally {
+    db.close();
+  }
+}
+
+export async function runBackup(env: Record<string, string | undefined>, target: string | undefined): Promise<void> {
+  if (!target) throw new Error('usage: b24app backup <file>');
+  const { database } = loadConfig(env, 'backup');
+  if (database.kind !== 'sqlite') throw new StoreOpenError('backup: use pg_dump for a PostgreSQL DATABASE_URL');
+  backupSqlite(database.path, target);
+  console.log(`backup written to ${target}`);
+}

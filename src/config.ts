@@ -1,0 +1,144 @@
+/**
+ * Environment -> one typed, validated Config (architecture §3; the variable names are a contract).
+ * Each variable has one parser that either returns its value or names the problem; loadConfig
+ * reports every bad variable, one line each, and the result is checked against the TypeBox schema.
+ */
+import { t, type Static } from 'elysia';
+import { Value } from '@sinclair/typebox/value';
+
+export const ConfigSchema = t.Object({
+  port: t.Integer({ minimum: 0, maximum: 65535 }),
+  host: t.String({ minLength: 1 }),
+  publicUrl: t.String({ pattern: '^https?://' }),
+  basePath: t.String({ pattern: '^(/[^/]+)*$' }),
+  clientId: t.String(),
+  clientSecret: t.String(),
+  oauthServers: t.Array(t.String({ pattern: '^https?://[^/]+$' }), { minItems: 1 }),
+  database: t.Union([
+    t.Object({ kind: t.Literal('sqlite'), path: t.String({ minLength: 1 }) }),
+    t.Object({ kind: t.Literal('postgres'), url: t.String({ minLength: 1 }) }),
+  ]),
+  appSecret: t.String(),
+  bx24SdkUrl: t.String({ minLength: 1 }),
+  trustProxy: t.Boolean(),
+  logLevel: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error')]),
+});
+export type Config = Static<typeof ConfigSchema>;
+
+export type ConfigMode = 'serve' | 'dev' | 'migrate' | 'backup';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const bad = (problem: string): Parsed<never> => ({ ok: false, problem });
+
+function parseUrl(raw: string, what: string): Parsed<URL> {
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return bad(`${what} must be an http(s) URL, got "${raw}"`);
+    return ok(u);
+  } catch {
+    return bad(`${what} must be an absolute URL, got "${raw}"`);
+  }
+}
+
+const trimSlash = (p: string) => p.replace(/\/+$/, '');
+
+export const parsers = {
+  PORT: (raw = '3000') =>
+    /^\d+$/.test(raw) && Number(raw) <= 65535 ? ok(Number(raw)) : bad(`must be a port number 0-65535, got "${raw}"`),
+  HOST: (raw = '0.0.0.0') => (raw.trim() ? ok(raw.trim()) : bad('must not be empty')),
+  PUBLIC_URL: (raw = 'http://localhost:3000') => {
+    const u = parseUrl(raw, 'must be');
+    if (!u.ok) return u;
+    if (u.value.search || u.value.hash) return bad('must not carry a query or fragment');
+    return ok(trimSlash(u.value.origin + u.value.pathname));
+  },
+  BASE_PATH: (raw: string) =>
+    raw === '' || raw === '/' || /^(\/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)+\/?$/.test(raw)
+      ? ok(trimSlash(raw))
+      : bad(`must be a path like /my-app, got "${raw}"`),
+  BITRIX24_CLIENT_ID: (raw = '') =>
+    /^[A-Za-z0-9._-]{1,200}$/.test(raw) ? ok(raw) : bad(raw ? 'must be the app client id (letters, digits, ._-)' : 'is required'),
+  BITRIX24_CLIENT_SECRET: (raw = '') => (raw.length >= 8 ? ok(raw) : bad(raw ? 'is too short' : 'is required')),
+  BITRIX24_OAUTH_SERVERS: (raw = 'https://oauth.bitrix.info,https://oauth.bitrix24.tech') => {
+    const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) return bad('must list at least one OAuth server origin');
+    const origins: string[] = [];
+    for (const item of list) {
+      const u = parseUrl(item, 'each entry must be');
+      if (!u.ok) return u;
+      if (trimSlash(u.value.pathname) !== '' || u.value.search) return bad(`entries must be origins without a path, got "${item}"`);
+      origins.push(u.value.origin);
+    }
+    return ok(origins);
+  },
+  DATABASE_URL: (raw = 'sqlite:./data/b24app.db'): Parsed<Config['database']> => {
+    if (raw.startsWith('sqlite:')) {
+      const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+      return path ? ok({ kind: 'sqlite', path }) : bad('sqlite: needs a file path, e.g. sqlite:./data/b24app.db');
+    }
+    if (/^postgres(ql)?:\/\//.test(raw)) return ok({ kind: 'postgres', url: raw });
+    return bad('must be sqlite:PATH or postgres://…');
+  },
+  APP_SECRET: (raw = '') =>
+    raw.length >= 32 ? ok(raw) : bad(raw ? 'must be at least 32 characters' : 'is required (32+ random characters)'),
+  BX24_SDK_URL: (raw = '//api.bitrix24.com/api/v1/') =>
+    /^(https?:)?\/\/[^/\s]+/.test(raw) ? ok(raw) : bad(`must be an http(s) or protocol-relative URL, got "${raw}"`),
+  TRUST_PROXY: (raw = 'false') => {
+    const v = raw.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return ok(true);
+    if (['0', 'false', 'no', 'off', ''].includes(v)) return ok(false);
+    return bad(`must be true or false, got "${raw}"`);
+  },
+  LOG_LEVEL: (raw = 'info') =>
+    ['debug', 'info', 'warn', 'error'].includes(raw) ? ok(raw as Config['logLevel']) : bad('must be debug, info, warn or error'),
+} satisfies Record<string, (raw: string) => Parsed<unknown>>;
+
+/** Variables that may be absent in a mode (their parser is then not run). */
+const optionalIn: Record<ConfigMode, string[]> = {
+  serve: [],
+  dev: [],
+  migrate: ['BITRIX24_CLIENT_ID', 'BITRIX24_CLIENT_SECRET', 'APP_SECRET'],
+  backup: ['BITRIX24_CLIENT_ID', 'BITRIX24_CLIENT_SECRET', 'APP_SECRET'],
+};
+
+export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
+  const problems: string[] = [];
+  const get = <T>(name: keyof typeof parsers, fallback: T): T => {
+    const raw = env[name];
+    if (raw === undefined && optionalIn[mode].includes(name)) return fallback;
+    const r = (parsers[name] as (raw?: string) => Parsed<T>)(raw === undefined ? undefined : raw.trim());
+    if (r.ok) return r.value;
+    problems.push(`${name} ${r.problem}`);
+    return fallback;
+  };
+  const publicUrl = get('PUBLIC_URL', 'http://localhost:3000');
+  const config: Config = {
+    port: get('PORT', 3000),
+    host: get('HOST', '0.0.0.0'),
+    publicUrl,
+    basePath: env.BASE_PATH === undefined ? trimSlash(new URL(publicUrl).pathname) : get('BASE_PATH', ''),
+    clientId: get('BITRIX24_CLIENT_ID', ''),
+    clientSecret: get('BITRIX24_CLIENT_SECRET', ''),
+    oauthServers: get('BITRIX24_OAUTH_SERVERS', ['https://oauth.bitrix.info']),
+    database: get('DATABASE_URL', { kind: 'sqlite', path: './data/b24app.db' } as Config['database']),
+    appSecret: get('APP_SECRET', ''),
+    bx24SdkUrl: get('BX24_SDK_URL', '//api.bitrix24.com/api/v1/'),
+    trustProxy: get('TRUST_PROXY', false),
+    logLevel: get('LOG_LEVEL', 'info'),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  if (!Value.Check(ConfigSchema, config)) {
+    const first = Value.Errors(ConfigSchema, config).First();
+    throw new ConfigError([`configuration ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`]);
+  }
+  return config;
+}

@@ -1,0 +1,103 @@
+/**
+ * The one place where errors become responses (house style §2). Known errors (AppError, Elysia's
+ * validation/parse/not-found) keep their safe message; anything else is logged with its request id
+ * and shown as an opaque 500. The shape follows the caller: JSON for the API, a toast trigger for
+ * htmx, a styled page for navigations.
+ */
+import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
+import type { Logger } from '../log.ts';
+import { ErrorPage } from '../../views/error-page.tsx';
+import type { PageAssets } from '../../views/layout.tsx';
+import { requestIdOf } from './request-id.ts';
+
+interface Described {
+  code: ErrorCode;
+  message: string;
+  fields?: Record<string, string>;
+  current?: unknown;
+}
+
+const titles: Partial<Record<ErrorCode, string>> = {
+  invalid: 'Bad request',
+  unauthorized: 'Not signed in',
+  forbidden: 'Not allowed',
+  not_found: 'Not found',
+  payload_too_large: 'Too large',
+  unavailable: 'Temporarily unavailable',
+  internal: 'Something went wrong',
+};
+
+/** Elysia's validation error lists each failing value; keep its path and message, nothing more. */
+function validationFields(error: unknown): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const all = (error as { all?: { path?: string; message?: string; summary?: string }[] }).all ?? [];
+  for (const e of all) {
+    const key = (e.path ?? '').replace(/^\//, '').replace(/\//g, '.') || 'body';
+    if (!(key in fields)) fields[key] = e.summary ?? e.message ?? 'is invalid';
+  }
+  return fields;
+}
+
+function describe(code: string | number, error: unknown): Described | null {
+  if (error instanceof AppError) {
+    return { code: error.code, message: error.message, ...error.details };
+  }
+  switch (code) {
+    case 'VALIDATION': {
+      const where = (error as { type?: string }).type;
+      return where === 'body'
+        ? { code: 'unprocessable', message: 'Some fields are invalid.', fields: validationFields(error) }
+        : { code: 'invalid', message: 'The request parameters are invalid.', fields: validationFields(error) };
+    }
+    case 'PARSE':
+      return { code: 'invalid', message: 'The request body could not be read.' };
+    case 'NOT_FOUND':
+      return { code: 'not_found', message: 'Nothing here.' };
+    case 'INVALID_COOKIE_SIGNATURE':
+      return { code: 'unauthorized', message: 'The session is not valid.' };
+    default:
+      return null;
+  }
+}
+
+const wantsJson = (request: Request, path: string) =>
+  path.startsWith('/api/') ||
+  ((request.headers.get('accept') ?? '').includes('application/json') &&
+    !(request.headers.get('accept') ?? '').includes('text/html'));
+
+export interface ErrorHandlerDeps {
+  logger: Logger;
+  pageAssets: PageAssets;
+}
+
+export function createErrorHandler({ logger, pageAssets }: ErrorHandlerDeps) {
+  return ({ code, error, request, path }: { code: string | number; error: unknown; request: Request; path: string }) => {
+    const requestId = requestIdOf(request);
+    const known = describe(code, error);
+    if (!known) logger.error('unhandled error', { request_id: requestId, path, error });
+    const d: Described = known ?? { code: 'internal', message: 'Something went wrong. Please try again.' };
+    const status = statusOf[d.code];
+    const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
+
+    if (wantsJson(request, path)) {
+      const body: Record<string, unknown> = { code: d.code, message: d.message };
+      if (d.fields) body.fields = d.fields;
+      if (d.current !== undefined) body.current = d.current;
+      if (!known) body.request_id = requestId;
+      return Response.json({ error: body }, { status, headers });
+    }
+    if (request.headers.get('hx-request') === 'true') {
+      // htmx does not swap error responses by default; the page shows the message as a toast.
+      headers['hx-trigger'] = JSON.stringify({ toast: { kind: 'error', message: d.message } });
+      return new Response('', { status, headers });
+    }
+    const page = ErrorPage({
+      status,
+      title: titles[d.code] ?? 'Request failed',
+      message: d.message,
+      requestId: known ? undefined : requestId,
+      assets: pageAssets,
+    });
+    return new Response(page as string, { status, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } });
+  };
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bun
+/**
+ * The b24app executable. Subcommand names are a contract (architecture §2):
+ * serve (default) | dev | emulator | migrate | backup <file>.
+ */
+import pkg from '../package.json' with { type: 'json' };
+import { runBackup } from './cli/backup.ts';
+import { runMigrate } from './cli/migrate.ts';
+import { runServe } from './cli/serve.ts';
+import { ConfigError } from './config.ts';
+import { StoreOpenError } from './store/open-store.ts';
+
+const HELP = `b24app ${pkg.version}: a Bitrix24 application server
+
+Usage: b24app [command] [options]
+
+Commands:
+  serve            run the app (default); configured by environment variables, see README
+  dev              run the app and the portal emulator together on loopback, one portal installed
+  emulator         run the portal emulator alone (--port, --app-url, --client-id, --client-secret,
+                   --rate, --burst, --latency-ms)
+  migrate          apply pending database migrations
+  backup <file>    write a consistent copy of the SQLite database while the server runs
+
+Options:
+  -h, --help       show this help
+  -v, --version    show the version
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'serve', ...rest] = argv;
+  const env = process.env;
+  switch (command) {
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(HELP);
+      return;
+    case '-v':
+    case '--version':
+      process.stdout.write(`${pkg.version}\n`);
+      return;
+    case 'serve':
+      return runServe(env);
+    case 'migrate':
+      return runMigrate(env);
+    case 'backup':
+      return runBackup(env, rest[0]);
+    default:
+      process.stderr.write(`b24app: unknown command "${command}"\n\n${HELP}`);
+      process.exit(2);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof ConfigError || e instanceof StoreOpenError) {
+    process.stderr.write(`b24app: ${e.message.split('\n').join('\nb24app: ')}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`b24app: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+/**
+ * Runs an App on Bun.serve and owns its lifecycle: graceful shutdown stops accepting new
+ * connections, lets in-flight requests finish (bounded), then closes the store.
+ */
+import type { Server } from 'bun';
+import type { App } from './app.ts';
+import type { Logger } from './log.ts';
+import type { Store } from './store/store.ts';
+
+export interface RunningServer {
+  server: Server<undefined>;
+  url: string;
+  /** Idempotent; resolves once in-flight requests are done and the store is closed. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+export function startServer(opts: {
+  app: (peerIp: (r: Request) => string | undefined) => App;
+  store: Store;
+  logger: Logger;
+  host: string;
+  port: number;
+  drainTimeoutMs?: number;
+}): RunningServer {
+  let server: Server<undefined>;
+  const app = opts.app((request) => server.requestIP(request)?.address);
+  server = Bun.serve({
+    hostname: opts.host,
+    port: opts.port,
+    // Above any body the app accepts (the API caps JSON at 64 KB itself), below memory trouble.
+    maxRequestBodySize: 1024 * 1024,
+    fetch: (request) => app.handle(request),
+  });
+  let closing: Promise<void> | null = null;
+  const shutdown = (reason = 'shutdown') =>
+    (closing ??= (async () => {
+      opts.logger.info('shutting down', { reason });
+      const drained = server.stop(false);
+      const timeout = new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref());
+      await Promise.race([drained, timeout]);
+      server.stop(true);
+      await opts.store.close();
+      opts.logger.info('stopped');
+    })());
+  return { server, url: server.url.toString().replace(/\/$/, ''), shutdown };
+}

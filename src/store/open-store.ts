@@ -1,0 +1,18 @@
+/** Picks the Store implementation for DATABASE_URL. */
+import type { Config } from '../config.ts';
+import type { TokenCipher } from '../auth/token-cipher.ts';
+import { openSqliteStore } from './sqlite/open-store.ts';
+import type { Store } from './store.ts';
+
+export class StoreOpenError extends Error {}
+
+export async function openStore(database: Config['database'], cipher: TokenCipher): Promise<Store> {
+  if (database.kind === 'postgres') {
+    throw new StoreOpenError('DATABASE_URL postgres:// is not supported by this build yet; use sqlite:PATH');
+  }
+  try {
+    return await openSqliteStore(database.path, { cipher });
+  } catch (e) {
+    throw new StoreOpenError(`DATABASE_URL cannot open sqlite:${database.path}: ${(e as Error).message}`);
+  }
+}
