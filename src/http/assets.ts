@@ -47,7 +47,7 @@ export function createAssets(basePath: string): Assets {
 }
 
 export const assetRoutes = (assets: Assets) =>
-  new Elysia({ name: 'assets' }).get('/public/:file', ({ params, set }) => {
+  new Elysia({ name: 'assets', seed: assets }).get('/public/:file', ({ params, set }) => {
     const asset = assets.find(params.file);
     if (!asset) {
       set.status = 404;

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'bun:test';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const valid = {
+  BITRIX24_CLIENT_ID: 'local.0123456789abcd.12345678',
+  BITRIX24_CLIENT_SECRET: 'client-secret-value',
+  APP_SECRET: 'a'.repeat(32),
+};
+
+const problemsOf = (env: Record<string, string | undefined>, mode: 'serve' | 'migrate' = 'serve'): string[] => {
+  try {
+    loadConfig(env, mode);
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(valid);
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.basePath).toBe('');
+    expect(c.oauthServers).toEqual(['https://oauth.bitrix.info', 'https://oauth.bitrix24.tech']);
+    expect(c.database).toEqual({ kind: 'sqlite', path: './data/b24app.db' });
+    expect(c.bx24SdkUrl).toBe('//api.bitrix24.com/api/v1/');
+    expect(c.trustProxy).toBe(false);
+    expect(c.logLevel).toBe('info');
+  });
+
+  // Each variable: one good value with its parsed result, and bad values with the words that name the problem.
+  const cases: { name: string; good: [string, unknown][]; bad: [string, string][]; pick: (c: ReturnType<typeof loadConfig>) => unknown }[] = [
+    { name: 'PORT', pick: (c) => c.port, good: [['8080', 8080], ['0', 0]], bad: [['http', 'port number'], ['70000', 'port number'], ['-1', 'port number']] },
+    { name: 'HOST', pick: (c) => c.host, good: [['127.0.0.1', '127.0.0.1']], bad: [['  ', 'empty']] },
+    {
+      name: 'PUBLIC_URL',
+      pick: (c) => [c.publicUrl, c.basePath],
+      good: [['https://apps.example.com/my-app/', ['https://apps.example.com/my-app', '/my-app']], ['https://x.example', ['https://x.example', '']]],
+      bad: [['ftp://x', 'http(s)'], ['not a url', 'absolute URL'], ['https://x.example/?a=1', 'query']],
+    },
+    { name: 'BASE_PATH', pick: (c) => c.basePath, good: [['/b24/', '/b24'], ['', '']], bad: [['b24', 'path like'], ['/a b', 'path like']] },
+    { name: 'BITRIX24_CLIENT_ID', pick: (c) => c.clientId, good: [['app.abc.1', 'app.abc.1']], bad: [['', 'required'], ['has space', 'client id']] },
+    { name: 'BITRIX24_CLIENT_SECRET', pick: (c) => c.clientSecret, good: [['s3cr3t-s3cr3t', 's3cr3t-s3cr3t']], bad: [['', 'required'], ['short', 'too short']] },
+    {
+      name: 'BITRIX24_OAUTH_SERVERS',
+      pick: (c) => c.oauthServers,
+      good: [['http://127.0.0.1:4100, https://oauth.bitrix.info/', ['http://127.0.0.1:4100', 'https://oauth.bitrix.info']]],
+      bad: [[',', 'at least one'], ['https://oauth.bitrix.info/oauth/token', 'without a path'], ['oauth.bitrix.info', 'absolute URL']],
+    },
+    {
+      name: 'DATABASE_URL',
+      pick: (c) => c.database,
+      good: [['sqlite:/var/lib/b24app/db.sqlite', { kind: 'sqlite', path: '/var/lib/b24app/db.sqlite' }], ['postgres://u@h/db', { kind: 'postgres', url: 'postgres://u@h/db' }]],
+      bad: [['mysql://x', 'sqlite:PATH or postgres'], ['sqlite:', 'file path']],
+    },
+    { name: 'APP_SECRET', pick: (c) => c.appSecret, good: [['k'.repeat(40), 'k'.repeat(40)]], bad: [['', 'required'], ['short', 'at least 32']] },
+    { name: 'BX24_SDK_URL', pick: (c) => c.bx24SdkUrl, good: [['http://127.0.0.1:4100/api/v1/', 'http://127.0.0.1:4100/api/v1/']], bad: [['api/v1', 'protocol-relative']] },
+    { name: 'TRUST_PROXY', pick: (c) => c.trustProxy, good: [['true', true], ['0', false], ['yes', true]], bad: [['maybe', 'true or false']] },
+    { name: 'LOG_LEVEL', pick: (c) => c.logLevel, good: [['debug', 'debug']], bad: [['verbose', 'debug, info']] },
+  ];
+
+  for (const v of cases) {
+    describe(v.name, () => {
+      for (const [raw, parsed] of v.good) {
+        it(`accepts "${raw}"`, () => expect(v.pick(loadConfig({ ...valid, [v.name]: raw }))).toEqual(parsed));
+      }
+      for (const [raw, words] of v.bad) {
+        it(`rejects "${raw}" and names ${v.name}`, () => {
+          const problems = problemsOf({ ...valid, [v.name]: raw });
+          expect(problems).toHaveLength(1);
+          expect(problems[0]).toStartWith(`${v.name} `);
+          expect(problems[0]).toContain(words);
+          expect(problems[0]).not.toContain('\n');
+        });
+      }
+    });
+  }
+
+  it('reports every missing required variable of serve, one line each', () => {
+    expect(problemsOf({})).toEqual([
+      'BITRIX24_CLIENT_ID is required',
+      'BITRIX24_CLIENT_SECRET is required',
+      'APP_SECRET is required (32+ random characters)',
+    ]);
+  });
+
+  it('lets migrate run without app credentials', () => {
+    expect(problemsOf({ DATABASE_URL: 'sqlite:/tmp/x.db' }, 'migrate')).toEqual([]);
+  });
+});

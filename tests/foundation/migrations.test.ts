@@ -1,0 +1,55 @@
+import { afterAll, describe, expect, it } from 'bun:test';
+import { openDatabase } from '../../src/store/sqlite/open-database.ts';
+import { appliedVersions, migrateSqlite } from '../../src/store/sqlite/migrate.ts';
+import { migrations } from '../../src/store/migrations/index.ts';
+import { tempDir } from '../support/temp.ts';
+
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+const tables = (db: ReturnType<typeof openDatabase>) =>
+  db
+    .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all()
+    .map((r) => r.name);
+
+describe('migrations', () => {
+  it('creates the schema of architecture §5 on a fresh database', () => {
+    const db = openDatabase(dir.file('fresh.db'));
+    const applied = migrateSqlite(db);
+    expect(applied.map((m) => m.version)).toEqual(migrations.map((m) => m.version));
+    expect(tables(db)).toEqual(['items', 'oauth_states', 'portal_tokens', 'portals', 'schema_migrations', 'sessions', 'users']);
+    db.close();
+  });
+
+  it('is a no-op when run again', () => {
+    const db = openDatabase(dir.file('fresh.db'));
+    const before = db.query('SELECT * FROM schema_migrations').all();
+    expect(migrateSqlite(db)).toEqual([]);
+    expect(db.query('SELECT * FROM schema_migrations').all()).toEqual(before);
+    db.close();
+  });
+
+  it('leaves the database unchanged when a migration fails halfway', () => {
+    const db = openDatabase(dir.file('failing.db'));
+    migrateSqlite(db);
+    const broken = {
+      version: 999,
+      name: '999_broken',
+      sql: "CREATE TABLE extra (id INTEGER PRIMARY KEY) STRICT; INSERT INTO portals (member_id) VALUES ('x');",
+    };
+    expect(() => migrateSqlite(db, [...migrations, broken])).toThrow('migration 999_broken failed');
+    expect(tables(db)).not.toContain('extra');
+    expect(appliedVersions(db)).toEqual(migrations.map((m) => m.version));
+    db.close();
+  });
+
+  it('opens with the documented pragmas', () => {
+    const db = openDatabase(dir.file('pragmas.db'));
+    expect(db.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()?.journal_mode).toBe('wal');
+    expect(db.query<{ foreign_keys: number }, []>('PRAGMA foreign_keys').get()?.foreign_keys).toBe(1);
+    expect(db.query<{ synchronous: number }, []>('PRAGMA synchronous').get()?.synchronous).toBe(1);
+    expect(db.query<{ timeout: number }, []>('PRAGMA busy_timeout').get()?.timeout).toBe(5000);
+    db.close();
+  });
+});
