@@ -14,7 +14,7 @@ export function ErrorPage({ status, title, message, requestId, assets }: ErrorPa
     <Layout title={title} lang="en" assets={assets}>
       <main class="page page--narrow">
         <section class="card error-card" role="alert">
-          <p class="error-card__status">{String(status)}</p>
+          <p class="error-card__status">{status}</p>
           <h1 class="card__title" safe>
             {title}
           </h1>
