@@ -1,0 +1,68 @@
+/**
+ * The one error the Bitrix24 client throws. `code` is Bitrix24's own (`QUERY_LIMIT_EXCEEDED`,
+ * `expired_token`, `invalid_grant`, …) or one of ours below for failures that never got an answer.
+ * Messages carry the method and the code, never a token: descriptions from the server are scrubbed
+ * of the token that was sent (see `scrubSecrets`) before they get here.
+ */
+import { AppError } from '../domain/errors.ts';
+
+/** Codes the client makes up itself, for failures Bitrix24 did not describe. */
+export const LocalCode = {
+  network: 'NETWORK_ERROR',
+  timeout: 'REQUEST_TIMEOUT',
+  badResponse: 'BAD_RESPONSE',
+  endpointRefused: 'ENDPOINT_REFUSED',
+  noTokens: 'NO_TOKENS',
+  tokensDead: 'TOKENS_DEAD',
+  batchHalted: 'BATCH_HALTED',
+} as const;
+
+export class BitrixError extends Error {
+  constructor(
+    readonly code: string,
+    readonly description: string,
+    /** HTTP status of the answer; 0 when there was none (network, timeout, refused locally). */
+    readonly status: number,
+    readonly method: string,
+    /** True when Bitrix24 certainly did not run the method (limits, auth), so a retry is no duplicate. */
+    readonly notExecuted = false,
+  ) {
+    super(`${method}: ${code}${description ? ` (${description})` : ''}`);
+    this.name = 'BitrixError';
+  }
+}
+
+export const isBitrixError = (e: unknown): e is BitrixError => e instanceof BitrixError;
+
+const AUTH_CODES = new Set([
+  'expired_token',
+  'invalid_token',
+  'NO_AUTH_FOUND',
+  'invalid_grant',
+  'NOT_INSTALLED',
+  'ERROR_OAUTH',
+  'authorization_error',
+  LocalCode.noTokens,
+  LocalCode.tokensDead,
+]);
+const LIMIT_CODES = new Set(['QUERY_LIMIT_EXCEEDED', 'OPERATION_TIME_LIMIT', 'OVERLOAD_LIMIT']);
+
+/**
+ * Maps a client failure to the app's error at the HTTP edge. Dead or missing tokens mean the user
+ * (or the admin, for app tokens) must open the app again: `unauthorized`. Limits that outlasted our
+ * retries: `rate_limited`. Everything else Bitrix24 said or failed to say: `upstream`.
+ * Non-Bitrix errors pass through untouched so the edge can treat them as bugs.
+ */
+export function toAppError(e: unknown): unknown {
+  if (!isBitrixError(e)) return e;
+  if (AUTH_CODES.has(e.code)) return new AppError('unauthorized', 'Bitrix24 authorization is no longer valid; open the app again');
+  if (LIMIT_CODES.has(e.code)) return new AppError('rate_limited', 'Bitrix24 is rate limiting this portal; try again shortly');
+  return new AppError('upstream', `Bitrix24 call ${e.method} failed (${e.code})`);
+}
+
+/** Removes every given secret from a server-provided text, and bounds its length. */
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let out = text.length > 500 ? `${text.slice(0, 500)}…` : text;
+  for (const s of secrets) if (s.length >= 8) out = out.split(s).join('[redacted]');
+  return out;
+}

@@ -1,0 +1,93 @@
+/**
+ * Everything that speaks Bitrix24 REST, built from its dependencies (no module state):
+ *
+ *   const bitrix = createBitrix({ store, clientId, clientSecret, oauthServers });
+ *   const client = bitrix.client(portal, { kind: 'app' });
+ *   await client.call('user.current');
+ *
+ * One instance per process holds the per-portal buckets and the in-flight refreshes, so every client
+ * it hands out shares them. Launch verification (issue 5) uses `oauth.appInfo` and `callWithToken`
+ * for tokens that are not stored yet.
+ */
+import { createEndpointPolicy } from './endpoint-policy.ts';
+import { createOAuthClient, type OAuthClient } from './oauth-client.ts';
+import { defaultOperatingOptions, type OperatingOptions } from './operating-budget.ts';
+import { createPortalLimiter } from './portal-limiter.ts';
+import { createRequestRunner } from './request-runner.ts';
+import { createRestClient, type RestClient } from './rest-client.ts';
+import { createRestTransport, type FetchFn } from './rest-transport.ts';
+import { createTokenKeeper } from './token-keeper.ts';
+import { BitrixError, LocalCode } from './bitrix-error.ts';
+import { isReadMethod, isValidMethodName } from './method-kind.ts';
+import { defaultRetryPolicy, type Limits, type RestParams, type RestResult, type RetryPolicy } from './types.ts';
+import type { Portal, TokenOwner } from '../domain/types.ts';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../log.ts';
+
+export interface BitrixOptions {
+  store: Pick<Store, 'tokens'>;
+  clientId: string;
+  clientSecret: string;
+  /** Allow-list of OAuth server origins (BITRIX24_OAUTH_SERVERS). */
+  oauthServers: readonly string[];
+  /** Per-portal bucket; default Bitrix24's 2/s, burst 50. Enterprise portals: `setLimits(portal, {rate: 5, burst: 250})`. */
+  limits?: Limits;
+  /** Per-request timeout (default 30 s; Bitrix24 itself cuts requests at 60 s). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  operating?: Partial<OperatingOptions>;
+  logger?: Logger;
+  fetch?: FetchFn;
+  /** A portal answered 302: persist its new client endpoint (calls in this process already follow it). */
+  onPortalMoved?: (oldClientEndpoint: string, newClientEndpoint: string) => void;
+  /** Refresh lease and polling, for tests. */
+  refreshLeaseSec?: number;
+}
+
+export interface Bitrix {
+  client(portal: Portal, owner: TokenOwner): RestClient;
+  oauth: Pick<OAuthClient, 'appInfo' | 'exchangeCode'>;
+  /** One call with a token that is not stored (launch checks): no refresh, still limited per portal. */
+  callWithToken<T = unknown>(clientEndpoint: string, accessToken: string, method: string, params?: RestParams): Promise<RestResult<T>>;
+  /** Overrides the bucket of one portal (by its Portal record or client endpoint). */
+  setLimits(portal: Portal | string, limits: Limits): void;
+}
+
+export function createBitrix(opts: BitrixOptions): Bitrix {
+  const fetchFn: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const policy = createEndpointPolicy(opts.oauthServers);
+  const oauth = createOAuthClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, policy, fetch: fetchFn, timeoutMs });
+  const limiter = createPortalLimiter(opts.limits ?? { rate: 2, burst: 50 }, { ...defaultOperatingOptions, ...opts.operating });
+  const moved = new Map<string, string>();
+  const transport = createRestTransport({
+    fetch: fetchFn,
+    timeoutMs,
+    onMoved(oldBase, newBase) {
+      moved.set(oldBase, newBase);
+      opts.logger?.warn('bitrix portal moved', { from: new URL(oldBase).host, to: new URL(newBase).host });
+      opts.onPortalMoved?.(oldBase, newBase);
+    },
+  });
+  const runner = createRequestRunner({ transport, limiter, retry: { ...defaultRetryPolicy, ...opts.retry }, logger: opts.logger });
+  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, leaseSec: opts.refreshLeaseSec });
+  const movedBase = (base: string) => moved.get(base) ?? base;
+
+  return {
+    client: (portal, owner) => createRestClient({ policy, runner, keeper, movedBase }, portal, owner),
+    oauth: { appInfo: oauth.appInfo, exchangeCode: oauth.exchangeCode },
+    async callWithToken<T>(clientEndpoint: string, accessToken: string, method: string, params: RestParams = {}) {
+      if (!isValidMethodName(method)) throw new BitrixError(LocalCode.endpointRefused, 'not a method name', 0, 'invalid');
+      const base = movedBase(policy.launchBase(clientEndpoint));
+      return runner.run<T>(base, method, params, { token: async () => accessToken }, { safeToRepeat: isReadMethod(method) });
+    },
+    setLimits(portal, limits) {
+      limiter.setLimits(typeof portal === 'string' ? portal : portal.clientEndpoint, limits);
+    },
+  };
+}
+
+export { BitrixError, toAppError, isBitrixError, LocalCode } from './bitrix-error.ts';
+export type { RestClient } from './rest-client.ts';
+export type { AppInfo, OAuthGrant } from './oauth-client.ts';
+export type { BatchCommand, BatchOutcome, BatchOptions, Limits, ListOptions, RestParams, RestResult, RestTime, RetryPolicy } from './types.ts';

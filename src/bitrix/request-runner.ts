@@ -1,0 +1,107 @@
+/**
+ * Runs one REST call to completion: waits its turn in the portal's bucket and operating budget, sends
+ * it, and decides what each failure means.
+ *
+ * - 401 `expired_token`/`invalid_token`: renew the token (single-flight, see token-keeper) and resend,
+ *   once. The server refused before running the method, so this is no duplicate.
+ * - 503 `QUERY_LIMIT_EXCEEDED`: the server's bucket is fuller than ours (other apps on the same IP):
+ *   mark ours full and retry after a jittered back-off.
+ * - 429 `OPERATION_TIME_LIMIT`: hold the method until its reset, if that is within reach.
+ * - 5xx, timeouts, dropped connections: retried only when the call is safe to repeat (reads); for a
+ *   write the method may have run, so the error goes to the caller, who knows whether to try again.
+ * Every retry counts against `maxRetries`; the single token renewal does not.
+ */
+import { BitrixError, LocalCode } from './bitrix-error.ts';
+import type { PortalLimiter } from './portal-limiter.ts';
+import type { RestTransport } from './rest-transport.ts';
+import type { RestParams, RestResult, RetryPolicy } from './types.ts';
+import type { Logger } from '../log.ts';
+
+export interface TokenSource {
+  token(): Promise<string>;
+  /** Absent for launch checks: a token we do not store cannot be refreshed. */
+  renew?(rejected: string): Promise<string>;
+}
+
+export interface RunOptions {
+  /** May the call be sent twice if an answer is lost? True for reads. */
+  safeToRepeat: boolean;
+}
+
+export interface RequestRunner {
+  run<T>(base: string, method: string, params: RestParams, auth: TokenSource, opts: RunOptions): Promise<RestResult<T>>;
+}
+
+export interface RunnerDeps {
+  transport: RestTransport;
+  limiter: PortalLimiter;
+  retry: RetryPolicy;
+  logger?: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const RENEWABLE = new Set(['expired_token', 'invalid_token']);
+const TRANSIENT_LOCAL = new Set<string>([LocalCode.network, LocalCode.timeout]);
+
+export function createRequestRunner(deps: RunnerDeps): RequestRunner {
+  const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
+  const random = deps.random ?? Math.random;
+  const { retry } = deps;
+
+  // Full jitter (AWS architecture blog): spreads the herd that a shared 503 creates.
+  const backoff = (attempt: number) => {
+    const cap = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
+    return Math.round(cap / 2 + (random() * cap) / 2);
+  };
+
+  return {
+    async run<T>(base: string, method: string, params: RestParams, auth: TokenSource, opts: RunOptions): Promise<RestResult<T>> {
+      const limits = deps.limiter.forBase(base);
+      let token = await auth.token();
+      let renewed = false;
+      let attempt = 0;
+      for (;;) {
+        const hold = limits.operating.delayFor(method);
+        if (hold > retry.maxOperatingWaitMs) {
+          throw new BitrixError('OPERATION_TIME_LIMIT', `method is blocked for another ${Math.ceil(hold / 1000)} s`, 429, method, true);
+        }
+        if (hold > 0) await sleep(hold);
+        await limits.bucket.take();
+        try {
+          const res = await deps.transport.send<T>(base, method, params, token);
+          limits.operating.record(method, res.time);
+          return res;
+        } catch (e) {
+          if (!(e instanceof BitrixError)) throw e;
+          if (RENEWABLE.has(e.code) && auth.renew && !renewed) {
+            renewed = true;
+            token = await auth.renew(token);
+            continue;
+          }
+          if (attempt >= retry.maxRetries) throw e;
+          if (e.code === 'QUERY_LIMIT_EXCEEDED') {
+            limits.bucket.fill();
+            deps.logger?.debug('bitrix limit hit; backing off', { method, attempt });
+            await sleep(backoff(attempt++));
+            continue;
+          }
+          if (e.code === 'OPERATION_TIME_LIMIT') {
+            const wait = limits.operating.blocked(method);
+            if (wait > retry.maxOperatingWaitMs) throw e;
+            deps.logger?.warn('bitrix operating limit hit; waiting for reset', { method, waitMs: wait });
+            attempt++;
+            continue; // the budget holds the method at the top of the loop
+          }
+          const transient = TRANSIENT_LOCAL.has(e.code) || e.status >= 500;
+          if (transient && opts.safeToRepeat) {
+            deps.logger?.debug('bitrix transient failure; retrying read', { method, code: e.code, attempt });
+            await sleep(backoff(attempt++));
+            continue;
+          }
+          throw e;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Keeps each (portal, owner)'s tokens usable. Refresh tokens are single-use (bitrix24-platform.md §3,
+ * gotcha 3): two refreshes with the same token kill the chain. So however many calls race on an
+ * expired token, exactly one refresh request may leave, and everyone continues with its result:
+ *
+ * 1. In-process: one promise per (portal, owner) — single-flight.
+ * 2. Across processes: before refreshing, a caller claims the row with a compare-and-swap on its
+ *    `version` (`replaceIfVersion`), writing a *lease* (see refresh-lease.ts). Whoever loses the CAS
+ *    does not refresh: it re-reads the row and waits for the winner's tokens. The winner writes the new
+ *    pair with another CAS on the lease's version.
+ * 3. `invalid_grant` marks the row dead (CAS on the lease's version) and surfaces `TOKENS_DEAD`; later
+ *    calls fail at once from the stored flag, with no request — never a retry loop.
+ *
+ * A caller whose 401 arrives after someone else already refreshed sees a different access token in
+ * the row and simply uses it.
+ */
+import { BitrixError, LocalCode } from './bitrix-error.ts';
+import type { OAuthClient } from './oauth-client.ts';
+import { isLeased, leaseExpired, leaseOf, unleased } from './refresh-lease.ts';
+import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
+import type { TokenRepo } from '../store/store.ts';
+import type { Logger } from '../log.ts';
+
+export interface TokenKeeper {
+  /** Tokens to use now; refreshes first when the stored expiry says they are expired. */
+  current(portal: Portal, owner: TokenOwner): Promise<StoredTokens>;
+  /** The server refused `stale` as expired: newer tokens, from at most one refresh among all callers. */
+  renew(portal: Portal, owner: TokenOwner, stale: StoredTokens): Promise<StoredTokens>;
+}
+
+export interface TokenKeeperDeps {
+  tokens: TokenRepo;
+  oauth: OAuthClient;
+  logger?: Logger;
+  /** How long a claimed refresh may take before another process may take over (default 30 s). */
+  leaseSec?: number;
+  pollMs?: number;
+  /** Refresh ahead of the stored expiry by this much (default 30 s). */
+  skewSec?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Refusals after which the refresh token can never work again. */
+const FATAL_REFRESH = new Set(['invalid_grant', 'invalid_client', 'wrong_client', 'NOT_INSTALLED', 'PAYMENT_REQUIRED']);
+
+export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
+  const leaseSec = deps.leaseSec ?? 30;
+  const pollMs = deps.pollMs ?? 40;
+  const skewSec = deps.skewSec ?? 30;
+  const inflight = new Map<string, Promise<StoredTokens>>();
+  const nowSec = () => Math.floor(now() / 1000);
+
+  const load = async (portal: Portal, owner: TokenOwner): Promise<StoredTokens> => {
+    const row = await deps.tokens.find(portal.id, owner);
+    if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
+    if (row.dead) throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens');
+    return row;
+  };
+
+  const renew = (portal: Portal, owner: TokenOwner, stale: StoredTokens): Promise<StoredTokens> => {
+    const key = `${portal.id}:${owner.kind === 'app' ? 'app' : `u${owner.userId}`}`;
+    const running = inflight.get(key);
+    if (running) return running;
+    const p = refreshOnce(portal, owner, stale).finally(() => {
+      if (inflight.get(key) === p) inflight.delete(key);
+    });
+    inflight.set(key, p);
+    return p;
+  };
+
+  const refreshOnce = async (portal: Portal, owner: TokenOwner, stale: StoredTokens): Promise<StoredTokens> => {
+    const deadline = now() + (leaseSec + 5) * 1000;
+    while (now() < deadline) {
+      const row = await load(portal, owner);
+      if (!isLeased(row) && row.accessToken !== stale.accessToken) return row; // someone already refreshed
+      if (isLeased(row) && !leaseExpired(row, nowSec())) {
+        await sleep(pollMs); // another process is refreshing: wait for its CAS
+        continue;
+      }
+      const claim = await deps.tokens.replaceIfVersion(portal.id, owner, row.version, leaseOf(row, nowSec() + leaseSec));
+      if (!claim) continue; // lost the race to claim: re-read, never refresh on a stale version
+      return refreshClaimed(portal, owner, row, claim);
+    }
+    throw new BitrixError(LocalCode.timeout, 'waited too long for another process to refresh the tokens', 0, 'oauth.refresh');
+  };
+
+  const refreshClaimed = async (portal: Portal, owner: TokenOwner, before: StoredTokens, claim: StoredTokens): Promise<StoredTokens> => {
+    const log = deps.logger?.child({ portalId: portal.id, owner: owner.kind, userId: claim.userId });
+    let grant;
+    try {
+      grant = await deps.oauth.refresh(portal.serverEndpoint, before.refreshToken);
+    } catch (e) {
+      if (e instanceof BitrixError && FATAL_REFRESH.has(e.code)) {
+        await deps.tokens.markDead(portal.id, owner, claim.version);
+        log?.warn('bitrix refresh refused; tokens marked dead', { code: e.code, status: e.status });
+        throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh');
+      }
+      // Unclear failure (network, timeout, 5xx): hand the row back so a later call may try again.
+      await deps.tokens.replaceIfVersion(portal.id, owner, claim.version, unleased(before)).catch(() => null);
+      log?.warn('bitrix refresh failed', { code: e instanceof BitrixError ? e.code : 'unknown' });
+      throw e;
+    }
+    const saved = await deps.tokens.replaceIfVersion(portal.id, owner, claim.version, grant.tokens);
+    if (saved) {
+      log?.info('bitrix tokens refreshed', { version: saved.version });
+      return saved;
+    }
+    // Our lease was overwritten (a fresh install or launch saved new tokens meanwhile): theirs win.
+    log?.warn('bitrix refreshed tokens superseded by a newer save');
+    return load(portal, owner);
+  };
+
+  return {
+    async current(portal, owner) {
+      const row = await load(portal, owner);
+      if (isLeased(row) || row.expiresAt <= nowSec() + skewSec) return renew(portal, owner, row);
+      return row;
+    },
+    renew,
+  };
+}

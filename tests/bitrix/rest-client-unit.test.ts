@@ -1,0 +1,191 @@
+/**
+ * The REST client's decisions, against a scripted fetch: what is retried and what is not, timeouts,
+ * where tokens may and may not go, and what a caller sees when things fail.
+ */
+import { describe, expect, it } from 'bun:test';
+import { createBitrix, toAppError, type BitrixError } from '../../src/bitrix/index.ts';
+import { AppError } from '../../src/domain/errors.ts';
+import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
+import { fail, fakePortal, json, ok, scriptedFetch, type Script } from './helpers/fake-portal.ts';
+
+const ACCESS = 'access-token-0123456789abcdef';
+const REFRESH = 'refresh-token-0123456789abcdef';
+
+async function setup(script: Script, extra: Parameters<typeof createBitrix>[0] extends infer O ? Partial<O> : never = {}) {
+  const tokens = createMemoryTokenRepo();
+  await tokens.save(1, { kind: 'app' }, 1, { accessToken: ACCESS, refreshToken: REFRESH, expiresAt: Math.floor(Date.now() / 1000) + 3600, scope: 'user' });
+  const f = scriptedFetch(script);
+  const bitrix = createBitrix({
+    store: { tokens },
+    clientId: 'app.1',
+    clientSecret: 'secret-0123456789',
+    oauthServers: ['https://oauth.example'],
+    fetch: f.fetch,
+    retry: { baseDelayMs: 5, maxDelayMs: 20, maxRetries: 3 },
+    limits: { rate: 100, burst: 50 },
+    timeoutMs: 200,
+    ...extra,
+  });
+  return { bitrix, client: bitrix.client(fakePortal(), { kind: 'app' }), seen: f.seen, tokens };
+}
+
+const caught = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    return e as BitrixError;
+  }
+  throw new Error('expected a rejection');
+};
+
+describe('RestClient.call', () => {
+  it('posts JSON to the stored client endpoint with auth in the body and returns the envelope', async () => {
+    const { client, seen } = await setup(() => ok([{ ID: '1' }], { total: 1 }));
+    const res = await client.call('user.get', { FILTER: { ID: 1 } });
+    expect(res.result).toEqual([{ ID: '1' }]);
+    expect(res.total).toBe(1);
+    expect(seen[0]?.url).toBe('https://portal.example/rest/user.get');
+    expect(seen[0]?.body).toEqual({ FILTER: { ID: 1 }, auth: ACCESS });
+  });
+
+  it('retries QUERY_LIMIT_EXCEEDED with back-off, even for writes (the server did not run them)', async () => {
+    const { client, seen } = await setup((_r, n) => (n <= 2 ? fail('QUERY_LIMIT_EXCEEDED', 503, 'Too many requests') : ok(42)));
+    expect((await client.call('calendar.event.add', { name: 'x' })).result).toBe(42);
+    expect(seen.length).toBe(3);
+  });
+
+  it('gives up after the bounded number of retries with a typed error', async () => {
+    const { client, seen } = await setup(() => fail('QUERY_LIMIT_EXCEEDED', 503, 'Too many requests'));
+    const e = await caught(client.call('user.current'));
+    expect(e.code).toBe('QUERY_LIMIT_EXCEEDED');
+    expect(e.status).toBe(503);
+    expect(e.method).toBe('user.current');
+    expect(seen.length).toBe(4);
+    expect(toAppError(e)).toBeInstanceOf(AppError);
+    expect((toAppError(e) as AppError).code).toBe('rate_limited');
+  });
+
+  it('retries a 5xx for a read but never repeats a write', async () => {
+    const read = await setup((_r, n) => (n === 1 ? fail('INTERNAL_SERVER_ERROR', 500) : ok({ ID: '1' })));
+    expect((await read.client.call('user.current')).result).toEqual({ ID: '1' });
+    expect(read.seen.length).toBe(2);
+
+    const write = await setup(() => fail('INTERNAL_SERVER_ERROR', 500));
+    const e = await caught(write.client.call('calendar.event.add', { name: 'x' }));
+    expect(e.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(write.seen.length).toBe(1);
+    expect((toAppError(e) as AppError).code).toBe('upstream');
+  });
+
+  it('times out a hanging request; a read is retried, a write is not', async () => {
+    const hang: Script = () => new Promise<Response>(() => {});
+    const write = await setup(hang, { timeoutMs: 50 });
+    const e = await caught(write.client.call('calendar.event.add'));
+    expect(e.code).toBe('REQUEST_TIMEOUT');
+    expect(write.seen.length).toBe(1);
+
+    const read = await setup((_r, n) => (n === 1 ? new Promise<Response>(() => {}) : ok('pong')), { timeoutMs: 50 });
+    expect((await read.client.call('user.current')).result).toBe('pong');
+    expect(read.seen.length).toBe(2);
+  });
+
+  it('does not pass on a 4xx method error as retryable', async () => {
+    const { client, seen } = await setup(() => fail('ERROR_ARGUMENT', 400, 'bad PLACEMENT'));
+    const e = await caught(client.call('placement.bind', {}));
+    expect(e.code).toBe('ERROR_ARGUMENT');
+    expect(e.description).toBe('bad PLACEMENT');
+    expect(seen.length).toBe(1);
+  });
+
+  it('waits for the operating-limit reset on 429 and then succeeds', async () => {
+    const resetAt = Math.floor(Date.now() / 1000) + 1;
+    const { client, seen } = await setup((_r, n) =>
+      n === 1
+        ? json({ result: [], time: { operating: 100, operating_reset_at: resetAt } })
+        : n === 2
+          ? fail('OPERATION_TIME_LIMIT', 429, 'Method is blocked due to operation time limit.')
+          : ok(['done']),
+    );
+    await client.call('crm.deal.list');
+    const t0 = Date.now();
+    expect((await client.call('crm.deal.list')).result).toEqual(['done']);
+    expect(seen.length).toBe(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(resetAt * 1000 - t0 - 50);
+  });
+
+  it('refuses a 429 whose reset is further away than the wait budget', async () => {
+    const { client, seen } = await setup(() => fail('OPERATION_TIME_LIMIT', 429), {
+      retry: { maxOperatingWaitMs: 100, baseDelayMs: 5 },
+      operating: { fallbackBlockMs: 10_000 },
+    });
+    const e = await caught(client.call('crm.deal.list'));
+    expect(e.code).toBe('OPERATION_TIME_LIMIT');
+    expect(seen.length).toBe(1);
+  });
+
+  it('slows a method down when time.operating nears the limit', async () => {
+    const { client } = await setup(() => json({ result: 1, time: { operating: 470, operating_reset_at: Math.floor(Date.now() / 1000) + 600 } }), {
+      operating: { limitSec: 480, maxSlowdownMs: 300 },
+    });
+    await client.call('crm.deal.list');
+    const t0 = Date.now();
+    await client.call('crm.deal.list');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+  });
+
+  it('keeps tokens out of error messages even when the server echoes them', async () => {
+    const { client } = await setup(() => fail('ERROR_CORE', 400, `bad auth ${ACCESS} given`));
+    const e = await caught(client.call('user.current'));
+    expect(e.message).not.toContain(ACCESS);
+    expect(e.description).toContain('[redacted]');
+    expect(JSON.stringify({ ...e, m: e.message })).not.toContain(ACCESS);
+  });
+
+  it('re-sends a POST to the new host when a renamed portal answers 302', async () => {
+    const moved: string[] = [];
+    const { client, seen } = await setup(
+      (r) => (r.url.startsWith('https://portal.example/') ? new Response(null, { status: 302, headers: { location: 'https://renamed.example/rest/user.current' } }) : ok('here')),
+      { onPortalMoved: (_from, to) => moved.push(to) },
+    );
+    expect((await client.call('user.current')).result).toBe('here');
+    expect(seen.map((s) => [s.url, s.method])).toEqual([
+      ['https://portal.example/rest/user.current', 'POST'],
+      ['https://renamed.example/rest/user.current', 'POST'],
+    ]);
+    expect(moved).toEqual(['https://renamed.example/rest/']);
+    await client.call('user.current');
+    expect(seen[2]?.url).toBe('https://renamed.example/rest/user.current');
+  });
+
+  it('rejects method names that could reach another path', async () => {
+    const { client, seen } = await setup(() => ok(1));
+    expect((await caught(client.call('../oauth/token'))).code).toBe('ENDPOINT_REFUSED');
+    expect(seen.length).toBe(0);
+  });
+});
+
+describe('endpoint policy', () => {
+  it('refuses a plain-http client endpoint when the OAuth server is https', async () => {
+    const { bitrix, seen } = await setup(() => ok(1));
+    const c = bitrix.client(fakePortal({ clientEndpoint: 'http://portal.example/rest/' }), { kind: 'app' });
+    expect((await caught(c.call('user.current'))).code).toBe('ENDPOINT_REFUSED');
+    expect(seen.length).toBe(0);
+  });
+
+  it("refuses a portal whose OAuth server is not allow-listed, and app.info at such a server", async () => {
+    const { bitrix, seen } = await setup(() => ok(1));
+    const c = bitrix.client(fakePortal({ serverEndpoint: 'https://evil.example/rest/' }), { kind: 'app' });
+    expect((await caught(c.call('user.current'))).code).toBe('ENDPOINT_REFUSED');
+    expect((await caught(bitrix.oauth.appInfo('https://evil.example', ACCESS))).code).toBe('ENDPOINT_REFUSED');
+    expect(seen.length).toBe(0);
+  });
+
+  it('callWithToken refuses http when no allowed OAuth server is http, and uses the token as given', async () => {
+    const { bitrix, seen } = await setup(() => ok({ ID: '7' }));
+    expect((await caught(bitrix.callWithToken('http://portal.example/rest/', 'tkn-0123456789', 'user.current'))).code).toBe('ENDPOINT_REFUSED');
+    const res = await bitrix.callWithToken('https://portal.example/rest', 'tkn-0123456789', 'user.current');
+    expect(res.result).toEqual({ ID: '7' });
+    expect(seen[0]?.url).toBe('https://portal.example/rest/user.current');
+    expect(seen[0]?.body.auth).toBe('tkn-0123456789');
+  });
+});
