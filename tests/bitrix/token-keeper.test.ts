@@ -1,0 +1,122 @@
+/**
+ * The refresh protocol in isolation: several keepers sharing one TokenRepo stand for several
+ * processes sharing one database; a fake OAuth server counts the refresh requests that reach it and,
+ * like Bitrix24, accepts each refresh token once.
+ */
+import { describe, expect, it } from 'bun:test';
+import { BitrixError } from '../../src/bitrix/bitrix-error.ts';
+import type { OAuthClient, OAuthGrant } from '../../src/bitrix/oauth-client.ts';
+import { createTokenKeeper } from '../../src/bitrix/token-keeper.ts';
+import type { TokenOwner } from '../../src/domain/types.ts';
+import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
+import { fakePortal } from './helpers/fake-portal.ts';
+
+const owner: TokenOwner = { kind: 'user', userId: 3 };
+const portal = fakePortal();
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+function fakeOAuth(opts: { delayMs?: number; fail?: (n: number) => BitrixError | null } = {}) {
+  const valid = new Set(['r0']);
+  let n = 0;
+  const oauth: OAuthClient & { requests: () => number } = {
+    requests: () => n,
+    async refresh(_server, refreshToken): Promise<OAuthGrant> {
+      n++;
+      await Bun.sleep(opts.delayMs ?? 20);
+      const err = opts.fail?.(n);
+      if (err) throw err;
+      if (!valid.delete(refreshToken)) throw new BitrixError('invalid_grant', 'Invalid grant', 400, 'oauth.refresh');
+      valid.add(`r${n}`);
+      return {
+        tokens: { accessToken: `a${n}`, refreshToken: `r${n}`, expiresAt: nowSec() + 3600, scope: 'user' },
+        memberId: 'm1', userId: 3, clientEndpoint: portal.clientEndpoint, serverEndpoint: portal.serverEndpoint, status: 'L',
+      };
+    },
+    exchangeCode: async () => { throw new Error('unused'); },
+    appInfo: async () => { throw new Error('unused'); },
+  };
+  return oauth;
+}
+
+async function seeded(expiresAt = nowSec() - 10) {
+  const tokens = createMemoryTokenRepo();
+  await tokens.save(portal.id, owner, 3, { accessToken: 'a0', refreshToken: 'r0', expiresAt, scope: 'user' });
+  return tokens;
+}
+
+describe('token keeper', () => {
+  it('refreshes once for many concurrent callers of one keeper', async () => {
+    const tokens = await seeded();
+    const oauth = fakeOAuth();
+    const keeper = createTokenKeeper({ tokens, oauth });
+    const got = await Promise.all(Array.from({ length: 30 }, () => keeper.current(portal, owner)));
+    expect(oauth.requests()).toBe(1);
+    expect(new Set(got.map((t) => t.accessToken))).toEqual(new Set(['a1']));
+  });
+
+  it('refreshes once across keepers that share the store (the CAS loser waits for the winner)', async () => {
+    const tokens = await seeded();
+    const oauth = fakeOAuth({ delayMs: 60 });
+    const keepers = [1, 2, 3].map(() => createTokenKeeper({ tokens, oauth, pollMs: 5 }));
+    const got = await Promise.all(keepers.flatMap((k) => Array.from({ length: 10 }, () => k.current(portal, owner))));
+    expect(oauth.requests()).toBe(1);
+    expect(new Set(got.map((t) => t.accessToken))).toEqual(new Set(['a1']));
+    const row = await tokens.find(portal.id, owner);
+    expect(row?.expiresAt).toBeGreaterThan(nowSec());
+  });
+
+  it('a 401 that arrives after someone else refreshed uses their tokens without refreshing again', async () => {
+    const tokens = await seeded(nowSec() + 3600);
+    const oauth = fakeOAuth();
+    const keeper = createTokenKeeper({ tokens, oauth });
+    const stale = await keeper.current(portal, owner);
+    const first = await keeper.renew(portal, owner, stale);
+    const late = await keeper.renew(portal, owner, stale);
+    expect(first.accessToken).toBe('a1');
+    expect(late.accessToken).toBe('a1');
+    expect(oauth.requests()).toBe(1);
+  });
+
+  it('invalid_grant marks the row dead once; later calls fail at once without a request', async () => {
+    const tokens = await seeded();
+    await tokens.save(portal.id, owner, 3, { accessToken: 'a0', refreshToken: 'gone', expiresAt: nowSec() - 10, scope: 'user' });
+    const oauth = fakeOAuth();
+    const keeper = createTokenKeeper({ tokens, oauth });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => keeper.current(portal, owner)));
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as BitrixError).code === 'TOKENS_DEAD')).toBe(true);
+    expect(oauth.requests()).toBe(1);
+    expect((await tokens.find(portal.id, owner))?.dead).toBe(true);
+    await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD' });
+    expect(oauth.requests()).toBe(1);
+  });
+
+  it('an unclear failure hands the row back so a later call can refresh', async () => {
+    const tokens = await seeded();
+    const oauth = fakeOAuth({ fail: (n) => (n === 1 ? new BitrixError('NETWORK_ERROR', 'down', 0, 'oauth.refresh') : null) });
+    const keeper = createTokenKeeper({ tokens, oauth });
+    await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    const row = await tokens.find(portal.id, owner);
+    expect(row?.expiresAt).toBeGreaterThanOrEqual(0);
+    expect(row?.dead).toBe(false);
+    expect((await keeper.current(portal, owner)).accessToken).toBe('a2');
+  });
+
+  it('takes over a lease left by a process that died mid-refresh', async () => {
+    const tokens = await seeded();
+    const row = await tokens.find(portal.id, owner);
+    await tokens.replaceIfVersion(portal.id, owner, row!.version, { accessToken: 'a0', refreshToken: 'r0', scope: 'user', expiresAt: -(nowSec() - 1) });
+    const oauth = fakeOAuth();
+    const keeper = createTokenKeeper({ tokens, oauth });
+    expect((await keeper.current(portal, owner)).accessToken).toBe('a1');
+  });
+
+  it('a fresh save during a refresh wins over the refreshed pair', async () => {
+    const tokens = await seeded();
+    const oauth = fakeOAuth({ delayMs: 50 });
+    const keeper = createTokenKeeper({ tokens, oauth });
+    const pending = keeper.current(portal, owner);
+    await Bun.sleep(10);
+    await tokens.save(portal.id, owner, 3, { accessToken: 'launch', refreshToken: 'rl', expiresAt: nowSec() + 3600, scope: 'user' });
+    expect((await pending).accessToken).toBe('launch');
+  });
+});
