@@ -1,0 +1,126 @@
+/**
+ * The control API for tests and demos (contract: these exact paths, on the OAuth server's origin).
+ * It plays the people around the app: the admin who installs or removes it, a user who opens it, the
+ * clock that expires tokens, and someone counting calls.
+ */
+import { jsonResponse } from './html.ts';
+import { addInstallation, finishInstall, registerApp, uninstallApp, type AppDefinition } from './installation.ts';
+import { createLaunch, type Launch } from './launch.ts';
+import { createPortal, type PortalSpec } from './portal-server.ts';
+import { parsePhpQuery } from './php-form.ts';
+import { asString } from './rest-request.ts';
+import { findUser, type Portal, type World } from './world.ts';
+
+type Body = Record<string, unknown>;
+
+/** JSON or a form; an empty body is an empty object. */
+async function readBody(req: Request): Promise<Body> {
+  const text = await req.text();
+  if (!text.trim()) return {};
+  if ((req.headers.get('content-type') ?? '').includes('json')) {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' ? (parsed as Body) : {};
+  }
+  return parsePhpQuery(text);
+}
+
+function launchView(launch: Launch) {
+  return { url: launch.url, query: launch.query, form: launch.form, iframe_name: launch.iframe_name };
+}
+
+function portalView(portal: Portal) {
+  return {
+    member_id: portal.member_id,
+    domain: portal.domain,
+    portal_url: `${portal.origin}/`,
+    client_endpoint: portal.client_endpoint,
+  };
+}
+
+function flag(value: unknown): boolean {
+  return value === true || value === 1 || value === '1' || value === 'Y' || value === 'true';
+}
+
+async function portalAction(world: World, portal: Portal, action: string, body: Body): Promise<Response> {
+  const clientId = asString(body.client_id) ?? world.defaultClientId;
+  const app = world.apps.get(clientId);
+  if (!app) return jsonResponse({ error: 'app_not_found' }, 404);
+  const userId = Number(asString(body.user_id) ?? '1');
+  const user = findUser(portal, userId);
+  if (!user) return jsonResponse({ error: 'user_not_found' }, 404);
+
+  if (action === 'install') {
+    const install = addInstallation(portal, app);
+    const deliveries = await finishInstall(world, portal, install, user.ID);
+    const launch = createLaunch(world, portal, install, user);
+    return jsonResponse({
+      app_status: 'installed',
+      status: app.status,
+      application_token: install.application_token,
+      event_status: deliveries[0]?.status ?? null,
+      deliveries,
+      launch: launchView(launch),
+    });
+  }
+  const install = portal.installs.get(clientId);
+  if (action === 'uninstall') {
+    if (!install) return jsonResponse({ app_status: 'uninstalled', deliveries: [] });
+    const deliveries = await uninstallApp(world, portal, install, flag(body.clean));
+    return jsonResponse({ app_status: 'uninstalled', event_status: deliveries[0]?.status ?? null, deliveries });
+  }
+  if (action === 'launch') {
+    if (!install) return jsonResponse({ error: 'app_not_installed' }, 409);
+    if (!install.installed && !user.ADMIN) return jsonResponse({ error: 'app_not_fully_installed' }, 409);
+    const placementOptions = body.placement_options && typeof body.placement_options === 'object' ? (body.placement_options as Body) : undefined;
+    const launch = createLaunch(world, portal, install, user, {
+      placement: asString(body.placement) ?? 'DEFAULT',
+      ...(placementOptions ? { placementOptions } : {}),
+    });
+    return jsonResponse(launchView(launch));
+  }
+  return jsonResponse({ error: 'not_found' }, 404);
+}
+
+export async function handleControl(world: World, req: Request, url: URL): Promise<Response> {
+  const path = url.pathname.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+  if (req.method === 'GET' && path === '/_emulator/stats') {
+    const memberId = url.searchParams.get('member_id') ?? undefined;
+    return jsonResponse(world.stats.snapshot(memberId));
+  }
+  if (req.method === 'GET' && path === '/_emulator/portals') {
+    return jsonResponse([...world.portals.values()].map(portalView));
+  }
+  if (req.method !== 'POST') return jsonResponse({ error: 'method_not_allowed' }, 405);
+  const body = await readBody(req);
+
+  if (path === '/_emulator/portals') {
+    const spec: PortalSpec = {};
+    if (typeof body.users === 'number' || Array.isArray(body.users)) spec.users = body.users as PortalSpec['users'];
+    else if (typeof body.users === 'string') spec.users = Number(body.users);
+    if (typeof body.lang === 'string') spec.lang = body.lang;
+    if (typeof body.client_id === 'string') spec.client_id = body.client_id;
+    return jsonResponse(portalView(createPortal(world, spec)), 201);
+  }
+  if (path === '/_emulator/apps') {
+    const def = body as Partial<AppDefinition>;
+    if (!def.client_id || !def.client_secret || !def.app_url) {
+      return jsonResponse({ error: 'client_id, client_secret and app_url are required' }, 400);
+    }
+    const app = registerApp(world, def as AppDefinition);
+    return jsonResponse({ client_id: app.client_id, install_url: app.install_url, scope: app.scope.join(',') }, 201);
+  }
+  if (path === '/_emulator/tokens/expire') {
+    const filter: { member_id?: string; access_token?: string; user_id?: number } = {};
+    if (typeof body.member_id === 'string') filter.member_id = body.member_id;
+    if (typeof body.access_token === 'string') filter.access_token = body.access_token;
+    if (body.user_id !== undefined) filter.user_id = Number(body.user_id);
+    return jsonResponse({ expired: world.tokens.expire(filter) });
+  }
+  const m = /^\/_emulator\/portals\/([^/]+)\/(install|uninstall|launch)$/.exec(path);
+  if (m) {
+    const portal = world.portals.get(m[1] ?? '');
+    if (!portal) return jsonResponse({ error: 'portal_not_found' }, 404);
+    return portalAction(world, portal, m[2] ?? '', body);
+  }
+  return jsonResponse({ error: 'not_found' }, 404);
+}

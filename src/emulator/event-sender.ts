@@ -1,0 +1,105 @@
+/**
+ * Server-to-server event delivery, as Bitrix24 does it: one POST per handler, form-encoded with PHP
+ * bracket keys and string values (`auth[access_token]=…&data[VERSION]=1`), no retry. A refresh token
+ * is only sent with ONAPPINSTALL; ONAPPUNINSTALL carries no tokens at all (CORE sendAuth=false).
+ */
+import { nowSeconds } from './ids.ts';
+import { encodePhpForm } from './php-form.ts';
+import { log, serverEndpoint, type Installation, type Portal, type World } from './world.ts';
+
+export type EventAuth = 'with-refresh' | 'access-only' | 'none';
+
+export interface Delivery {
+  url: string;
+  status: number;
+  error?: string;
+}
+
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export function buildEventAuth(
+  world: World,
+  portal: Portal,
+  install: Installation,
+  userId: number,
+  kind: EventAuth,
+): Record<string, string> {
+  const base = {
+    domain: portal.domain,
+    client_endpoint: portal.client_endpoint,
+    server_endpoint: serverEndpoint(world),
+    member_id: portal.member_id,
+    application_token: install.application_token,
+  };
+  if (kind === 'none') return base;
+  const token = world.tokens.issue({
+    client_id: install.app.client_id,
+    member_id: portal.member_id,
+    user_id: userId,
+    scope: install.app.scope,
+  });
+  const auth: Record<string, string> = {
+    access_token: token.access_token,
+    expires: String(Math.floor(token.expiresAt / 1000)),
+    expires_in: String(world.options.accessTokenTtl),
+    scope: install.app.scope.join(','),
+    ...base,
+    status: install.app.status,
+    user_id: String(userId),
+  };
+  if (kind === 'with-refresh') auth.refresh_token = token.refresh_token;
+  return auth;
+}
+
+export function buildEventBody(
+  event: string,
+  handlerId: number,
+  data: Record<string, unknown>,
+  auth: Record<string, string>,
+): Record<string, unknown> {
+  return { event, event_handler_id: String(handlerId), data, ts: String(nowSeconds()), auth };
+}
+
+export async function postEvent(world: World, portal: Portal, url: string, body: Record<string, unknown>): Promise<Delivery> {
+  const event = String(body.event);
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Bitrix24 Webhook Engine' },
+      body: encodePhpForm(body),
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      redirect: 'manual',
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    world.stats.bump(res.ok ? 'events_sent' : 'events_failed', portal.member_id);
+    log(world, 'event delivered', { event, url, status: res.status, member_id: portal.member_id });
+    return { url, status: res.status };
+  } catch (err) {
+    world.stats.bump('events_failed', portal.member_id);
+    const error = err instanceof Error ? err.message : String(err);
+    log(world, 'event delivery failed', { event, url, error, member_id: portal.member_id });
+    return { url, status: 0, error };
+  }
+}
+
+/**
+ * Sends an ordinary event to every handler the app bound for it. Nothing is delivered until the app is
+ * installed (INSTALLED=Y), which is the "forgot installFinish" trap real developers fall into.
+ */
+export async function dispatchEvent(
+  world: World,
+  portal: Portal,
+  install: Installation,
+  event: string,
+  data: Record<string, unknown>,
+  userId: number,
+): Promise<Delivery[]> {
+  if (!install.installed) return [];
+  const bindings = install.events.filter((b) => b.event === event.toUpperCase());
+  return Promise.all(
+    bindings.map((b) => {
+      const auth = buildEventAuth(world, portal, install, b.auth_type || userId, 'access-only');
+      return postEvent(world, portal, b.handler, buildEventBody(event.toUpperCase(), b.id, data, auth));
+    }),
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * The OAuth server (oauth.bitrix.info): `/oauth/token/` for authorization_code and refresh_token grants
+ * (GET query or form POST), and `/rest/app.info`, the one trustworthy answer to "whose token is this".
+ * Error shapes and statuses follow bitrix24-platform.md §3: invalid_grant 400, invalid_client 400,
+ * wrong_client with HTTP 200, invalid_request 400, NOT_INSTALLED 401, expired_token 401.
+ */
+import { jsonResponse } from './html.ts';
+import { readRestParams, asString } from './rest-request.ts';
+import { buildTime, restJson } from './rest-response.ts';
+import type { TokenRecord } from './token-registry.ts';
+import { serverEndpoint, type World } from './world.ts';
+
+function oauthError(error: string, description: string, status = 400): Response {
+  return jsonResponse({ error, error_description: description }, status);
+}
+
+function tokenResponse(world: World, token: TokenRecord): Response {
+  const portal = world.portals.get(token.member_id);
+  const app = world.apps.get(token.client_id);
+  return jsonResponse({
+    access_token: token.access_token,
+    expires: Math.floor(token.expiresAt / 1000),
+    expires_in: world.options.accessTokenTtl,
+    scope: token.scope.join(','),
+    domain: new URL(world.oauthOrigin).host,
+    server_endpoint: serverEndpoint(world),
+    status: app?.status ?? 'F',
+    client_endpoint: portal?.client_endpoint ?? '',
+    member_id: token.member_id,
+    user_id: token.user_id,
+    refresh_token: token.refresh_token,
+  });
+}
+
+function isInstalled(world: World, memberId: string, clientId: string): boolean {
+  return world.portals.get(memberId)?.installs.has(clientId) ?? false;
+}
+
+export async function handleTokenRequest(world: World, req: Request, url: URL): Promise<Response> {
+  const { params } = await readRestParams(req, url);
+  const grantType = asString(params.grant_type);
+  const clientId = asString(params.client_id) ?? '';
+  const app = world.apps.get(clientId);
+  if (!app) return oauthError('wrong_client', 'Wrong client', 200);
+  if (asString(params.client_secret) !== app.client_secret) return oauthError('invalid_client', 'Invalid client credentials');
+
+  if (grantType === 'authorization_code') {
+    const code = asString(params.code);
+    if (!code) return oauthError('invalid_request', 'No "code" parameter found');
+    const grant = world.tokens.takeCode(code, clientId);
+    if (!grant || !isInstalled(world, grant.member_id, clientId)) return oauthError('invalid_grant', 'Invalid authorization code');
+    world.stats.bump('token_grants', grant.member_id);
+    return tokenResponse(world, world.tokens.issue(grant));
+  }
+  if (grantType === 'refresh_token') {
+    const refresh = asString(params.refresh_token);
+    if (!refresh) return oauthError('invalid_request', 'No "refresh_token" parameter found');
+    const token = world.tokens.rotate(refresh, clientId);
+    if (!token || !isInstalled(world, token.member_id, clientId)) {
+      world.stats.bump('refresh_failures', token?.member_id);
+      return oauthError('invalid_grant', 'Invalid refresh token');
+    }
+    world.stats.bump('refreshes', token.member_id);
+    return tokenResponse(world, token);
+  }
+  return oauthError('invalid_request', 'Unsupported grant type');
+}
+
+/** The OAuth server's REST: only app.info, answering for any portal's token. */
+export async function handleServerRest(world: World, req: Request, url: URL): Promise<Response> {
+  const start = Date.now();
+  const method = url.pathname.replace(/\/{2,}/g, '/').replace(/^\/rest\//, '').replace(/\/+$/, '').replace(/\.json$/, '');
+  if (method.toLowerCase() !== 'app.info') return restJson({ error: 'ERROR_METHOD_NOT_FOUND', error_description: 'Method not found!' }, 404);
+  const { auth } = await readRestParams(req, url);
+  if (!auth) return restJson({ error: 'invalid_request', error_description: 'No auth parameter found' }, 400);
+  const record = world.tokens.peek(auth);
+  if (!record) return restJson({ error: 'invalid_client', error_description: 'Invalid token' }, 400);
+  world.stats.bump('app_info_calls', record.member_id);
+  const portal = world.portals.get(record.member_id);
+  const install = portal?.installs.get(record.client_id);
+  if (!portal || !install) return restJson({ error: 'NOT_INSTALLED', error_description: 'Application not installed' }, 401);
+  const check = world.tokens.checkAccess(auth);
+  if (!check.ok && check.reason === 'expired') {
+    return restJson({ error: 'expired_token', error_description: 'The access token provided has expired.' }, 401);
+  }
+  if (!check.ok) return restJson({ error: 'invalid_client', error_description: 'Invalid token' }, 400);
+  const token = check.token;
+  return restJson({
+    result: {
+      client_id: token.client_id,
+      scope: token.scope.join(','),
+      expires: Math.floor(token.expiresAt / 1000),
+      user_id: token.user_id,
+      install: {
+        installed: install.installed,
+        version: install.app.version,
+        status: install.app.status,
+        scope: install.app.scope.join(','),
+        domain: portal.domain,
+        uri: portal.origin,
+        client_endpoint: portal.client_endpoint,
+        member_id: portal.member_id,
+        member_type: 'PORTAL',
+      },
+    },
+    time: buildTime(start, start, { operating: 0, operating_reset_at: Math.floor(Date.now() / 1000) + 600 }),
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The portal page: a small Bitrix24 look-alike (header, left menu, title bar) that hosts the app the way
+ * the real app.layout template does — an iframe named `host:port|0|APP_SID` and a hidden POST form aimed
+ * at it — plus the parent-side frame protocol. Every value is escaped; JSON goes in a data script.
+ */
+import { escapeHtml, jsonForScript } from './html.ts';
+import { runFrameHost, type FrameHostConfig } from './frame-host.ts';
+import type { Launch } from './launch.ts';
+import { formatUserName, type PortalUser } from './portal-users.ts';
+import type { Portal } from './world.ts';
+
+const STYLE = `
+*{box-sizing:border-box}body{margin:0;font:14px/1.4 "Helvetica Neue",Arial,sans-serif;background:#eef2f4;color:#333}
+.b24-header{display:flex;align-items:center;gap:16px;height:56px;padding:0 20px;background:#2fc6f6;color:#fff}
+.b24-logo{font-size:22px;font-weight:700}.b24-logo span{font-weight:400;opacity:.8}
+.b24-header .b24-user{margin-left:auto}.b24-header a{color:#fff}
+.b24-body{display:flex;min-height:calc(100vh - 56px)}
+.b24-menu{width:220px;background:#1f2b33;color:#cfd7dc;padding:16px 0}
+.b24-menu a{display:block;padding:8px 20px;color:inherit;text-decoration:none}.b24-menu a.active{background:#2c3b45;color:#fff}
+.b24-main{flex:1;padding:16px 24px}
+#pagetitle{font-size:24px;font-weight:400;margin:0 0 12px}
+#b24-app-layout{background:#fff;border-radius:8px;width:100%;height:600px;overflow:hidden}
+.b24-app-frame{border:0;width:100%;height:100%;display:block}
+.b24-notice{background:#fff;border-radius:8px;padding:24px}
+.b24-slider{position:fixed;inset:0;background:rgba(0,0,0,.4);display:flex;justify-content:flex-end}
+.b24-slider-panel{width:80%;height:100%;background:#eef2f4;padding:16px;display:flex;flex-direction:column}
+.b24-slider-title{font-size:20px;margin-bottom:8px}.b24-slider-panel .b24-app-frame{flex:1;background:#fff}
+`;
+
+export interface PageFrame {
+  user: PortalUser;
+  appTitle: string;
+  /** The launch to host, or a notice instead of the app. */
+  launch?: Launch;
+  notice?: { title: string; text: string };
+}
+
+function userSwitcher(portal: Portal, user: PortalUser): string {
+  const links = portal.users
+    .slice(0, 6)
+    .map((u) => `<a href="?user_id=${u.ID}" title="${escapeHtml(formatUserName(u))}">${u.ID === user.ID ? '<b>' : ''}${u.ID}${u.ID === user.ID ? '</b>' : ''}</a>`)
+    .join(' ');
+  return `<span class="b24-user">${escapeHtml(formatUserName(user))}${user.ADMIN ? ' (admin)' : ''} · as user ${links}</span>`;
+}
+
+function appBody(launch: Launch): string {
+  const inputs = Object.entries(launch.form)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  const config: FrameHostConfig = { launch };
+  return `<div id="b24-app-layout"><iframe id="b24-app-frame" class="b24-app-frame" name="${escapeHtml(launch.iframe_name)}" allow="clipboard-write"></iframe></div>
+<form id="b24-app-form" method="POST" action="${escapeHtml(launch.url)}" target="${escapeHtml(launch.iframe_name)}" style="display:none">${inputs}</form>
+<script type="application/json" id="b24-frame-config">${jsonForScript(config)}</script>
+<script>(${runFrameHost.toString()})(JSON.parse(document.getElementById('b24-frame-config').textContent));</script>`;
+}
+
+export function renderPortalPage(portal: Portal, page: PageFrame): string {
+  const body = page.launch
+    ? appBody(page.launch)
+    : `<div class="b24-notice"><h2>${escapeHtml(page.notice?.title ?? '')}</h2><p>${escapeHtml(page.notice?.text ?? '')}</p></div>`;
+  return `<!doctype html>
+<html lang="${escapeHtml(portal.lang)}"><head><meta charset="utf-8"><title>${escapeHtml(page.appTitle)} · Bitrix24 emulator</title>
+<style>${STYLE}</style></head>
+<body>
+<header class="b24-header"><div class="b24-logo">Bitrix<span>24</span> emulator</div><div>${escapeHtml(portal.domain)}</div>${userSwitcher(portal, page.user)}</header>
+<div class="b24-body">
+<nav class="b24-menu"><a href="#">Feed</a><a href="#">Tasks and Projects</a><a href="#">Calendar</a><a href="#">Employees</a><a class="active" href="?user_id=${page.user.ID}">${escapeHtml(page.appTitle)}</a><a href="#">Applications</a></nav>
+<main class="b24-main"><h1 id="pagetitle">${escapeHtml(page.appTitle)}</h1>
+${body}
+</main></div>
+</body></html>`;
+}

@@ -1,0 +1,122 @@
+/**
+ * One emulated portal on its own origin (own port), because the frame protocol ties DOMAIN to the
+ * portal's origin: the portal page, `/oauth/authorize/`, `/rest/`, the page's ajax, and `/oauth/token/`
+ * proxied to the OAuth server as the cloud does.
+ */
+import { handleFrameAjax } from './frame-ajax.ts';
+import { htmlResponse, jsonResponse } from './html.ts';
+import { randomHex } from './ids.ts';
+import { addInstallation } from './installation.ts';
+import { createLeakyBucket } from './leaky-bucket.ts';
+import { createLaunch } from './launch.ts';
+import { handleTokenRequest } from './oauth-endpoints.ts';
+import { createOperatingLimit } from './operating-limit.ts';
+import { renderPortalPage } from './portal-page.ts';
+import { seedUsers, type PortalUserSpec } from './portal-users.ts';
+import { handleRest } from './portal-rest.ts';
+import { findUser, log, type Portal, type World } from './world.ts';
+
+export interface PortalSpec {
+  users?: number | PortalUserSpec[];
+  lang?: string;
+  /** The app added (not yet installed) on the new portal; default: the first configured app. */
+  client_id?: string;
+}
+
+/** Query parameters of the portal page that are the page's own, not the app's PLACEMENT_OPTIONS. */
+const SYSTEM_PARAMS = new Set(['user_id', 'client_id', 'placement', 'install_finished', 'reinstall']);
+
+function authorize(world: World, portal: Portal, url: URL): Response {
+  const clientId = url.searchParams.get('client_id') ?? '';
+  const install = portal.installs.get(clientId);
+  const user = findUser(portal, Number(url.searchParams.get('user_id') ?? '1'));
+  if (!install || !user) return htmlResponse('<!doctype html><p>The application is not installed on this portal.</p>', 400);
+  const app = install.app;
+  const requested = url.searchParams.get('redirect_uri');
+  const target = new URL(requested && new URL(requested, app.app_url).hostname === new URL(app.app_url).hostname ? new URL(requested, app.app_url) : app.app_url);
+  const code = world.tokens.issueCode({ client_id: clientId, member_id: portal.member_id, user_id: user.ID, scope: app.scope });
+  target.searchParams.set('code', code);
+  const state = url.searchParams.get('state');
+  if (state !== null) target.searchParams.set('state', state);
+  target.searchParams.set('domain', portal.domain);
+  target.searchParams.set('member_id', portal.member_id);
+  target.searchParams.set('scope', app.scope.join(','));
+  target.searchParams.set('server_domain', new URL(world.oauthOrigin).host);
+  return new Response(null, { status: 302, headers: { location: target.toString() } });
+}
+
+function portalPage(world: World, portal: Portal, url: URL): Response {
+  const user = findUser(portal, Number(url.searchParams.get('user_id') ?? '1'));
+  if (!user) return htmlResponse('<!doctype html><p>No such user on this portal.</p>', 404);
+  const clientId = url.searchParams.get('client_id') ?? world.defaultClientId;
+  const app = world.apps.get(clientId);
+  if (!app) return htmlResponse('<!doctype html><p>Unknown application.</p>', 404);
+  let install = portal.installs.get(clientId);
+  if (!install && url.searchParams.get('reinstall') === 'Y' && user.ADMIN) install = addInstallation(portal, app);
+  const frame = { user, appTitle: app.title };
+  if (!install) {
+    const text = user.ADMIN ? 'The application is not installed. Add ?reinstall=Y to the address to install it again.' : 'The application is not installed.';
+    return htmlResponse(renderPortalPage(portal, { ...frame, notice: { title: 'Application not installed', text } }), 404);
+  }
+  if (!install.installed && !user.ADMIN) {
+    const notice = { title: 'Application not fully installed', text: 'The application is not fully installed. Please contact your administrator.' };
+    return htmlResponse(renderPortalPage(portal, { ...frame, notice }));
+  }
+  const placementOptions: Record<string, string> = {};
+  url.searchParams.forEach((v, k) => {
+    if (!SYSTEM_PARAMS.has(k)) placementOptions[k] = v;
+  });
+  const launch = createLaunch(world, portal, install, user, {
+    placement: url.searchParams.get('placement') ?? 'DEFAULT',
+    placementOptions,
+  });
+  return htmlResponse(renderPortalPage(portal, { ...frame, launch }));
+}
+
+async function handlePortalRequest(world: World, portal: Portal, req: Request): Promise<Response> {
+  const url = new URL(req.url);
+  const path = url.pathname.replace(/\/{2,}/g, '/');
+  if (path.startsWith('/rest/') || path === '/rest') return handleRest(world, portal, req, url);
+  if (path === '/oauth/authorize/' || path === '/oauth/authorize') return authorize(world, portal, url);
+  if (path === '/oauth/token/' || path === '/oauth/token') return handleTokenRequest(world, req, url);
+  if (path.startsWith('/_portal/frame/')) return handleFrameAjax(world, portal, path.slice('/_portal/frame/'.length), req);
+  if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return portalPage(world, portal, url);
+  return jsonResponse({ error: 'not_found' }, 404);
+}
+
+export function createPortal(world: World, spec: PortalSpec): Portal {
+  const lang = spec.lang ?? 'en';
+  const portal: Portal = {
+    member_id: randomHex(16),
+    lang,
+    origin: '',
+    domain: '',
+    client_endpoint: '',
+    users: seedUsers(spec.users, lang),
+    installs: new Map(),
+    bucket: createLeakyBucket(world.options.rate, world.options.burst),
+    operating: createOperatingLimit(world.options.operatingLimitSeconds),
+    calendar: [],
+    frames: new Map(),
+    counters: { handler: 0, placement: 0, calendar: 0 },
+  };
+  const server = Bun.serve({
+    hostname: world.options.host,
+    port: 0,
+    fetch: (req) => handlePortalRequest(world, portal, req),
+    error: (err) => {
+      log(world, 'portal request failed', { error: err.message });
+      return jsonResponse({ error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' }, 500);
+    },
+  });
+  const host = world.options.host === '0.0.0.0' ? '127.0.0.1' : world.options.host;
+  portal.server = server;
+  portal.domain = `${host}:${server.port}`;
+  portal.origin = `http://${portal.domain}`;
+  portal.client_endpoint = `${portal.origin}/rest/`;
+  const app = world.apps.get(spec.client_id ?? world.defaultClientId);
+  if (app) addInstallation(portal, app);
+  world.portals.set(portal.member_id, portal);
+  log(world, 'portal created', { member_id: portal.member_id, domain: portal.domain, users: portal.users.length });
+  return portal;
+}

@@ -1,0 +1,45 @@
+/**
+ * Counters for `GET /_emulator/stats`, kept overall and per portal so tests running side by side can
+ * assert on their own portal (`?member_id=`).
+ */
+export const STAT_NAMES = [
+  'token_grants',
+  'refreshes',
+  'refresh_failures',
+  'rest_calls',
+  'rate_limited',
+  'operation_limited',
+  'events_sent',
+  'events_failed',
+  'app_info_calls',
+] as const;
+
+export type StatName = (typeof STAT_NAMES)[number];
+export type StatCounters = Record<StatName, number>;
+
+export interface Stats {
+  bump(name: StatName, memberId?: string): void;
+  snapshot(memberId?: string): StatCounters;
+}
+
+function emptyCounters(): StatCounters {
+  return Object.fromEntries(STAT_NAMES.map((n) => [n, 0])) as StatCounters;
+}
+
+export function createStats(): Stats {
+  const total = emptyCounters();
+  const perPortal = new Map<string, StatCounters>();
+  return {
+    bump(name, memberId) {
+      total[name]++;
+      if (!memberId) return;
+      const counters = perPortal.get(memberId) ?? emptyCounters();
+      counters[name]++;
+      perPortal.set(memberId, counters);
+    },
+    snapshot(memberId) {
+      if (memberId === undefined) return { ...total };
+      return { ...(perPortal.get(memberId) ?? emptyCounters()) };
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * What the OAuth server knows: authorization codes (30 s, single use) and token pairs. Refresh tokens are
+ * single-use: a completed refresh kills the refresh token used and the access token issued with it
+ * (TRAINING 20134), so two racing refreshes of one chain leave exactly one winner.
+ */
+import { createTokenString, randomHex } from './ids.ts';
+
+export interface TokenGrant {
+  client_id: string;
+  member_id: string;
+  user_id: number;
+  scope: string[];
+}
+
+export interface TokenRecord extends TokenGrant {
+  access_token: string;
+  refresh_token: string;
+  /** Unix milliseconds. */
+  expiresAt: number;
+  accessRevoked: boolean;
+  refreshUsed: boolean;
+}
+
+export type AccessCheck = { ok: true; token: TokenRecord } | { ok: false; reason: 'unknown' | 'expired' | 'revoked' };
+
+const CODE_TTL_MS = 30_000;
+
+export interface TokenRegistry {
+  issue(grant: TokenGrant): TokenRecord;
+  checkAccess(accessToken: string): AccessCheck;
+  /** The record behind an access token whatever its state (the OAuth server still knows dead tokens). */
+  peek(accessToken: string): TokenRecord | undefined;
+  /** Returns the new pair, or undefined when the refresh token is unknown or already used. */
+  rotate(refreshToken: string, clientId: string): TokenRecord | undefined;
+  expire(filter: { member_id?: string; access_token?: string; user_id?: number }): number;
+  /** Uninstall: every token of that app on that portal stops working. */
+  revokeInstallation(memberId: string, clientId: string): void;
+  issueCode(grant: TokenGrant): string;
+  takeCode(code: string, clientId: string): TokenGrant | undefined;
+}
+
+export function createTokenRegistry(ttlSeconds: number): TokenRegistry {
+  const byAccess = new Map<string, TokenRecord>();
+  const byRefresh = new Map<string, TokenRecord>();
+  const codes = new Map<string, TokenGrant & { expiresAt: number }>();
+
+  const issue = (grant: TokenGrant): TokenRecord => {
+    const record: TokenRecord = {
+      ...grant,
+      scope: [...grant.scope],
+      access_token: createTokenString(),
+      refresh_token: createTokenString(),
+      expiresAt: Date.now() + ttlSeconds * 1000,
+      accessRevoked: false,
+      refreshUsed: false,
+    };
+    byAccess.set(record.access_token, record);
+    byRefresh.set(record.refresh_token, record);
+    return record;
+  };
+
+  return {
+    issue,
+    checkAccess(accessToken) {
+      const token = byAccess.get(accessToken);
+      if (!token) return { ok: false, reason: 'unknown' };
+      if (token.accessRevoked) return { ok: false, reason: 'revoked' };
+      if (token.expiresAt <= Date.now()) return { ok: false, reason: 'expired' };
+      return { ok: true, token };
+    },
+    peek(accessToken) {
+      return byAccess.get(accessToken);
+    },
+    rotate(refreshToken, clientId) {
+      const old = byRefresh.get(refreshToken);
+      if (!old || old.refreshUsed || old.client_id !== clientId) return undefined;
+      old.refreshUsed = true;
+      old.accessRevoked = true;
+      return issue(old);
+    },
+    expire(filter) {
+      let count = 0;
+      for (const t of byAccess.values()) {
+        if (filter.member_id && t.member_id !== filter.member_id) continue;
+        if (filter.access_token && t.access_token !== filter.access_token) continue;
+        if (filter.user_id !== undefined && t.user_id !== filter.user_id) continue;
+        if (t.expiresAt > Date.now()) count++;
+        t.expiresAt = Math.min(t.expiresAt, Date.now() - 1000);
+      }
+      return count;
+    },
+    revokeInstallation(memberId, clientId) {
+      for (const t of byAccess.values()) {
+        if (t.member_id !== memberId || t.client_id !== clientId) continue;
+        t.accessRevoked = true;
+        t.refreshUsed = true;
+      }
+      for (const [code, grant] of codes) {
+        if (grant.member_id === memberId && grant.client_id === clientId) codes.delete(code);
+      }
+    },
+    issueCode(grant) {
+      const code = randomHex(35);
+      codes.set(code, { ...grant, expiresAt: Date.now() + CODE_TTL_MS });
+      return code;
+    },
+    takeCode(code, clientId) {
+      const grant = codes.get(code);
+      codes.delete(code);
+      if (!grant || grant.expiresAt <= Date.now() || grant.client_id !== clientId) return undefined;
+      const { expiresAt: _expiresAt, ...rest } = grant;
+      return rest;
+    },
+  };
+}

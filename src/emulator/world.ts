@@ -1,0 +1,131 @@
+/**
+ * The emulator's whole state, created per `startEmulator` call (no module-level state): registered apps,
+ * portals with their users and installations, the OAuth server's tokens, and counters.
+ */
+import type { Server } from 'bun';
+import type { LeakyBucket } from './leaky-bucket.ts';
+import type { OperatingLimit } from './operating-limit.ts';
+import type { PortalUser } from './portal-users.ts';
+import type { Stats } from './stats.ts';
+import type { TokenRegistry } from './token-registry.ts';
+
+export type AppStatus = 'L' | 'F' | 'D' | 'T' | 'P' | 'S';
+
+export interface AppRecord {
+  /** The portal-side numeric app ID (`app.info` ID). */
+  id: number;
+  client_id: string;
+  client_secret: string;
+  /** Shown in the portal's menu and title bar. */
+  title: string;
+  app_url: string;
+  install_url: string;
+  events_url?: string;
+  scope: string[];
+  version: number;
+  status: AppStatus;
+}
+
+export interface EventBinding {
+  id: number;
+  event: string;
+  handler: string;
+  auth_type: number;
+  offline: boolean;
+}
+
+export interface PlacementBinding {
+  id: number;
+  placement: string;
+  handler: string;
+  title: string;
+  description: string;
+  group_name: string;
+  options: unknown;
+  lang_all: unknown;
+}
+
+/** An app present on a portal. `installed` is INSTALLED=Y: false until installFinish (or the control API). */
+export interface Installation {
+  app: AppRecord;
+  installed: boolean;
+  application_token: string;
+  events: EventBinding[];
+  placements: PlacementBinding[];
+  appOptions: Record<string, unknown>;
+  userOptions: Map<number, Record<string, unknown>>;
+  /** Users who have sent `setInstall` (their FIRST_RUN is over). */
+  firstRunDone: Set<number>;
+}
+
+export interface CalendarEvent {
+  ID: number;
+  type: string;
+  ownerId: number;
+  name: string;
+  from: string;
+  to: string;
+  description: string;
+  createdBy: number;
+  fields: Record<string, unknown>;
+}
+
+/** One render of the app frame (APP_SID), so the page's ajax (refresh, install finish) knows who it is. */
+export interface FrameSession {
+  sid: string;
+  client_id: string;
+  user_id: number;
+  placement: string;
+  install: boolean;
+}
+
+export interface Portal {
+  member_id: string;
+  lang: string;
+  origin: string;
+  domain: string;
+  client_endpoint: string;
+  users: PortalUser[];
+  installs: Map<string, Installation>;
+  bucket: LeakyBucket;
+  operating: OperatingLimit;
+  calendar: CalendarEvent[];
+  frames: Map<string, FrameSession>;
+  counters: { handler: number; placement: number; calendar: number };
+  server?: Server<undefined>;
+}
+
+export interface ResolvedOptions {
+  host: string;
+  rate: number;
+  burst: number;
+  latencyMs: number;
+  accessTokenTtl: number;
+  operatingLimitSeconds?: number;
+  log: (line: string) => void;
+}
+
+export interface World {
+  options: ResolvedOptions;
+  /** Filled in once the OAuth server listens. */
+  oauthOrigin: string;
+  apps: Map<string, AppRecord>;
+  /** The app new portals get (the first one configured). */
+  defaultClientId: string;
+  portals: Map<string, Portal>;
+  tokens: TokenRegistry;
+  stats: Stats;
+  nextAppId: number;
+}
+
+export function serverEndpoint(world: World): string {
+  return `${world.oauthOrigin}/rest/`;
+}
+
+export function findUser(portal: Portal, userId: number): PortalUser | undefined {
+  return portal.users[userId - 1]?.ID === userId ? portal.users[userId - 1] : portal.users.find((u) => u.ID === userId);
+}
+
+export function log(world: World, msg: string, fields: Record<string, unknown> = {}): void {
+  world.options.log(JSON.stringify({ time: new Date().toISOString(), component: 'emulator', msg, ...fields }));
+}
