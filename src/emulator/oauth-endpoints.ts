@@ -55,9 +55,10 @@ export async function handleTokenRequest(world: World, req: Request, url: URL): 
   if (grantType === 'refresh_token') {
     const refresh = asString(params.refresh_token);
     if (!refresh) return oauthError('invalid_request', 'No "refresh_token" parameter found');
+    const memberId = world.tokens.peekRefresh(refresh)?.member_id;
     const token = world.tokens.rotate(refresh, clientId);
     if (!token || !isInstalled(world, token.member_id, clientId)) {
-      world.stats.bump('refresh_failures', token?.member_id);
+      world.stats.bump('refresh_failures', memberId);
       return oauthError('invalid_grant', 'Invalid refresh token');
     }
     world.stats.bump('refreshes', token.member_id);

@@ -30,6 +30,7 @@ export interface TokenRegistry {
   checkAccess(accessToken: string): AccessCheck;
   /** The record behind an access token whatever its state (the OAuth server still knows dead tokens). */
   peek(accessToken: string): TokenRecord | undefined;
+  peekRefresh(refreshToken: string): TokenRecord | undefined;
   /** Returns the new pair, or undefined when the refresh token is unknown or already used. */
   rotate(refreshToken: string, clientId: string): TokenRecord | undefined;
   expire(filter: { member_id?: string; access_token?: string; user_id?: number }): number;
@@ -70,6 +71,9 @@ export function createTokenRegistry(ttlSeconds: number): TokenRegistry {
     },
     peek(accessToken) {
       return byAccess.get(accessToken);
+    },
+    peekRefresh(refreshToken) {
+      return byRefresh.get(refreshToken);
     },
     rotate(refreshToken, clientId) {
       const old = byRefresh.get(refreshToken);
