@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { rest, startAppSink, startTestBed, type AppSink, type TestBed } from './support.ts';
+
+let bed: TestBed;
+
+beforeAll(async () => {
+  bed = await startTestBed();
+});
+afterAll(() => bed.stop());
+
+/** Every key PHP would see, with bracket paths kept as written on the wire. */
+function keys(form: URLSearchParams): string[] {
+  return [...form.keys()].sort();
+}
+
+describe('ONAPPINSTALL', () => {
+  it('is posted form-encoded with bracket keys and string values to the install URL before install answers', async () => {
+    const portal = await bed.control.createPortal();
+    const installed = await bed.control.install(portal.member_id);
+    expect(installed.app_status).toBe('installed');
+    expect(installed.event_status).toBe(200);
+    const [event] = bed.app.requests.filter((r) => r.form.get('event') === 'ONAPPINSTALL' && r.form.get('auth[member_id]') === portal.member_id);
+    expect(event).toBeDefined();
+    if (!event) return;
+    expect(event.method).toBe('POST');
+    expect(event.path).toBe('/install');
+    expect(event.contentType).toBe('application/x-www-form-urlencoded');
+    expect(event.body).toContain('auth%5Baccess_token%5D=');
+    expect(keys(event.form)).toEqual(
+      [
+        'event', 'event_handler_id', 'ts',
+        'data[VERSION]', 'data[ACTIVE]', 'data[INSTALLED]', 'data[LANGUAGE_ID]',
+        'auth[access_token]', 'auth[refresh_token]', 'auth[expires]', 'auth[expires_in]', 'auth[scope]', 'auth[domain]',
+        'auth[client_endpoint]', 'auth[server_endpoint]', 'auth[member_id]', 'auth[application_token]', 'auth[status]', 'auth[user_id]',
+      ].sort(),
+    );
+    expect(Object.fromEntries(event.form)).toMatchObject({
+      'data[VERSION]': '1',
+      'data[ACTIVE]': 'Y',
+      'data[INSTALLED]': 'Y',
+      'data[LANGUAGE_ID]': 'en',
+      'auth[expires_in]': '3600',
+      'auth[scope]': 'user,placement,calendar',
+      'auth[domain]': portal.domain,
+      'auth[client_endpoint]': portal.client_endpoint,
+      'auth[server_endpoint]': `${bed.emulator.url}/rest/`,
+      'auth[application_token]': installed.application_token,
+      'auth[status]': 'F',
+      'auth[user_id]': '1',
+    });
+    expect(Number(event.form.get('ts'))).toBeGreaterThan(1_700_000_000);
+    const probe = await rest(portal.client_endpoint, 'user.current', {}, event.form.get('auth[access_token]') ?? '');
+    expect(probe.status).toBe(200);
+    expect(installed.launch.form.APPLICATION_TOKEN).toBe(installed.application_token);
+  });
+
+  it('reports the status the app answered', async () => {
+    const portal = await bed.control.createPortal();
+    bed.app.setStatus(500);
+    try {
+      expect((await bed.control.install(portal.member_id)).event_status).toBe(500);
+      expect((await bed.control.stats(portal.member_id)).events_failed).toBe(1);
+    } finally {
+      bed.app.setStatus(200);
+    }
+  });
+});
+
+describe('ONAPPUNINSTALL', () => {
+  it('goes to bound handlers with data[CLEAN] and no tokens, after the app was removed', async () => {
+    const portal = await bed.control.createPortal();
+    const { launch, application_token } = await bed.control.install(portal.member_id);
+    const token = launch.form.AUTH_ID;
+    const handler = `${bed.app.url}/events`;
+    await rest(portal.client_endpoint, 'event.bind', { event: 'ONAPPUNINSTALL', handler }, token);
+    const res = await bed.control.uninstall(portal.member_id, true);
+    expect(res.app_status).toBe('uninstalled');
+    const [event] = bed.app.requests.filter((r) => r.path === '/events' && r.form.get('auth[member_id]') === portal.member_id);
+    expect(event).toBeDefined();
+    if (!event) return;
+    expect(Object.fromEntries(event.form)).toMatchObject({
+      event: 'ONAPPUNINSTALL',
+      'data[CLEAN]': '1',
+      'data[LANGUAGE_ID]': 'en',
+      'auth[domain]': portal.domain,
+      'auth[member_id]': portal.member_id,
+      'auth[application_token]': application_token,
+    });
+    expect(keys(event.form).filter((k) => k.startsWith('auth['))).toEqual(
+      ['auth[application_token]', 'auth[client_endpoint]', 'auth[domain]', 'auth[member_id]', 'auth[server_endpoint]'],
+    );
+    expect((await rest(portal.client_endpoint, 'profile', {}, token)).status).toBe(401);
+  });
+
+  it('goes to events_url when the app bound no handler, with CLEAN=0 for a plain removal', async () => {
+    const sink: AppSink = startAppSink();
+    try {
+      await bed.control.post('/_emulator/apps', { client_id: 'app.events', client_secret: 's', app_url: `${sink.url}/`, events_url: `${sink.url}/events` });
+      const portal = await bed.control.createPortal({ client_id: 'app.events' });
+      await bed.control.install(portal.member_id, { client_id: 'app.events' });
+      await bed.control.uninstall(portal.member_id, false, { client_id: 'app.events' });
+      const [event] = await sink.waitFor((r) => r.path === '/events');
+      expect(event?.form.get('event')).toBe('ONAPPUNINSTALL');
+      expect(event?.form.get('data[CLEAN]')).toBe('0');
+    } finally {
+      sink.stop();
+    }
+  });
+});
+
+describe('bound events', () => {
+  it('delivers ONAPPTEST and ONCALENDARENTRYADD to their handlers with an access token but no refresh token', async () => {
+    const portal = await bed.control.createPortal();
+    const token = (await bed.control.install(portal.member_id)).launch.form.AUTH_ID;
+    const handler = `${bed.app.url}/bound`;
+    await rest(portal.client_endpoint, 'event.bind', { event: 'ONAPPTEST', handler }, token);
+    await rest(portal.client_endpoint, 'event.bind', { event: 'ONCALENDARENTRYADD', handler }, token);
+    await rest(portal.client_endpoint, 'event.test', {}, token);
+    const added = await rest(portal.client_endpoint, 'calendar.event.add', { type: 'user', ownerId: 1, name: 'x', from: '2026-01-01T10:00:00Z', to: '2026-01-01T11:00:00Z' }, token);
+    const mine = (r: { path: string; form: URLSearchParams }) => r.path === '/bound' && r.form.get('auth[member_id]') === portal.member_id;
+    const events = await bed.app.waitFor(mine, 2);
+    const calendar = events.find((e) => e.form.get('event') === 'ONCALENDARENTRYADD');
+    expect(calendar?.form.get('data[id]')).toBe(String(added.body.result));
+    expect(calendar?.form.get('auth[access_token]')).toMatch(/^[0-9a-f]{70}$/);
+    expect(calendar?.form.has('auth[refresh_token]')).toBe(false);
+    expect(events.some((e) => e.form.get('event') === 'ONAPPTEST')).toBe(true);
+  });
+
+  it('delivers nothing while the app is not installed (installFinish never called)', async () => {
+    const portal = await bed.control.createPortal();
+    const token = (await bed.control.launch(portal.member_id)).form.AUTH_ID;
+    const handler = `${bed.app.url}/pending`;
+    expect((await rest(portal.client_endpoint, 'event.bind', { event: 'ONAPPTEST', handler }, token)).body.result).toBe(true);
+    expect((await rest(portal.client_endpoint, 'event.get', {}, token)).body.result).toHaveLength(1);
+    await rest(portal.client_endpoint, 'event.test', {}, token);
+    await Bun.sleep(50);
+    expect(bed.app.requests.filter((r) => r.path === '/pending')).toHaveLength(0);
+  });
+});
