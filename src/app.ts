@@ -4,18 +4,37 @@
  */
 import { Elysia } from 'elysia';
 import { html } from '@elysiajs/html';
+import { createInstallEventHandler } from './auth/install-event.ts';
+import { createLaunchVerifier } from './auth/launch-verifier.ts';
+import { createSessions, type SessionPolicy } from './auth/sessions.ts';
+import { createSignIn } from './auth/sign-in.ts';
+import { createUninstallEventHandler } from './auth/uninstall-event.ts';
+import { createBitrix, type Bitrix } from './bitrix/index.ts';
 import type { Config } from './config.ts';
-import type { Logger } from './log.ts';
-import type { Store } from './store/store.ts';
+import { createItemService } from './domain/item-service.ts';
 import { assetRoutes, createAssets, type Assets } from './http/assets.ts';
+import type { RouteContext } from './http/context.ts';
 import { withEdge } from './http/edge.ts';
 import { createErrorHandler } from './http/errors.ts';
+import { eventRoutes } from './http/events.ts';
 import { healthRoutes } from './http/health.ts';
+import { installRoutes } from './http/install.ts';
+import { itemsApiRoutes } from './http/items-api.ts';
+import { createItemsUi } from './http/items-ui.ts';
+import { launchRoutes } from './http/launch.ts';
+import { oauthRoutes } from './http/oauth.ts';
+import { sessionRoutes } from './http/session.ts';
+import { createCalendarPort } from './integrations/calendar.ts';
+import type { Logger } from './log.ts';
+import type { Store } from './store/store.ts';
 
 export interface AppDeps {
   config: Config;
   store: Store;
   logger: Logger;
+  /** Defaults to a client built from the config; tests may pass one with shorter timeouts. */
+  bitrix?: Bitrix;
+  sessionPolicy?: SessionPolicy;
 }
 
 export interface App {
@@ -28,13 +47,47 @@ export interface App {
 export function createApp(deps: AppDeps, peerIp?: (request: Request) => string | undefined): App {
   const { config, store, logger } = deps;
   const assets = createAssets(config.basePath);
-  const onError = createErrorHandler({ logger, pageAssets: { css: assets.url('app.css') } });
+  const bitrix =
+    deps.bitrix ??
+    createBitrix({ store, clientId: config.clientId, clientSecret: config.clientSecret, oauthServers: config.oauthServers, logger });
+  const sessions = createSessions(store, deps.sessionPolicy);
+  const verifyLaunch = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger });
+  const ctx: RouteContext = {
+    config,
+    store,
+    logger,
+    bitrix,
+    sessions,
+    verifyLaunch,
+    signIn: createSignIn(store, sessions),
+    assets,
+    appOrigin: new URL(config.publicUrl).origin,
+    url: (path) => `${config.basePath}${path}`,
+    pageAssets: (frame) => ({
+      css: assets.url('app.css'),
+      ...(frame
+        ? { htmx: assets.url('htmx.js'), alpine: assets.url('alpine.js'), island: assets.url('island.js'), bx24: config.bx24SdkUrl }
+        : {}),
+    }),
+  };
+  const items = createItemService(store.items, createCalendarPort(store, bitrix));
+  const itemsUi = createItemsUi(ctx, items);
+  const install = createInstallEventHandler({ store, bitrix, verifyLaunch, logger, eventsUrl: `${config.publicUrl}/events` });
+  const uninstall = createUninstallEventHandler({ store, bitrix, logger });
+  const onError = createErrorHandler({ logger, pageAssets: ctx.pageAssets(false) });
 
   const router = new Elysia()
     .use(html({ autoDetect: true, autoDoctype: false }))
     .onError(({ code, error, request, path }) => onError({ code, error, request, path }))
     .use(healthRoutes(store))
-    .use(assetRoutes(assets));
+    .use(assetRoutes(assets))
+    .use(launchRoutes(ctx, itemsUi.renderer)) // GET, POST /
+    .use(installRoutes(ctx, install)) // GET, POST /install (page and ONAPPINSTALL)
+    .use(eventRoutes(ctx, { install, uninstall })) // POST /events
+    .use(oauthRoutes(ctx)) // GET /auth/bitrix24
+    .use(sessionRoutes(ctx)) // POST /api/session, GET /api/users/current
+    .use(itemsApiRoutes(ctx, items)) // /api/items…, /api/export
+    .use(itemsUi.routes); // /ui/items… (htmx fragments)
 
   const handle = withEdge((request) => router.handle(request), { ...config, logger }, peerIp);
   return { handle: async (request) => handle(request), assets, router };

@@ -15,11 +15,13 @@ export interface LayoutProps {
   assets: PageAssets;
   /** Extra attributes for <body> (htmx headers with the session, Alpine state). */
   bodyAttrs?: Record<string, string>;
+  /** Extra elements for <head> (meta configuration). */
+  head?: Children;
   children?: Children;
 }
 
 /** The HTML document around every page: our stylesheet, and scripts only when the page needs them. */
-export function Layout({ title, lang, assets, bodyAttrs = {}, children }: LayoutProps) {
+export function Layout({ title, lang, assets, bodyAttrs = {}, head, children }: LayoutProps) {
   return (
     <>
       {'<!doctype html>'}
@@ -30,6 +32,7 @@ export function Layout({ title, lang, assets, bodyAttrs = {}, children }: Layout
           <meta name="referrer" content="no-referrer" />
           <title safe>{title}</title>
           <link rel="stylesheet" href={assets.css} />
+          {head ?? ''}
           {assets.bx24 ? <script src={assets.bx24}></script> : ''}
           {assets.htmx ? <script src={assets.htmx} defer></script> : ''}
           {assets.island ? <script src={assets.island} defer></script> : ''}

@@ -4,6 +4,7 @@
  * and shown as an opaque 500. The shape follows the caller: JSON for the API, a toast trigger for
  * htmx, a styled page for navigations.
  */
+import { isBitrixError, toAppError } from '../bitrix/index.ts';
 import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
@@ -38,7 +39,9 @@ function validationFields(error: unknown): Record<string, string> {
   return fields;
 }
 
-function describe(code: string | number, error: unknown): Described | null {
+function describe(code: string | number, raw: unknown): Described | null {
+  // A Bitrix24 failure that reached the edge becomes the app's own error (no tokens, no internals).
+  const error = isBitrixError(raw) ? toAppError(raw) : raw;
   if (error instanceof AppError) {
     return { code: error.code, message: error.message, ...error.details };
   }

@@ -1,0 +1,151 @@
+/**
+ * Proves who is opening the app (architecture §4.1). The browser's claims (AUTH_ID, DOMAIN,
+ * member_id) count for nothing until an allow-listed OAuth server's `app.info` vouches for the token:
+ * it must belong to our client_id and to exactly the claimed portal. The user is then read from the
+ * portal's verified client_endpoint, never from a URL built from the request.
+ */
+import { isBitrixError, type Bitrix } from '../bitrix/index.ts';
+import { AppError } from '../domain/errors.ts';
+import type { PortalInput } from '../domain/types.ts';
+import type { Logger } from '../log.ts';
+import { domainOfUrl, normalizeDomain } from './portal-domain.ts';
+import { sha256Hex } from './secret-hash.ts';
+import { VerdictCache } from './verdict-cache.ts';
+
+export interface LaunchClaim {
+  authId: string;
+  domain: string;
+  memberId: string;
+  /** SERVER_ENDPOINT from the form: only a hint for which allow-listed server to ask first. */
+  serverEndpoint?: string;
+}
+
+export interface VerifiedUser {
+  id: number;
+  name: string;
+  isAdmin: boolean;
+  photoUrl: string | null;
+  timeZone: string | null;
+}
+
+export interface VerifiedLaunch {
+  portal: PortalInput;
+  /** What the OAuth server says about the install (false while the installer runs). */
+  installed: boolean;
+  user: VerifiedUser;
+  /** Unix seconds when AUTH_ID expires. */
+  expiresAt: number;
+}
+
+const TOKEN_SHAPE = /^[A-Za-z0-9._-]{16,512}$/;
+const MEMBER_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+
+const refuse = (reason: string, logger?: Logger, fields: Record<string, unknown> = {}) => {
+  logger?.warn('launch refused', { reason, ...fields });
+  return new AppError('unauthorized', 'This launch could not be verified with Bitrix24. Open the app from your portal again.');
+};
+
+export interface LaunchVerifierDeps {
+  bitrix: Bitrix;
+  clientId: string;
+  oauthServers: readonly string[];
+  logger?: Logger;
+  now?: () => number;
+}
+
+export function createLaunchVerifier(deps: LaunchVerifierDeps) {
+  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const cache = new VerdictCache<VerifiedLaunch>(10_000, now);
+
+  /** The hint first when it is allow-listed, then the rest of the allow-list. */
+  const serversToAsk = (hint?: string): string[] => {
+    let first: string | undefined;
+    try {
+      first = hint ? new URL(hint).origin : undefined;
+    } catch {
+      first = undefined;
+    }
+    return first && deps.oauthServers.includes(first)
+      ? [first, ...deps.oauthServers.filter((s) => s !== first)]
+      : [...deps.oauthServers];
+  };
+
+  async function askOAuthServers(claim: LaunchClaim) {
+    for (const server of serversToAsk(claim.serverEndpoint)) {
+      try {
+        return { server, info: await deps.bitrix.oauth.appInfo(server, claim.authId) };
+      } catch (e) {
+        if (!isBitrixError(e)) throw e;
+        deps.logger?.debug('app.info refused the token', { server, code: e.code });
+      }
+    }
+    return null;
+  }
+
+  async function readUser(clientEndpoint: string, authId: string): Promise<VerifiedUser> {
+    // One request for both: `user.current` has the name, `profile` the admin flag.
+    const answer = await deps.bitrix.callWithToken<{ result: { user?: Record<string, unknown>; profile?: Record<string, unknown> } }>(
+      clientEndpoint,
+      authId,
+      'batch',
+      { halt: 0, cmd: { user: 'user.current', profile: 'profile' } },
+    );
+    const u = answer.result.result?.user;
+    const p = answer.result.result?.profile;
+    if (!u || typeof u.ID === 'undefined') throw new Error('user.current gave no user');
+    const name = [u.NAME, u.LAST_NAME].filter((s) => typeof s === 'string' && s.trim()).join(' ').trim();
+    return {
+      id: Number(u.ID),
+      name: name || (typeof u.EMAIL === 'string' && u.EMAIL) || `#${String(u.ID)}`,
+      isAdmin: p?.ADMIN === true || p?.ADMIN === 'Y',
+      photoUrl: typeof u.PERSONAL_PHOTO === 'string' && /^https?:\/\//.test(u.PERSONAL_PHOTO) ? u.PERSONAL_PHOTO : null,
+      timeZone: typeof u.TIME_ZONE === 'string' && u.TIME_ZONE ? u.TIME_ZONE : null,
+    };
+  }
+
+  return async function verifyLaunch(claim: LaunchClaim): Promise<VerifiedLaunch> {
+    const domain = normalizeDomain(claim.domain ?? '');
+    if (!TOKEN_SHAPE.test(claim.authId ?? '') || !domain || !MEMBER_SHAPE.test(claim.memberId ?? '')) {
+      throw refuse('malformed launch parameters', deps.logger);
+    }
+    const key = sha256Hex(`${claim.authId}|${domain}|${claim.memberId}`);
+    const cached = cache.get(key);
+    if (cached) return cached;
+
+    const answer = await askOAuthServers(claim);
+    if (!answer) throw refuse('no allow-listed OAuth server vouched for the token', deps.logger, { domain });
+    const { server, info } = answer;
+    if (info.client_id !== deps.clientId) throw refuse('token of another application', deps.logger, { domain });
+    if (info.install?.member_id !== claim.memberId) throw refuse('member_id does not match the token', deps.logger, { domain });
+    const installDomain = normalizeDomain(info.install.domain ?? '');
+    if (installDomain !== domain || domainOfUrl(info.install.client_endpoint) !== domain) {
+      throw refuse('DOMAIN does not match the token', deps.logger, { domain });
+    }
+
+    let user: VerifiedUser;
+    try {
+      user = await readUser(info.install.client_endpoint, claim.authId);
+    } catch {
+      throw refuse('could not read the user from the verified portal', deps.logger, { domain });
+    }
+    if (Number(info.user_id) !== user.id) throw refuse('user.current is not the token user', deps.logger, { domain });
+
+    const verdict: VerifiedLaunch = {
+      portal: {
+        memberId: info.install.member_id,
+        domain,
+        clientEndpoint: info.install.client_endpoint,
+        serverEndpoint: `${server}/rest/`,
+        appStatus: info.install.status ?? '',
+        scope: info.install.scope ?? info.scope ?? '',
+      },
+      installed: info.install.installed === true,
+      user,
+      expiresAt: Number(info.expires) || now() + 600,
+    };
+    cache.set(key, verdict, Math.min(verdict.expiresAt, now() + 3600));
+    return verdict;
+  };
+}
+
+export type VerifyLaunch = ReturnType<typeof createLaunchVerifier>;

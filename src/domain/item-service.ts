@@ -1,0 +1,71 @@
+/**
+ * The cabinet's use cases over the Store port. Every call takes the Actor; the store filters on
+ * (portal, owner), so "not yours" and "does not exist" are the same 404.
+ */
+import type { ItemRepo } from '../store/store.ts';
+import { AppError } from './errors.ts';
+import { decodeCursor, encodeCursor, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type ItemDraft } from './items.ts';
+import type { Actor, Item, ItemStatus } from './types.ts';
+
+/** Adds an event to the user's own Bitrix24 calendar and returns its id. */
+export type CalendarPort = (actor: Actor, item: Item) => Promise<string>;
+
+export interface ListRequest {
+  status?: ItemStatus;
+  q?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+const notFound = () => new AppError('not_found', 'Item not found.');
+const now = () => Math.floor(Date.now() / 1000);
+
+export function createItemService(items: ItemRepo, calendar: CalendarPort) {
+  const find = async (actor: Actor, id: string) => (await items.find(actor, id)) ?? Promise.reject(notFound());
+
+  return {
+    async list(actor: Actor, req: ListRequest) {
+      const limit = Math.min(Math.max(req.limit ?? PAGE_DEFAULT, 1), PAGE_MAX);
+      const q = req.q?.trim().slice(0, 200) || undefined;
+      const page = await items.list(actor, { status: req.status, q, limit, after: req.cursor ? decodeCursor(req.cursor) : undefined });
+      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
+    },
+    find,
+    async create(actor: Actor, draft: ItemDraft) {
+      return items.create(actor, newItemId(), requireValidItem(draft), now());
+    },
+    /** Fields left out of the draft keep their current value; a stale version is a 409 with the current item. */
+    async update(actor: Actor, id: string, version: number, draft: Partial<ItemDraft>) {
+      const current = await find(actor, id);
+      const merged: ItemDraft = {
+        name: draft.name ?? current.name,
+        data: draft.data !== undefined ? draft.data : current.data,
+        status: draft.status ?? current.status,
+        startsAt: draft.startsAt !== undefined ? draft.startsAt : current.startsAt,
+        endsAt: draft.endsAt !== undefined ? draft.endsAt : current.endsAt,
+      };
+      const r = await items.update(actor, id, version, requireValidItem(merged), now());
+      if (r.kind === 'not_found') throw notFound();
+      if (r.kind === 'conflict') throw new AppError('conflict', 'The item was changed meanwhile.', { current: r.current });
+      return r.item;
+    },
+    async remove(actor: Actor, id: string) {
+      if (!(await items.delete(actor, id))) throw notFound();
+    },
+    exportAll: (actor: Actor) => items.all(actor),
+    /** Adds the item to the user's calendar; the item is never lost or changed if Bitrix24 refuses. */
+    async linkCalendar(actor: Actor, id: string) {
+      const item = await find(actor, id);
+      if (item.startsAt === null) {
+        throw new AppError('unprocessable', 'Set a start time to add the item to the calendar.', {
+          fields: { starts_at: 'Required for the calendar.' },
+        });
+      }
+      if (item.calendarEventId) return item;
+      const eventId = await calendar(actor, item);
+      return (await items.setCalendarEvent(actor, id, eventId, now())) ?? Promise.reject(notFound());
+    },
+  };
+}
+
+export type ItemService = ReturnType<typeof createItemService>;

@@ -1,0 +1,88 @@
+/**
+ * Business rules for items, independent of HTTP and storage: what a valid item is, how ids and
+ * cursors look. Validation returns per-field messages so both the JSON API (422) and the htmx form
+ * (re-rendered with the user's input) can show them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ItemCursor, ItemInput } from '../store/store.ts';
+import type { ItemStatus } from './types.ts';
+import { AppError } from './errors.ts';
+
+export const NAME_MAX = 200;
+export const DATA_MAX_BYTES = 16 * 1024;
+export const PAGE_MAX = 100;
+export const PAGE_DEFAULT = 20;
+
+/** What a caller proposes, before the rules: times as unix seconds or null. */
+export interface ItemDraft {
+  name: unknown;
+  data?: unknown;
+  status?: unknown;
+  startsAt?: number | null;
+  endsAt?: number | null;
+}
+
+export type FieldErrors = Record<string, string>;
+
+export const isStatus = (s: unknown): s is ItemStatus => s === 'active' || s === 'archived';
+
+/** Applies the rules; returns the clean input or the per-field problems (field names as in the API). */
+export function validateItem(draft: ItemDraft): { ok: true; input: ItemInput } | { ok: false; fields: FieldErrors } {
+  const fields: FieldErrors = {};
+  const name = typeof draft.name === 'string' ? draft.name.trim() : '';
+  const length = [...name].length;
+  if (length === 0) fields.name = 'Name is required.';
+  else if (length > NAME_MAX) fields.name = `Name must be at most ${NAME_MAX} characters.`;
+
+  let data: Record<string, unknown> | null = null;
+  if (draft.data !== undefined && draft.data !== null) {
+    if (typeof draft.data !== 'object' || Array.isArray(draft.data)) fields.data = 'Data must be a JSON object.';
+    else if (Buffer.byteLength(JSON.stringify(draft.data)) > DATA_MAX_BYTES) fields.data = 'Data must be at most 16 KB.';
+    else data = draft.data as Record<string, unknown>;
+  }
+
+  const status = draft.status ?? 'active';
+  if (!isStatus(status)) fields.status = 'Status must be active or archived.';
+
+  const startsAt = draft.startsAt ?? null;
+  const endsAt = draft.endsAt ?? null;
+  if (startsAt !== null && endsAt !== null && endsAt < startsAt) fields.ends_at = 'The end must not be before the start.';
+  if (endsAt !== null && startsAt === null) fields.starts_at = 'Set a start when there is an end.';
+
+  if (Object.keys(fields).length) return { ok: false, fields };
+  return { ok: true, input: { name, data, status: status as ItemStatus, startsAt, endsAt } };
+}
+
+export function requireValidItem(draft: ItemDraft): ItemInput {
+  const r = validateItem(draft);
+  if (!r.ok) throw new AppError('unprocessable', 'Some fields are invalid.', { fields: r.fields });
+  return r.input;
+}
+
+/** Time-ordered ids (48-bit milliseconds + 80 random bits, base32hex): newest sorts last, nothing guessable. */
+export function newItemId(nowMs = Date.now()): string {
+  const time = nowMs.toString(32).padStart(10, '0');
+  return time + randomBytes(10).toString('hex').slice(0, 16);
+}
+
+/** Cursors are opaque to clients: base64url of "createdAt:id". */
+export function encodeCursor(c: ItemCursor): string {
+  return Buffer.from(`${c.createdAt}:${c.id}`).toString('base64url');
+}
+
+export function decodeCursor(raw: string): ItemCursor {
+  const text = Buffer.from(raw, 'base64url').toString('utf8');
+  const m = /^(\d{1,12}):([0-9a-v]{10}[0-9a-f]{16})$/.exec(text);
+  if (!m) throw new AppError('invalid', 'The cursor is not valid.', { fields: { cursor: 'Not a cursor from this API.' } });
+  return { createdAt: Number(m[1]), id: m[2]! };
+}
+
+/** ISO 8601 text -> unix seconds; null for empty; undefined when unparsable. */
+export function parseInstant(value: unknown): number | null | undefined {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+export const toIso = (seconds: number | null): string | null => (seconds === null ? null : new Date(seconds * 1000).toISOString());

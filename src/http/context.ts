@@ -1,0 +1,37 @@
+/**
+ * What route modules receive: built once in createApp from its dependencies, never imported as a
+ * module-level singleton.
+ */
+import type { Bitrix } from '../bitrix/index.ts';
+import type { VerifyLaunch } from '../auth/launch-verifier.ts';
+import type { Sessions } from '../auth/sessions.ts';
+import type { SignIn } from '../auth/sign-in.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import type { PageAssets } from '../../views/layout.tsx';
+import type { Assets } from './assets.ts';
+
+export interface RouteContext {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  bitrix: Bitrix;
+  sessions: Sessions;
+  verifyLaunch: VerifyLaunch;
+  signIn: SignIn;
+  assets: Assets;
+  /** The app's own origin (from PUBLIC_URL), for CSRF checks. */
+  appOrigin: string;
+  /** BASE_PATH-prefixed absolute path for a route, e.g. url('/api/items'). */
+  url(path: string): string;
+  /** Scripts and styles for a page; `frame` pages also load BX24 and the island. */
+  pageAssets(frame: boolean): PageAssets;
+}
+
+export function sessionCookie(ctx: RouteContext, token: string, maxAge: number, partitioned: boolean): string {
+  const secure = ctx.config.publicUrl.startsWith('https:') || new URL(ctx.config.publicUrl).hostname === 'localhost';
+  // In the Bitrix24 frame the cookie is third-party: SameSite=None + Partitioned (CHIPS). Nothing depends on it.
+  const site = partitioned ? 'SameSite=None; Partitioned' : 'SameSite=Lax';
+  return `b24app_session=${token}; Path=${ctx.url('/')}; Max-Age=${maxAge}; HttpOnly; ${secure ? 'Secure; ' : ''}${site}`;
+}

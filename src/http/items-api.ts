@@ -1,0 +1,110 @@
+/**
+ * The JSON API for the cabinet (architecture §6, contract). Authenticated by the app session;
+ * every operation acts as (portal, user) of that session only.
+ */
+import { Elysia, t } from 'elysia';
+import { AppError, isAppError } from '../domain/errors.ts';
+import type { ItemService } from '../domain/item-service.ts';
+import { isStatus, parseInstant, type ItemDraft } from '../domain/items.ts';
+import type { Item } from '../domain/types.ts';
+import type { RouteContext } from './context.ts';
+import { itemJson } from './item-json.ts';
+import { readJsonBody } from './json-body.ts';
+import { requireActor, sessionGuard } from './session-guard.ts';
+
+const Instant = t.Union([t.String({ maxLength: 40 }), t.Null()]);
+const ItemFields = {
+  name: t.String({ maxLength: 2000 }),
+  data: t.Optional(t.Union([t.Record(t.String(), t.Unknown()), t.Null()])),
+  status: t.Optional(t.Union([t.Literal('active'), t.Literal('archived')])),
+  starts_at: t.Optional(Instant),
+  ends_at: t.Optional(Instant),
+};
+const CreateBody = t.Object(ItemFields, { additionalProperties: false });
+const UpdateBody = t.Object(
+  { ...ItemFields, name: t.Optional(ItemFields.name), version: t.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+/** ISO strings -> unix seconds, with a 422 that names the field when one is not a date. */
+function toDraft(body: { name?: string; data?: unknown; status?: string; starts_at?: string | null; ends_at?: string | null }): Partial<ItemDraft> {
+  const fields: Record<string, string> = {};
+  const instant = (key: 'starts_at' | 'ends_at') => {
+    if (!(key in body)) return undefined;
+    const v = parseInstant(body[key]);
+    if (v === undefined) fields[key] = 'Use an ISO 8601 date and time, e.g. 2026-12-01T10:00:00Z.';
+    return v ?? null;
+  };
+  const draft: Partial<ItemDraft> = { name: body.name, data: body.data, status: body.status, startsAt: instant('starts_at'), endsAt: instant('ends_at') };
+  if (Object.keys(fields).length) throw new AppError('unprocessable', 'Some fields are invalid.', { fields });
+  return draft;
+}
+
+/** The 409 carries the current item in the API's own shape. */
+function presentConflict(e: unknown): never {
+  if (isAppError(e) && e.code === 'conflict') {
+    throw new AppError('conflict', e.message, { current: itemJson(e.details!.current as Item) });
+  }
+  throw e;
+}
+
+export const itemsApiRoutes = (ctx: RouteContext, items: ItemService) =>
+  new Elysia({ name: 'items-api', seed: ctx })
+    .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
+    .get(
+      '/api/items',
+      async ({ actor, query }) => {
+        const page = await items.list(requireActor(actor), {
+          status: isStatus(query.status) ? query.status : undefined,
+          q: query.q,
+          limit: query.limit,
+          cursor: query.cursor,
+        });
+        return { items: page.items.map(itemJson), next_cursor: page.nextCursor };
+      },
+      {
+        query: t.Object({
+          status: t.Optional(t.Union([t.Literal('active'), t.Literal('archived')])),
+          q: t.Optional(t.String({ maxLength: 200 })),
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100 })),
+          cursor: t.Optional(t.String({ maxLength: 200 })),
+        }),
+      },
+    )
+    .post(
+      '/api/items',
+      async ({ actor, request, set }) => {
+        const a = requireActor(actor);
+        const body = await readJsonBody(request, CreateBody);
+        set.status = 201;
+        return itemJson(await items.create(a, { ...toDraft(body), name: body.name }));
+      },
+      { parse: 'none' },
+    )
+    .get('/api/items/:id', async ({ actor, params }) => itemJson(await items.find(requireActor(actor), params.id)))
+    .put(
+      '/api/items/:id',
+      async ({ actor, request, params }) => {
+        const a = requireActor(actor);
+        const body = await readJsonBody(request, UpdateBody);
+        const updated = await items.update(a, params.id, body.version, toDraft(body)).catch(presentConflict);
+        return itemJson(updated);
+      },
+      { parse: 'none' },
+    )
+    .delete('/api/items/:id', async ({ actor, params, set }) => {
+      await items.remove(requireActor(actor), params.id);
+      set.status = 204;
+      return '';
+    })
+    .post('/api/items/:id/calendar', async ({ actor, params }) => itemJson(await items.linkCalendar(requireActor(actor), params.id)))
+    .get('/api/export', async ({ actor }) => {
+      const all = await items.exportAll(requireActor(actor));
+      return new Response(JSON.stringify({ exported_at: new Date().toISOString(), items: all.map(itemJson) }, null, 2), {
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'content-disposition': 'attachment; filename="items.json"',
+          'cache-control': 'no-store',
+        },
+      });
+    });

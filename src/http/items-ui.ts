@@ -1,0 +1,204 @@
+/**
+ * The cabinet's HTML: the full page (rendered by the launch) and the htmx fragments under /ui.
+ * Every fragment is a view component that also appears in the full page, so a swap never differs
+ * from a reload. Success and failure messages travel as HX-Trigger toasts.
+ */
+import { Elysia } from 'elysia';
+import { CabinetPage } from '../../views/cabinet-page.tsx';
+import { dateFormat, parseLocalInput } from '../../views/format.ts';
+import { translator, type MessageKey } from '../../views/i18n.ts';
+import { CreateItemForm, EditItemForm, emptyFormValues, formValuesOf, type ItemFormValues } from '../../views/item-form.tsx';
+import { EmptyState, ItemPage } from '../../views/item-list.tsx';
+import { ItemRow } from '../../views/item-row.tsx';
+import type { ItemView, ListState, ViewContext } from '../../views/view-model.ts';
+import type { IssuedSession } from '../auth/sessions.ts';
+import { AppError, isAppError } from '../domain/errors.ts';
+import type { ItemService } from '../domain/item-service.ts';
+import { isStatus, type ItemDraft } from '../domain/items.ts';
+import type { Actor, Item, User } from '../domain/types.ts';
+import type { RouteContext } from './context.ts';
+import { readForm } from './request-form.ts';
+import { requireActor, sessionGuard } from './session-guard.ts';
+
+export interface CabinetRenderer {
+  renderPage(args: { actor: Actor; user: User; session: IssuedSession }): Promise<string>;
+}
+
+const toView = (i: Item): ItemView => ({
+  id: i.id,
+  name: i.name,
+  notes: typeof i.data?.notes === 'string' ? i.data.notes : '',
+  status: i.status,
+  startsAt: i.startsAt,
+  endsAt: i.endsAt,
+  calendarEventId: i.calendarEventId,
+  updatedAt: i.updatedAt,
+  version: i.version,
+});
+
+const html = (body: string, status = 200, toast?: { kind: 'success' | 'error'; message: string }, extra: Record<string, unknown> = {}) => {
+  const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+  const events = { ...extra, ...(toast ? { toast } : {}) };
+  if (Object.keys(events).length) headers['hx-trigger'] = JSON.stringify(events);
+  return new Response(body, { status, headers });
+};
+
+export function createItemsUi(ctx: RouteContext, items: ItemService) {
+  const viewFor = async (actor: Actor): Promise<ViewContext> => {
+    const user = await ctx.store.users.find(actor.portalId, actor.userId);
+    const lang = user?.lang ?? 'en';
+    return { t: translator(lang), lang, dates: dateFormat(lang, user?.timeZone ?? null), url: ctx.url };
+  };
+
+  /** Form fields (datetime-local in the user's zone) -> a draft, or per-field messages. */
+  const readDraft = (form: URLSearchParams, v: ViewContext): { draft: Partial<ItemDraft>; values: ItemFormValues; errors: Record<string, string> } => {
+    const values: ItemFormValues = {
+      name: form.get('name') ?? '',
+      notes: form.get('notes') ?? '',
+      startsAt: form.get('starts_at') ?? '',
+      endsAt: form.get('ends_at') ?? '',
+      status: form.get('status') === 'archived' ? 'archived' : 'active',
+    };
+    const errors: Record<string, string> = {};
+    const startsAt = parseLocalInput(values.startsAt, v.dates.zone);
+    const endsAt = parseLocalInput(values.endsAt, v.dates.zone);
+    if (startsAt === undefined) errors.starts_at = 'Not a date and time.';
+    if (endsAt === undefined) errors.ends_at = 'Not a date and time.';
+    const draft: Partial<ItemDraft> = {
+      name: values.name,
+      data: values.notes.trim() ? { notes: values.notes.trim() } : null,
+      status: values.status,
+      startsAt: startsAt ?? null,
+      endsAt: endsAt ?? null,
+    };
+    return { draft, values, errors };
+  };
+
+  const fieldErrors = (e: unknown): Record<string, string> | null =>
+    isAppError(e) && e.code === 'unprocessable' ? (e.details?.fields ?? {}) : null;
+
+  const listState = (query: Record<string, string | undefined>): ListState => ({
+    q: (query.q ?? '').slice(0, 200),
+    status: isStatus(query.status) ? query.status : '',
+  });
+
+  const renderer: CabinetRenderer = {
+    async renderPage({ actor, user, session }) {
+      const v = await viewFor(actor);
+      const state: ListState = { q: '', status: '' };
+      const page = await items.list(actor, {});
+      return CabinetPage({
+        v,
+        assets: ctx.pageAssets(true),
+        user: { name: user.name, photoUrl: user.photoUrl },
+        session,
+        page: { items: page.items.map(toView), nextCursor: page.nextCursor },
+        state,
+      }) as string;
+    },
+  };
+
+  const toastText = (v: ViewContext, key: MessageKey) => ({ kind: 'success' as const, message: v.t(key) });
+
+  const routes = new Elysia({ name: 'items-ui', seed: ctx })
+    .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
+    .get('/ui/items', async ({ actor, query }) => {
+      const a = requireActor(actor);
+      const v = await viewFor(a);
+      const state = listState(query);
+      const page = await items.list(a, { q: state.q, status: state.status || undefined, cursor: query.cursor || undefined });
+      const rows = ItemPage({ items: page.items.map(toView), nextCursor: page.nextCursor, state, v }) as string;
+      // A next page is appended in place of "load more"; a new search replaces the list, empty state included.
+      return html(query.cursor ? rows : (EmptyState({ v, searching: Boolean(state.q || state.status) }) as string) + rows);
+    })
+    .get('/ui/items/new', async ({ actor }) => {
+      const v = await viewFor(requireActor(actor));
+      return html(CreateItemForm({ values: emptyFormValues, errors: {}, v }) as string, 200, undefined, { openDialog: true });
+    })
+    .post(
+      '/ui/items',
+      async ({ actor, request }) => {
+        const a = requireActor(actor);
+        const v = await viewFor(a);
+        const { draft, values, errors } = readDraft(await readForm(request), v);
+        const again = (errs: Record<string, string>) => html(CreateItemForm({ values, errors: errs, v }) as string, 422);
+        if (Object.keys(errors).length) return again(errors);
+        try {
+          const item = await items.create(a, { ...draft, name: draft.name });
+          // The new row goes to the top of the list out of band; the dialog closes.
+          const row = `<ul hx-swap-oob="afterbegin:#item-list">${ItemRow({ item: toView(item), v }) as string}</ul>`;
+          return html(row, 200, toastText(v, 'created'), { closeDialog: true });
+        } catch (e) {
+          const errs = fieldErrors(e);
+          if (errs) return again(errs);
+          throw e;
+        }
+      },
+      { parse: 'none' },
+    )
+    .get('/ui/items/:id', async ({ actor, params }) => {
+      const a = requireActor(actor);
+      return html(ItemRow({ item: toView(await items.find(a, params.id)), v: await viewFor(a) }) as string);
+    })
+    .get('/ui/items/:id/edit', async ({ actor, params }) => {
+      const a = requireActor(actor);
+      const v = await viewFor(a);
+      const item = toView(await items.find(a, params.id));
+      return html(EditItemForm({ item, values: formValuesOf(item, v), errors: {}, v }) as string);
+    })
+    .put(
+      '/ui/items/:id',
+      async ({ actor, params, request }) => {
+        const a = requireActor(actor);
+        const v = await viewFor(a);
+        const form = await readForm(request);
+        const { draft, values, errors } = readDraft(form, v);
+        const current = toView(await items.find(a, params.id));
+        const version = Number(form.get('version'));
+        if (Object.keys(errors).length) return html(EditItemForm({ item: current, values, errors, v }) as string, 422);
+        try {
+          const item = await items.update(a, params.id, version, draft);
+          return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, 'saved'));
+        } catch (e) {
+          const errs = fieldErrors(e);
+          if (errs) return html(EditItemForm({ item: current, values, errors: errs, v }) as string, 422);
+          if (isAppError(e) && e.code === 'conflict') {
+            const latest = toView(e.details!.current as Item);
+            return html(EditItemForm({ item: latest, values: formValuesOf(latest, v), errors: {}, conflict: true, v }) as string, 409);
+          }
+          throw e;
+        }
+      },
+      { parse: 'none' },
+    )
+    .post(
+      '/ui/items/:id/:action',
+      async ({ actor, params, request }) => {
+        const a = requireActor(actor);
+        const v = await viewFor(a);
+        if (params.action === 'calendar') {
+          const item = await items.linkCalendar(a, params.id);
+          return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, 'calendarAdded'));
+        }
+        if (params.action !== 'archive' && params.action !== 'restore') throw new AppError('not_found', 'Nothing here.');
+        const version = Number((await readForm(request)).get('version'));
+        try {
+          const item = await items.update(a, params.id, version, { status: params.action === 'archive' ? 'archived' : 'active' });
+          return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, params.action === 'archive' ? 'archivedToast' : 'restoredToast'));
+        } catch (e) {
+          if (!(isAppError(e) && e.code === 'conflict')) throw e;
+          // Someone else changed it: show the current row and say so.
+          return html(ItemRow({ item: toView(e.details!.current as Item), v }) as string, 200, { kind: 'error', message: v.t('conflict') });
+        }
+      },
+      { parse: 'none' },
+    )
+    .delete('/ui/items/:id', async ({ actor, params }) => {
+      const a = requireActor(actor);
+      const v = await viewFor(a);
+      await items.remove(a, params.id);
+      return html('', 200, toastText(v, 'deleted'));
+    });
+
+  return { renderer, routes };
+}

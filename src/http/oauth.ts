@@ -1,0 +1,72 @@
+/**
+ * GET /auth/bitrix24: the OAuth code flow for opening the app outside the frame.
+ *   ?domain=portal        -> a one-time state (stored hashed, 10 minutes) and a redirect to the portal's consent page
+ *   ?code=&state=&…       -> state consumed once, token server allow-listed, code exchanged, token verified
+ *                            like a launch, a first-party session cookie set, redirect to the app.
+ * Every failure is the same bland page: an attacker learns nothing about which check failed.
+ */
+import { Elysia } from 'elysia';
+import { ErrorPage } from '../../views/error-page.tsx';
+import { normalizeDomain } from '../auth/portal-domain.ts';
+import { randomToken, sha256Hex } from '../auth/secret-hash.ts';
+import { sessionCookie, type RouteContext } from './context.ts';
+
+const STATE_TTL = 600;
+
+export const oauthRoutes = (ctx: RouteContext) => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const failed = () =>
+    new Response(
+      ErrorPage({
+        status: 400,
+        title: 'Sign-in failed',
+        message: 'Signing in with Bitrix24 did not work. Please start again.',
+        assets: ctx.pageAssets(false),
+      }) as string,
+      { status: 400, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } },
+    );
+  // Portals speak https; plain http only when the configured OAuth server is the local emulator.
+  const portalScheme = ctx.config.oauthServers.some((s) => s.startsWith('http:')) ? 'http' : 'https';
+
+  async function start(rawDomain: string) {
+    const domain = normalizeDomain(rawDomain.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
+    if (!domain) return failed();
+    const state = randomToken();
+    await ctx.store.oauthStates.create(sha256Hex(state), domain, now());
+    const target = new URL(`${portalScheme}://${domain}/oauth/authorize/`);
+    target.searchParams.set('client_id', ctx.config.clientId);
+    target.searchParams.set('state', state);
+    return new Response(null, { status: 302, headers: { location: target.toString(), 'cache-control': 'no-store' } });
+  }
+
+  async function finish(q: Record<string, string | undefined>) {
+    const state = q.state ?? '';
+    if (!state || !q.code || !q.domain || !q.member_id || !q.server_domain) return failed();
+    const saved = await ctx.store.oauthStates.consume(sha256Hex(state), now() - STATE_TTL);
+    if (!saved || saved.domain !== normalizeDomain(q.domain)) return failed();
+    const server = ctx.config.oauthServers.find((s) => new URL(s).host === q.server_domain);
+    if (!server) return failed();
+    try {
+      const grant = await ctx.bitrix.oauth.exchangeCode(server, q.code);
+      const verified = await ctx.verifyLaunch({
+        authId: grant.tokens.accessToken,
+        domain: saved.domain,
+        memberId: q.member_id,
+        serverEndpoint: server,
+      });
+      const signed = await ctx.signIn(verified, 'en', grant.tokens);
+      const maxAge = signed.session.expiresAt - now();
+      return new Response(null, {
+        status: 302,
+        headers: { location: ctx.url('/'), 'set-cookie': sessionCookie(ctx, signed.session.token, maxAge, false), 'cache-control': 'no-store' },
+      });
+    } catch (e) {
+      ctx.logger.warn('oauth callback failed', { reason: (e as Error).name });
+      return failed();
+    }
+  }
+
+  return new Elysia({ name: 'oauth', seed: ctx }).get('/auth/bitrix24', ({ query }) =>
+    query.code || query.state ? finish(query) : start(query.domain ?? ''),
+  );
+};

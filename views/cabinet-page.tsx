@@ -1,0 +1,112 @@
+import { EmptyState, ItemPage, type ItemPageProps } from './item-list.tsx';
+import { Layout, type PageAssets } from './layout.tsx';
+import type { ListState, ViewContext } from './view-model.ts';
+
+export interface CabinetUser {
+  name: string;
+  photoUrl: string | null;
+}
+
+export interface CabinetPageProps {
+  v: ViewContext;
+  assets: PageAssets;
+  user: CabinetUser;
+  /** The app session for htmx (Authorization header) and when it ends. */
+  session: { token: string; expiresAt: number };
+  page: Omit<ItemPageProps, 'v' | 'state'>;
+  state: ListState;
+}
+
+/**
+ * htmx settings: no eval (CSP), no injected indicator styles (our stylesheet has them), and form
+ * errors (422) and conflicts (409) are swapped in like successes so the user sees them in place.
+ */
+const HTMX_CONFIG = JSON.stringify({
+  allowEval: false,
+  allowScriptTags: false,
+  includeIndicatorStyles: false,
+  selfRequestsOnly: true,
+  responseHandling: [
+    { code: '204', swap: false },
+    { code: '[23]..', swap: true },
+    { code: '422', swap: true, error: false },
+    { code: '409', swap: true, error: false },
+    { code: '[45]..', swap: false, error: true },
+  ],
+});
+
+/** The personal cabinet: the page Bitrix24 frames for a verified user. */
+export function CabinetPage({ v, assets, user, session, page, state }: CabinetPageProps) {
+  const { t, url } = v;
+  const bodyAttrs = {
+    'hx-headers': JSON.stringify({ Authorization: `Bearer ${session.token}` }),
+    'hx-indicator': '#progress',
+    'data-session-url': url('/api/session'),
+    'data-export-url': url('/api/export'),
+    'data-lang': v.lang,
+    'data-text-error': t('errorGeneric'),
+    'data-text-expired': t('sessionExpired'),
+  };
+  return (
+    <Layout title={t('appName')} lang={v.lang} assets={assets} bodyAttrs={bodyAttrs} head={<meta name="htmx-config" content={HTMX_CONFIG} />}>
+      <>
+        <div id="progress" class="progress" role="progressbar" aria-label={t('loading')}>
+          <div class="progress__bar"></div>
+        </div>
+        <header class="topbar">
+          {user.photoUrl ? <img class="avatar" src={user.photoUrl} alt="" width="36" height="36" /> : <span class="avatar avatar--blank" aria-hidden="true"></span>}
+          <div class="topbar__titles">
+            <h1 class="topbar__title" safe>
+              {t('appName')}
+            </h1>
+            <p class="topbar__greeting" x-data="greeting" data-greeting={t('greeting', { name: '{name}' })} x-text="text" safe>
+              {t('greeting', { name: user.name })}
+            </p>
+          </div>
+          <div class="topbar__actions">
+            <button type="button" class="btn btn--link" data-export safe>
+              {t('export')}
+            </button>
+            <button type="button" class="btn btn--primary" hx-get={url('/ui/items/new')} hx-target="#dialog-body" safe>
+              {t('newItem')}
+            </button>
+          </div>
+        </header>
+        <main class="page">
+          <form id="filters" class="toolbar" role="search" hx-get={url('/ui/items')} hx-target="#item-list" hx-trigger="input changed delay:300ms from:#q, change from:#status, submit">
+            <div class="toolbar__search">
+              <label for="q" safe>
+                {t('search')}
+              </label>
+              <input id="q" name="q" type="search" value={state.q} placeholder={t('searchPlaceholder')} autocomplete="off" />
+            </div>
+            <div class="toolbar__filter">
+              <label for="status" safe>
+                {t('statusFilter')}
+              </label>
+              <select id="status" name="status">
+                <option value="" selected={state.status === ''} safe>
+                  {t('filterAll')}
+                </option>
+                <option value="active" selected={state.status === 'active'} safe>
+                  {t('filterActive')}
+                </option>
+                <option value="archived" selected={state.status === 'archived'} safe>
+                  {t('filterArchived')}
+                </option>
+              </select>
+            </div>
+          </form>
+          <ul id="item-list" class="items" aria-live="polite">
+            <EmptyState v={v} searching={Boolean(state.q || state.status)} />
+            <ItemPage items={page.items} nextCursor={page.nextCursor} state={state} v={v} />
+          </ul>
+        </main>
+        <dialog id="dialog" class="dialog" aria-labelledby="dialog-title">
+          <div id="dialog-body"></div>
+        </dialog>
+        <div id="toasts" class="toasts" role="status" aria-live="polite"></div>
+      </>
+    </Layout>
+  );
+}

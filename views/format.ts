@@ -1,0 +1,62 @@
+/** Dates for people: in the user's language and Bitrix24 time zone (UTC when the portal has none). */
+
+const validZone = (tz: string | null): string => {
+  if (!tz) return 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return tz;
+  } catch {
+    return 'UTC';
+  }
+};
+
+export interface DateFormat {
+  /** "27 Nov 2026, 10:00" style text. */
+  dateTime(seconds: number): string;
+  /** The value of an <input type="datetime-local"> in the user's zone. */
+  inputValue(seconds: number | null): string;
+  zone: string;
+}
+
+export function dateFormat(lang: string, timeZone: string | null): DateFormat {
+  const zone = validZone(timeZone);
+  const text = new Intl.DateTimeFormat(lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  return {
+    zone,
+    dateTime: (s) => text.format(new Date(s * 1000)),
+    inputValue(s) {
+      if (s === null) return '';
+      const p = Object.fromEntries(parts.formatToParts(new Date(s * 1000)).map((x) => [x.type, x.value]));
+      return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+    },
+  };
+}
+
+/** "2026-11-27T10:00" read in `zone` -> unix seconds; null for empty, undefined for garbage. */
+export function parseLocalInput(value: string, zone: string): number | null | undefined {
+  if (!value) return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value);
+  if (!m) return undefined;
+  const asUtc = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!);
+  if (!Number.isFinite(asUtc)) return undefined;
+  // The zone's offset at that moment: format the UTC guess in the zone and measure the difference.
+  const offsetAt = (ms: number) => {
+    const p = Object.fromEntries(
+      new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+        .formatToParts(new Date(ms))
+        .map((x) => [x.type, x.value]),
+    );
+    return Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!) - ms;
+  };
+  const first = asUtc - offsetAt(asUtc);
+  return Math.floor((asUtc - offsetAt(first)) / 1000);
+}

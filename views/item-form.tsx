@@ -1,0 +1,149 @@
+import type { ItemView, ViewContext } from './view-model.ts';
+
+/** The user's input as typed, so a failed form comes back exactly as it was sent. */
+export interface ItemFormValues {
+  name: string;
+  notes: string;
+  startsAt: string;
+  endsAt: string;
+  status: 'active' | 'archived';
+}
+
+export const formValuesOf = (item: ItemView, v: ViewContext): ItemFormValues => ({
+  name: item.name,
+  notes: item.notes,
+  startsAt: v.dates.inputValue(item.startsAt),
+  endsAt: v.dates.inputValue(item.endsAt),
+  status: item.status,
+});
+
+export const emptyFormValues: ItemFormValues = { name: '', notes: '', startsAt: '', endsAt: '', status: 'active' };
+
+interface FieldProps {
+  id: string;
+  label: string;
+  error?: string;
+  children: JSX.Element;
+}
+
+function Field({ id, label, error, children }: FieldProps) {
+  return (
+    <div class="field">
+      <label for={id} safe>
+        {label}
+      </label>
+      {children}
+      {error ? (
+        <p class="field__error" id={`${id}-error`} safe>
+          {error}
+        </p>
+      ) : (
+        ''
+      )}
+    </div>
+  );
+}
+
+interface ItemFieldsProps {
+  prefix: string;
+  values: ItemFormValues;
+  errors: Record<string, string>;
+  v: ViewContext;
+  withStatus: boolean;
+}
+
+function ItemFields({ prefix, values, errors, v, withStatus }: ItemFieldsProps) {
+  const { t } = v;
+  const invalid = (key: string) => (errors[key] ? { 'aria-invalid': 'true', 'aria-describedby': `${prefix}-${key}-error` } : {});
+  return (
+    <>
+      <Field id={`${prefix}-name`} label={t('name')} error={errors.name}>
+        <input id={`${prefix}-name`} name="name" type="text" required maxlength="200" value={values.name} autofocus {...invalid('name')} />
+      </Field>
+      <Field id={`${prefix}-notes`} label={t('notes')} error={errors.data}>
+        <textarea id={`${prefix}-notes`} name="notes" rows="3" maxlength="4000" {...invalid('data')} safe>
+          {values.notes}
+        </textarea>
+      </Field>
+      <div class="field-row">
+        <Field id={`${prefix}-starts_at`} label={t('startsAt')} error={errors.starts_at}>
+          <input id={`${prefix}-starts_at`} name="starts_at" type="datetime-local" value={values.startsAt} {...invalid('starts_at')} />
+        </Field>
+        <Field id={`${prefix}-ends_at`} label={t('endsAt')} error={errors.ends_at}>
+          <input id={`${prefix}-ends_at`} name="ends_at" type="datetime-local" value={values.endsAt} {...invalid('ends_at')} />
+        </Field>
+      </div>
+      {withStatus ? (
+        <Field id={`${prefix}-status`} label={t('status')}>
+          <select id={`${prefix}-status`} name="status">
+            <option value="active" selected={values.status === 'active'} safe>
+              {t('active')}
+            </option>
+            <option value="archived" selected={values.status === 'archived'} safe>
+              {t('archived')}
+            </option>
+          </select>
+        </Field>
+      ) : (
+        ''
+      )}
+    </>
+  );
+}
+
+/** Create form, shown in the dialog. A 422 reply re-renders it with the input and the messages. */
+export function CreateItemForm({ values, errors, v }: { values: ItemFormValues; errors: Record<string, string>; v: ViewContext }) {
+  return (
+    <form class="item-form" hx-post={v.url('/ui/items')} hx-target="this" hx-swap="outerHTML">
+      <h2 id="dialog-title" class="dialog__title" safe>
+        {v.t('newItem')}
+      </h2>
+      <ItemFields prefix="new" values={values} errors={errors} v={v} withStatus={false} />
+      <div class="form-actions">
+        <button type="submit" class="btn btn--primary" safe>
+          {v.t('create')}
+        </button>
+        <button type="button" class="btn btn--link" data-close-dialog safe>
+          {v.t('cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export interface EditItemFormProps {
+  item: ItemView;
+  values: ItemFormValues;
+  errors: Record<string, string>;
+  /** Set when the save lost an optimistic-concurrency race: the form shows the current item. */
+  conflict?: boolean;
+  v: ViewContext;
+}
+
+/** Inline edit, in place of the row. Cancel brings the row back; save replaces the form with the row. */
+export function EditItemForm({ item, values, errors, conflict, v }: EditItemFormProps) {
+  const rowUrl = v.url(`/ui/items/${item.id}`);
+  return (
+    <li id={`item-${item.id}`} class="item-row item-row--editing">
+      <form class="item-form item-form--inline" hx-put={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML">
+        {conflict ? (
+          <p class="notice notice--warning" role="alert" safe>
+            {v.t('conflict')}
+          </p>
+        ) : (
+          ''
+        )}
+        <input type="hidden" name="version" value={String(item.version)} />
+        <ItemFields prefix={`edit-${item.id}`} values={values} errors={errors} v={v} withStatus={true} />
+        <div class="form-actions">
+          <button type="submit" class="btn btn--primary" safe>
+            {v.t('save')}
+          </button>
+          <button type="button" class="btn btn--link" hx-get={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
+            {v.t('cancel')}
+          </button>
+        </div>
+      </form>
+    </li>
+  );
+}
