@@ -1,0 +1,91 @@
+/**
+ * The whole system for integration tests: the portal emulator and the app, each a real HTTP server
+ * on loopback, the app on a real SQLite file. The app is addressed as `localhost` and the portals as
+ * `127.0.0.1`, so in a browser they are different sites, as in production.
+ */
+import { createApp } from '../../src/app.ts';
+import { createTokenCipher } from '../../src/auth/token-cipher.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-store.ts';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import { testConfig, TEST_APP_SECRET } from './config.ts';
+import { emulatorClient, type EmulatorClient, type LaunchParams } from './emulator-client.ts';
+import { tempDir } from './temp.ts';
+
+export interface Stack {
+  appUrl: string;
+  clientId: string;
+  clientSecret: string;
+  emulator: Emulator;
+  emu: EmulatorClient;
+  store: SqliteStore;
+  /** Every line the app logged. */
+  logLines: string[];
+  server: RunningServer;
+  /** POSTs a launch form to the app as the portal's hidden form would. */
+  launch(params: LaunchParams, overrides?: { form?: Record<string, string>; query?: Record<string, string> }): Promise<Response>;
+  /** The session token a launched page carries for htmx. */
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  await probe.stop(true);
+  return port;
+}
+
+export function sessionTokenOf(html: string): string | null {
+  const m = /Bearer ([A-Za-z0-9_-]{20,128})/.exec(html);
+  return m ? m[1]! : null;
+}
+
+export async function startStack(opts: { emulator?: Partial<EmulatorOptions>; env?: Record<string, string> } = {}): Promise<Stack> {
+  const dir = tempDir('b24app-stack-');
+  const port = await freePort();
+  const appUrl = `http://localhost:${port}`;
+  const clientId = `local.${crypto.randomUUID().replace(/-/g, '').slice(0, 14)}.12345678`;
+  const clientSecret = `secret-${crypto.randomUUID()}`;
+  const emulator = await startEmulator({
+    port: 0,
+    apps: [{ client_id: clientId, client_secret: clientSecret, app_url: appUrl, events_url: `${appUrl}/events` }],
+    ...opts.emulator,
+  });
+  const config = testConfig({
+    PUBLIC_URL: appUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    BITRIX24_CLIENT_ID: clientId,
+    BITRIX24_CLIENT_SECRET: clientSecret,
+    BITRIX24_OAUTH_SERVERS: emulator.url,
+    BX24_SDK_URL: `${emulator.url}/api/v1/`,
+    DATABASE_URL: `sqlite:${dir.file('app.db')}`,
+    LOG_LEVEL: 'debug',
+    ...opts.env,
+  });
+  const store = await openSqliteStore(dir.file('app.db'), { cipher: createTokenCipher(TEST_APP_SECRET) });
+  const logLines: string[] = [];
+  const logger: Logger = createLogger('debug', (line) => logLines.push(line));
+  const server = startServer({ app: (peer) => createApp({ config, store, logger }, peer), store, logger, host: '127.0.0.1', port });
+  return {
+    appUrl,
+    clientId,
+    clientSecret,
+    emulator,
+    emu: emulatorClient(emulator.url),
+    store,
+    logLines,
+    server,
+    launch(params, overrides = {}) {
+      const url = new URL(appUrl + '/');
+      for (const [k, v] of Object.entries({ ...params.query, ...overrides.query })) url.searchParams.set(k, v);
+      return fetch(url, { method: 'POST', body: new URLSearchParams({ ...params.form, ...overrides.form }) });
+    },
+    async stop() {
+      await server.shutdown('test');
+      await emulator.stop();
+      dir.cleanup();
+    },
+  };
+}
