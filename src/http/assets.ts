@@ -1,11 +1,12 @@
 /**
  * Browser assets embedded in the binary (never a CDN): htmx and Alpine from their npm packages,
- * our stylesheet and island script from public/. Each is served under a content-hashed name with
+ * our stylesheet and island script from public/. Alpine is its CSP build (no eval), so the pages'
+ * Content-Security-Policy needs no 'unsafe-eval'. Each is served under a content-hashed name with
  * an immutable, year-long cache; a page asks `assetUrl(name)` for the current URL.
  */
 import { Elysia } from 'elysia';
 import htmx from 'htmx.org/dist/htmx.min.js' with { type: 'text' };
-import alpine from 'alpinejs/dist/cdn.min.js' with { type: 'text' };
+import alpine from '@alpinejs/csp/dist/cdn.min.js' with { type: 'text' };
 import appCss from '../../public/app.css' with { type: 'text' };
 import island from '../../public/island.js' with { type: 'text' };
 

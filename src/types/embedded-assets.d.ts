@@ -3,7 +3,7 @@ declare module 'htmx.org/dist/htmx.min.js' {
   const text: string;
   export default text;
 }
-declare module 'alpinejs/dist/cdn.min.js' {
+declare module '@alpinejs/csp/dist/cdn.min.js' {
   const text: string;
   export default text;
 }
