@@ -15,6 +15,12 @@ import { encodeQuery } from './query-string.ts';
 import type { BatchCommand, BatchOptions, BatchOutcome, RestParams, RestResult, RestTime } from './types.ts';
 
 export const BATCH_MAX = 50;
+/**
+ * Independent chunks in flight at once. Each chunk is 50 list calls on the portal, all counted by the
+ * per-method operating limit; a few in parallel hide round trips without turning a big export into a
+ * burst of thousands of server-side queries.
+ */
+const CONCURRENT_CHUNKS = 4;
 
 /** How the batch runner sends one chunk: the rest client's call, with its limits, refresh and retries. */
 export type SendBatch = (params: RestParams, safeToRepeat: boolean) => Promise<RestResult<unknown>>;
@@ -50,6 +56,28 @@ export async function runBatch(send: SendBatch, commands: Record<string, BatchCo
     if (failed && opts.halt) stop = new BitrixError(LocalCode.batchHalted, 'not run: an earlier command failed and halt was set', 0, 'batch');
   }
   return outcomes;
+}
+
+/**
+ * Chunks of commands that neither refer to one another nor halt (the pages of a list) may all be in
+ * flight at once: the portal's bucket still paces them, but their round trips overlap. Any failure
+ * of a chunk request is thrown. At most CONCURRENT_CHUNKS are in flight.
+ */
+export async function runIndependentBatch(send: SendBatch, commands: readonly BatchCommand[]): Promise<BatchOutcome[]> {
+  const entries = toEntries(commands);
+  const outcomes = new Map<string, BatchOutcome>();
+  const chunks: Entry[][] = [];
+  for (let i = 0; i < entries.length; i += BATCH_MAX) chunks.push(entries.slice(i, i + BATCH_MAX));
+  let nextChunk = 0;
+  const worker = async () => {
+    for (let i = nextChunk++; i < chunks.length; i = nextChunk++) {
+      const chunk = chunks[i] ?? [];
+      const answer = await send(chunkParams(chunk, new Map(), false), isReadBatch(chunk.map((e) => e.method)));
+      readChunk(answer, chunk, outcomes, new Map());
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_CHUNKS, chunks.length) }, worker));
+  return entries.map((e) => outcomes.get(e.key) as BatchOutcome);
 }
 
 function toEntries(commands: Record<string, BatchCommand> | readonly BatchCommand[]): Entry[] {

@@ -14,7 +14,8 @@ export const PAGE_SIZE = 50;
 
 export interface ListCaller {
   call<T>(method: string, params: RestParams): Promise<RestResult<T>>;
-  batchOutcomes(commands: readonly BatchCommand[]): Promise<BatchOutcome[]>;
+  /** Commands that do not depend on each other: chunks may go out concurrently. */
+  independentBatch(commands: readonly BatchCommand[]): Promise<BatchOutcome[]>;
 }
 
 export async function* listRows<T>(caller: ListCaller, method: string, params: RestParams, opts: ListOptions = {}): AsyncGenerator<T> {
@@ -67,7 +68,7 @@ export async function pullAll<T>(caller: ListCaller, method: string, params: Res
   const total = typeof first.total === 'number' ? first.total : 0;
   const commands: BatchCommand[] = [];
   for (let start = first.next; start < total; start += PAGE_SIZE) commands.push([method, { ...params, start }]);
-  const outcomes = await caller.batchOutcomes(commands);
+  const outcomes = await caller.independentBatch(commands);
   for (const o of outcomes) {
     if (!o.ok) throw o.error;
     rows.push(...rowsOf<T>(o.result, method));

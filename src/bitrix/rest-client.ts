@@ -4,7 +4,7 @@
  * `createBitrix` instance it came from.
  */
 import { BitrixError, LocalCode } from './bitrix-error.ts';
-import { runBatch } from './batch-runner.ts';
+import { runBatch, runIndependentBatch } from './batch-runner.ts';
 import type { EndpointPolicy } from './endpoint-policy.ts';
 import { listRows, pullAll, type ListCaller } from './list-pager.ts';
 import { isReadMethod, isValidMethodName } from './method-kind.ts';
@@ -65,10 +65,7 @@ export function createRestClient(ctx: ClientContext, portal: Portal, owner: Toke
 
   const lister: ListCaller = {
     call,
-    async batchOutcomes(commands) {
-      const byKey = await batchOutcomes(commands);
-      return commands.map((_, i) => byKey.get(String(i)) as BatchOutcome);
-    },
+    independentBatch: (commands) => runIndependentBatch((params, safe) => send('batch', params, safe), commands),
   };
 
   async function batch(commands: Record<string, BatchCommand> | readonly BatchCommand[], opts?: BatchOptions) {
