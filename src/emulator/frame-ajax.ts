@@ -6,6 +6,7 @@
 import { finishInstall } from './installation.ts';
 import { jsonResponse } from './html.ts';
 import { createLaunch } from './launch.ts';
+import { encodePhpPairs, parsePhpPairs } from './php-form.ts';
 import { findUser, type Portal, type World } from './world.ts';
 
 interface FrameRequest {
@@ -50,8 +51,11 @@ export async function handleFrameAjax(world: World, portal: Portal, action: stri
       return jsonResponse(install.userOptions.get(user.ID));
     }
     case 'open': {
-      // openApplication: bx24_* keys configure the slider; the rest become PLACEMENT_OPTIONS.
-      const options = Object.fromEntries(Object.entries(body.options ?? {}).filter(([k]) => !k.startsWith('bx24_')));
+      // openApplication: bx24_* keys configure the slider; the rest become PLACEMENT_OPTIONS, after a trip
+      // through PHP's form handling on the real portal (so numbers arrive as strings).
+      const options = parsePhpPairs(
+        encodePhpPairs(Object.fromEntries(Object.entries(body.options ?? {}).filter(([k]) => !k.startsWith('bx24_')))),
+      );
       const launch = createLaunch(world, portal, install, user, { placement: 'DEFAULT', placementOptions: options });
       return jsonResponse({ launch });
     }

@@ -11,8 +11,6 @@ import type { Launch } from './launch.ts';
 
 export interface FrameHostConfig {
   launch: Pick<Launch, 'sid' | 'iframe_name' | 'url' | 'app_origin' | 'form' | 'init'>;
-  /** Sliders opened by openApplication remember who to answer when they close. */
-  isSlider?: boolean;
 }
 
 export function runFrameHost(config: FrameHostConfig): void {
@@ -42,7 +40,6 @@ export function runFrameHost(config: FrameHostConfig): void {
       form.appendChild(input);
     }
     container.appendChild(form);
-    iframe.name = launch.iframe_name;
     form.submit();
   };
 
@@ -86,6 +83,9 @@ export function runFrameHost(config: FrameHostConfig): void {
     title.textContent = typeof params.bx24_title === 'string' ? params.bx24_title : document.title;
     const iframe = document.createElement('iframe');
     iframe.className = 'b24-app-frame';
+    // The browsing context takes its name when the iframe is inserted, so name it first (window.name
+    // is how the app finds DOMAIN and APP_SID).
+    iframe.name = data.launch.iframe_name;
     panel.append(title, iframe);
     overlay.appendChild(panel);
     document.body.appendChild(overlay);

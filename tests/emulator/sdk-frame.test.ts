@@ -135,4 +135,28 @@ describe('b24jssdk B24Frame inside the portal page', () => {
     expect(info.body.result).toEqual({ color: 'green' });
     await page.close();
   });
+
+  it('opens the app in a slider with PLACEMENT_OPTIONS and answers the opener when it closes', async () => {
+    const portal = await control.createPortal();
+    await control.install(portal.member_id);
+    const page = await browser.newPage();
+    await page.goto(portal.portal_url);
+    const main = await appFrame(page, '/sdk/?');
+    const closed = main.evaluate(() => (window as any).__run(($b24: any) => $b24.slider.openSliderAppPage({ item: 7, bx24_title: 'Item 7' }).then(() => 'closed')));
+    const deadline = Date.now() + 5000;
+    let slider: Frame | undefined;
+    while (!slider && Date.now() < deadline) {
+      await Bun.sleep(20);
+      slider = page.frames().filter((f) => f.url().startsWith(`${app.url}/sdk/?`))[1];
+    }
+    if (!slider) throw new Error('no slider frame');
+    await slider.waitForFunction(() => (window as any).__results?.ready, undefined, { timeout: 5000 });
+    expect(await slider.evaluate(() => (window as any).$b24.placement.options)).toEqual({ item: '7' });
+    expect(await page.textContent('.b24-slider-title')).toBe('Item 7');
+    // Closing removes the slider's frame, so this evaluate may end with "frame detached".
+    await slider.evaluate(() => (window as any).__run(($b24: any) => $b24.slider.closeSliderAppPage())).catch(() => undefined);
+    expect(await closed).toBe('closed');
+    expect(await page.$('.b24-slider')).toBeNull();
+    await page.close();
+  });
 });
