@@ -59,10 +59,27 @@ export function requireValidItem(draft: ItemDraft): ItemInput {
   return r.input;
 }
 
-/** Time-ordered ids (48-bit milliseconds + 80 random bits, base32hex): newest sorts last, nothing guessable. */
+/**
+ * Time-ordered ids (milliseconds in base32hex + 64 bits in hex): newest sorts last, nothing guessable.
+ * Monotonic within this process, like ULID's monotonic mode: several ids in one millisecond (easy on
+ * loopback) take the previous random part plus a small random step, so "newest first" holds for them too.
+ */
+let lastMs = -1;
+let lastRand = 0n;
+const RAND_TOP = (1n << 64n) - 1n;
+
 export function newItemId(nowMs = Date.now()): string {
-  const time = nowMs.toString(32).padStart(10, '0');
-  return time + randomBytes(10).toString('hex').slice(0, 16);
+  const step = BigInt(randomBytes(2).readUInt16BE() + 1);
+  if (nowMs <= lastMs && lastRand + step <= RAND_TOP) {
+    nowMs = lastMs;
+    lastRand += step;
+  } else {
+    // A fresh millisecond starts in the lower half, leaving room for the steps of the ids that follow.
+    lastMs = Math.max(nowMs, lastMs + 1);
+    nowMs = lastMs;
+    lastRand = randomBytes(8).readBigUInt64BE() >> 1n;
+  }
+  return nowMs.toString(32).padStart(10, '0') + lastRand.toString(16).padStart(16, '0');
 }
 
 /** Cursors are opaque to clients: base64url of "createdAt:id". */
