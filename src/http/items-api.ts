@@ -2,6 +2,7 @@
  * The JSON API for the cabinet (architecture §6, contract). Authenticated by the app session;
  * every operation acts as (portal, user) of that session only.
  */
+import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { ItemService } from '../domain/item-service.ts';
@@ -22,7 +23,8 @@ const ItemFields = {
 };
 const CreateBody = t.Object(ItemFields, { additionalProperties: false });
 const UpdateBody = t.Object(
-  { ...ItemFields, name: t.Optional(ItemFields.name), version: t.Integer({ minimum: 1 }) },
+  // TypeBox's own Integer: Elysia's `t.Integer` also admits numeric strings (it is made for query strings).
+  { ...ItemFields, name: t.Optional(ItemFields.name), version: Type.Integer({ minimum: 1 }) },
   { additionalProperties: false },
 );
 
