@@ -3,7 +3,7 @@
  * like POST /), and the server-to-server ONAPPINSTALL event (form field `event`).
  */
 import { Elysia } from 'elysia';
-import { translator } from '../../views/i18n.ts';
+import { pickLang, translator } from '../../views/i18n.ts';
 import { InstallPage } from '../../views/install-page.tsx';
 import { OutsidePage } from '../../views/outside-page.tsx';
 import type { createInstallEventHandler } from '../auth/install-event.ts';
@@ -21,7 +21,7 @@ export const installRoutes = (ctx: RouteContext, handleInstallEvent: ReturnType<
       await handleInstallEvent(parsePhpForm(form));
       return new Response('OK', { headers: { 'content-type': 'text/plain' } });
     }
-    const lang = form.get('LANG') ?? 'en';
+    const lang = pickLang(form.get('LANG'));
     const t = translator(lang);
     const authId = form.get('AUTH_ID');
     if (!authId) {

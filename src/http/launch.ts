@@ -4,7 +4,7 @@
  * reload) shows the cabinet for a cookie session, otherwise how to open the app.
  */
 import { Elysia } from 'elysia';
-import { translator } from '../../views/i18n.ts';
+import { pickLang, translator } from '../../views/i18n.ts';
 import { OutsidePage } from '../../views/outside-page.tsx';
 import { portalOrigin } from '../auth/portal-domain.ts';
 import { cookieToken } from './session-guard.ts';
@@ -24,7 +24,7 @@ export const launchRoutes = (ctx: RouteContext, cabinet: CabinetRenderer) => {
   return new Elysia({ name: 'launch', seed: ctx })
     .post('/', async ({ request }) => {
       const form = await readForm(request);
-      const lang = form.get('LANG') ?? 'en';
+      const lang = pickLang(form.get('LANG'));
       const authId = form.get('AUTH_ID');
       if (!authId) return outside(lang);
       const verified = await ctx.verifyLaunch({
@@ -45,9 +45,13 @@ export const launchRoutes = (ctx: RouteContext, cabinet: CabinetRenderer) => {
       });
     })
     .get('/', async ({ request, query }) => {
+      // Portals that ignore redirect_uri send the OAuth callback to the handler URL: pass it on.
+      if (query.code && query.state) {
+        return new Response(null, { status: 302, headers: { location: `${ctx.url('/auth/bitrix24')}${new URL(request.url).search}` } });
+      }
       const token = cookieToken(request);
       const session = token ? await ctx.sessions.verify(token) : null;
-      const lang = typeof query.LANG === 'string' ? query.LANG : 'en';
+      const lang = pickLang(query.LANG);
       if (!session || !token) return outside(lang);
       const [user, portal] = await Promise.all([
         ctx.store.users.find(session.portalId, session.userId),

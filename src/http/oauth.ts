@@ -36,6 +36,7 @@ export const oauthRoutes = (ctx: RouteContext) => {
     const target = new URL(`${portalScheme}://${domain}/oauth/authorize/`);
     target.searchParams.set('client_id', ctx.config.clientId);
     target.searchParams.set('state', state);
+    target.searchParams.set('redirect_uri', `${ctx.config.publicUrl}/auth/bitrix24`);
     return new Response(null, { status: 302, headers: { location: target.toString(), 'cache-control': 'no-store' } });
   }
 

@@ -44,6 +44,22 @@ describe('b24app CLI', () => {
     expect(run(['migrate'], env).stdout).toContain('up to date');
   });
 
+  it('refuses to serve when APP_SECRET is not the key the stored tokens were sealed with', async () => {
+    const path = dir.file('sealed.db');
+    const { openSqliteStore } = await import('../../src/store/sqlite/open-store.ts');
+    const { createTokenCipher } = await import('../../src/auth/token-cipher.ts');
+    const store = await openSqliteStore(path, { cipher: createTokenCipher(TEST_APP_SECRET) });
+    const portal = await store.portals.upsert(
+      { memberId: 'm', domain: 'p.example', clientEndpoint: 'https://p.example/rest/', serverEndpoint: 'https://oauth.bitrix.info/rest/', appStatus: 'L', scope: '' },
+      'installed',
+    );
+    await store.tokens.save(portal.id, { kind: 'app' }, 1, { accessToken: 'a'.repeat(32), refreshToken: 'r'.repeat(32), expiresAt: 0, scope: '' });
+    await store.close();
+    const r = run(['serve'], { ...valid, APP_SECRET: 'another-secret-0123456789abcdef0123456789', DATABASE_URL: `sqlite:${path}` });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('APP_SECRET does not match');
+  });
+
   it('rejects an unknown command', () => {
     expect(run(['frobnicate'], {}).code).toBe(2);
   });

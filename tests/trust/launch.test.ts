@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { secretsSeen } from './secrets-seen.ts';
+import { sessionTokenOf, startStack, type Stack } from '../support/stack.ts';
+import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
+
+let s: Stack;
+let installed: EmulatedPortal; // our app installed, known to the app
+let stranger: EmulatedPortal; // our app not installed: the app has never heard of it
+const secrets = secretsSeen();
+
+const count = (table: string) => (s.store.db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const portalRow = (memberId: string) => s.store.db.query('SELECT * FROM portals WHERE member_id = ?').get(memberId) as Record<string, unknown> | null;
+
+async function genuineLaunch(memberId: string, userId = 1): Promise<LaunchParams> {
+  const l = await s.emu.launch(memberId, userId);
+  secrets.addForm(l.form);
+  return l;
+}
+
+beforeAll(async () => {
+  s = await startStack();
+  installed = await s.emu.createPortal();
+  stranger = await s.emu.createPortal();
+  const inst = await s.emu.install(installed.member_id);
+  secrets.addForm(inst.launch.form);
+});
+afterAll(async () => {
+  expect(secrets.size).toBeGreaterThan(0);
+  expect(secrets.leakedInto(s.logLines)).toEqual([]);
+  await s.stop();
+});
+
+describe('POST / (launch)', () => {
+  it('opens a session for exactly the verified (portal, user)', async () => {
+    const l = await genuineLaunch(installed.member_id, 2);
+    const res = await s.launch(l);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const token = sessionTokenOf(html)!;
+    expect(token).toBeTruthy();
+    secrets.add(token);
+    const me = await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    const body = (await me.json()) as { id: number; is_admin: boolean; portal: { member_id: string; domain: string } };
+    expect(body.id).toBe(2);
+    expect(body.is_admin).toBe(false);
+    expect(body.portal).toEqual({ member_id: installed.member_id, domain: installed.domain });
+    const portalId = (portalRow(installed.member_id) as { id: number }).id;
+    const sessions = s.store.db.query('SELECT portal_id, user_id FROM sessions').all();
+    expect(sessions).toContainEqual({ portal_id: portalId, user_id: 2 });
+  });
+
+  it('lets the portal frame it and nobody else', async () => {
+    const res = await s.launch(await genuineLaunch(installed.member_id));
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain(`frame-ancestors http://${installed.domain}`);
+    expect(csp).not.toContain('frame-ancestors *');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  const forgeries: { name: string; forge: (l: LaunchParams) => { form?: Record<string, string>; query?: Record<string, string> } }[] = [
+    { name: 'a forged AUTH_ID', forge: (l) => ({ form: { AUTH_ID: 'f'.repeat(70), member_id: stranger.member_id }, query: { DOMAIN: stranger.domain } }) },
+    { name: "a real token but another portal's member_id", forge: () => ({ form: { member_id: stranger.member_id } }) },
+    { name: 'a real token but a DOMAIN pointing elsewhere', forge: () => ({ query: { DOMAIN: 'attacker.example.com' } }) },
+    { name: "a real token but another portal's DOMAIN", forge: () => ({ query: { DOMAIN: stranger.domain } }) },
+    { name: 'a SERVER_ENDPOINT of the attacker', forge: () => ({ form: { AUTH_ID: 'a'.repeat(64), SERVER_ENDPOINT: 'http://127.0.0.1:9/rest/' } }) },
+    { name: 'malformed parameters', forge: () => ({ form: { AUTH_ID: '<script>', member_id: '../../etc' }, query: { DOMAIN: '"><img>' } }) },
+  ];
+
+  for (const f of forgeries) {
+    it(`refuses ${f.name}: 401, no session, no portal row`, async () => {
+      const before = count('sessions');
+      const res = await s.launch(await genuineLaunch(installed.member_id), f.forge(await genuineLaunch(installed.member_id)));
+      expect(res.status).toBe(401);
+      const html = await res.text();
+      expect(sessionTokenOf(html)).toBeNull();
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect(count('sessions')).toBe(before);
+      expect(portalRow(stranger.member_id)).toBeNull();
+      expect(html).not.toContain('<script>');
+      expect(html).not.toContain('"><img>');
+    });
+  }
+
+  it("refuses a genuine token of another application on another portal", async () => {
+    const other = { client_id: 'local.0ther0ther0the.00000001', client_secret: 'other-app-secret-value', app_url: 'http://127.0.0.1:9/' };
+    await s.emu.registerApp(other);
+    const victim = await s.emu.createPortal();
+    await s.emu.install(victim.member_id, { client_id: other.client_id });
+    const l = await s.emu.launch(victim.member_id, 1, { client_id: other.client_id });
+    secrets.addForm(l.form);
+    const before = count('sessions');
+    const res = await s.launch(l);
+    expect(res.status).toBe(401);
+    expect(count('sessions')).toBe(before);
+    expect(portalRow(victim.member_id)).toBeNull();
+  });
+
+  it('never calls a portal URL taken from the request', async () => {
+    // DOMAIN names a server that would answer anything; the app must not even ask it.
+    let asked = 0;
+    const fake = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => (asked++, Response.json({ result: { ID: '1' }, time: {} })) });
+    const res = await s.launch(await genuineLaunch(installed.member_id), { query: { DOMAIN: `127.0.0.1:${fake.port}` } });
+    expect(res.status).toBe(401);
+    expect(asked).toBe(0);
+    await fake.stop(true);
+  });
+
+  it('shows how to open the app when there is no launch and no session', async () => {
+    const res = await fetch(`${s.appUrl}/`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('Open this app from your Bitrix24 portal');
+    expect(html).toContain('/auth/bitrix24');
+  });
+});
+
+describe('POST /api/session', () => {
+  it('exchanges fresh BX24 auth for a new session', async () => {
+    const l = await genuineLaunch(installed.member_id, 3);
+    const res = await fetch(`${s.appUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ AUTH_ID: l.form.AUTH_ID, DOMAIN: installed.domain, member_id: installed.member_id }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { token: string; expires_at: number; user: { id: number } };
+    secrets.add(body.token);
+    expect(body.user.id).toBe(3);
+    expect(body.expires_at).toBeGreaterThan(Date.now() / 1000);
+    const me = await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${body.token}` } });
+    expect(((await me.json()) as { id: number }).id).toBe(3);
+  });
+
+  it('refuses a forged token with 401 and a JSON error', async () => {
+    const res = await fetch(`${s.appUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ AUTH_ID: 'b'.repeat(64), DOMAIN: installed.domain, member_id: installed.member_id }),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  });
+
+  it('answers malformed bodies with 4xx, never 500', async () => {
+    for (const body of ['{', '[]', JSON.stringify({ AUTH_ID: 1 }), '']) {
+      const res = await fetch(`${s.appUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    }
+  });
+});
+
+describe('sessions', () => {
+  it('rejects unknown, malformed and missing tokens on the API', async () => {
+    for (const auth of [undefined, 'Bearer nope', `Bearer ${'x'.repeat(43)}`, 'Basic abc']) {
+      const res = await fetch(`${s.appUrl}/api/users/current`, { headers: auth ? { authorization: auth } : {} });
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('stores only a hash of the session token', async () => {
+    const res = await s.launch(await genuineLaunch(installed.member_id));
+    const token = sessionTokenOf(await res.text())!;
+    secrets.add(token);
+    const ids = (s.store.db.query('SELECT id_hash FROM sessions').all() as { id_hash: string }[]).map((r) => r.id_hash);
+    expect(ids).not.toContain(token);
+    expect(ids).toContain(new Bun.CryptoHasher('sha256').update(token).digest('hex'));
+  });
+
+  it('refuses a cookie-authenticated unsafe request from another site, but not a header-authenticated one', async () => {
+    const res = await s.launch(await genuineLaunch(installed.member_id));
+    const token = sessionTokenOf(await res.text())!;
+    const body = JSON.stringify({ name: 'csrf' });
+    const crossSite = await fetch(`${s.appUrl}/api/items`, {
+      method: 'POST',
+      headers: { cookie: `b24app_session=${token}`, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+      body,
+    });
+    expect(crossSite.status).toBe(403);
+    const withHeader = await fetch(`${s.appUrl}/api/items`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, origin: 'https://evil.example', 'content-type': 'application/json' },
+      body,
+    });
+    expect(withHeader.status).toBe(201);
+  });
+});
+
+describe('a launch before ONAPPINSTALL arrived', () => {
+  it('creates the portal from the verified answer, without an application token', async () => {
+    const lost = await startStack({ emulator: {} });
+    // The install event goes to a dead address: "late or lost", as the platform doc warns.
+    const app = { client_id: lost.clientId, client_secret: lost.clientSecret, app_url: lost.appUrl, install_url: 'http://127.0.0.1:9/install' };
+    await lost.emu.registerApp(app);
+    const p = await lost.emu.createPortal();
+    await lost.emu.install(p.member_id);
+    const res = await lost.launch(await lost.emu.launch(p.member_id, 1));
+    expect(res.status).toBe(200);
+    const row = lost.store.db.query('SELECT status, application_token_hash FROM portals WHERE member_id = ?').get(p.member_id);
+    expect(row).toEqual({ status: 'installed', application_token_hash: null });
+    await lost.stop();
+  });
+});
