@@ -3,12 +3,15 @@
  * inside an app page on localhost, framed by the portal page: init, callMethod with paging, callBatch,
  * an expired token refreshed through the parent, fitWindow, and installFinish.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
 import { startFrameApp, type FrameApp } from './frame-app.ts';
 import { Control } from './support.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+
+// Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
+setDefaultTimeout(20_000);
 
 let emulator: Emulator;
 let control: Control;

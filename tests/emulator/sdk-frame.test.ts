@@ -3,7 +3,7 @@
  * localhost, framed by the emulator's portal page on 127.0.0.1 — init, a REST call, a token refresh
  * through the parent, fitWindow, and installFinish with the reload into the app page.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
@@ -32,6 +32,9 @@ window.__run = async (fn) => { try { return await fn(window.$b24); } catch (e) {
   } catch (e) { log('error', String(e && (e.code || e.message) || e)); }
 })();
 </script></body></html>`;
+
+// Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
+setDefaultTimeout(20_000);
 
 let emulator: Emulator;
 let control: Control;
