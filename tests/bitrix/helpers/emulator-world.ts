@@ -32,6 +32,8 @@ export interface InstalledPortal {
   portal: Portal;
   owner: TokenOwner;
   memberId: string;
+  /** The portal's own origin page (its `/oauth/authorize/` lives there). */
+  portalUrl: string;
 }
 
 export interface World {
@@ -71,7 +73,7 @@ export async function startWorld(dbPath: string, opts: EmulatorOptions = {}): Pr
     store,
     dbPath,
     async installPortal(users) {
-      const created = await control<{ member_id: string; domain: string; client_endpoint: string }>('/_emulator/portals', users ? { users } : {});
+      const created = await control<{ member_id: string; domain: string; portal_url: string; client_endpoint: string }>('/_emulator/portals', users ? { users } : {});
       await control(`/_emulator/portals/${created.member_id}/install`, {});
       const event = await waitFor(() => installs.find((f) => f.get('auth[member_id]') === created.member_id));
       const auth = (k: string) => event.get(`auth[${k}]`) ?? '';
@@ -93,7 +95,7 @@ export async function startWorld(dbPath: string, opts: EmulatorOptions = {}): Pr
         expiresAt: Number(auth('expires')),
         scope: auth('scope'),
       });
-      return { portal, owner, memberId: created.member_id };
+      return { portal, owner, memberId: created.member_id, portalUrl: created.portal_url };
     },
     expireTokens: (memberId) => control('/_emulator/tokens/expire', memberId ? { member_id: memberId } : {}).then(() => undefined),
     stats: () => control<Stats>('/_emulator/stats'),
