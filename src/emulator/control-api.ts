@@ -99,7 +99,17 @@ export async function handleControl(world: World, req: Request, url: URL): Promi
     else if (typeof body.users === 'string') spec.users = Number(body.users);
     if (typeof body.lang === 'string') spec.lang = body.lang;
     if (typeof body.client_id === 'string') spec.client_id = body.client_id;
-    return jsonResponse(portalView(createPortal(world, spec)), 201);
+    if (typeof body.member_id === 'string') {
+      if (!/^[0-9a-f]{32}$/.test(body.member_id)) return jsonResponse({ error: 'member_id must be 32 hex characters' }, 400);
+      if (world.portals.has(body.member_id)) return jsonResponse({ error: 'portal_exists' }, 409);
+      spec.member_id = body.member_id;
+    }
+    if (body.port !== undefined) spec.port = Number(body.port);
+    try {
+      return jsonResponse(portalView(createPortal(world, spec)), 201);
+    } catch (err) {
+      return jsonResponse({ error: 'portal_not_started', error_description: err instanceof Error ? err.message : String(err) }, 409);
+    }
   }
   if (path === '/_emulator/apps') {
     const def = body as Partial<AppDefinition>;

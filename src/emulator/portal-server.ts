@@ -21,6 +21,9 @@ export interface PortalSpec {
   lang?: string;
   /** The app added (not yet installed) on the new portal; default: the first configured app. */
   client_id?: string;
+  /** Fixed identity for `b24app dev`, so the app's database still knows the portal after a restart. */
+  member_id?: string;
+  port?: number;
 }
 
 /** Query parameters of the portal page that are the page's own, not the app's PLACEMENT_OPTIONS. */
@@ -87,7 +90,7 @@ async function handlePortalRequest(world: World, portal: Portal, req: Request): 
 export function createPortal(world: World, spec: PortalSpec): Portal {
   const lang = spec.lang ?? 'en';
   const portal: Portal = {
-    member_id: randomHex(16),
+    member_id: spec.member_id ?? randomHex(16),
     lang,
     origin: '',
     domain: '',
@@ -102,7 +105,7 @@ export function createPortal(world: World, spec: PortalSpec): Portal {
   };
   const server = Bun.serve({
     hostname: world.options.host,
-    port: 0,
+    port: spec.port ?? 0,
     fetch: (req) => handlePortalRequest(world, portal, req),
     error: (err) => {
       log(world, 'portal request failed', { error: err.message });

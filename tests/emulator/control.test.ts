@@ -106,3 +106,16 @@ describe('b24app emulator flags', () => {
     expect(() => parseEmulatorArgs(['--port', 'x', '--app-url', 'u', '--client-id', 'i', '--client-secret', 's'])).toThrow('--port');
   });
 });
+
+describe('a fixed portal identity for b24app dev', () => {
+  it('accepts member_id and port, and refuses a duplicate', async () => {
+    const member_id = 'ab'.repeat(16);
+    const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+    const port = probe.port;
+    probe.stop(true);
+    const portal = await bed.control.createPortal({ member_id, port });
+    expect(portal).toMatchObject({ member_id, domain: `127.0.0.1:${port}` });
+    const again = await fetch(`${bed.emulator.url}/_emulator/portals`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ member_id }) });
+    expect(again.status).toBe(409);
+  });
+});
