@@ -48,6 +48,9 @@ export function parseLocalInput(value: string, zone: string): number | null | un
   if (!m) return undefined;
   const asUtc = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!);
   if (!Number.isFinite(asUtc)) return undefined;
+  // Date.UTC rolls over (month 13, 31 February, 25:00); a date that does not read back is not a date.
+  const back = new Date(asUtc);
+  if (back.getUTCMonth() !== +m[2]! - 1 || back.getUTCDate() !== +m[3]! || back.getUTCHours() !== +m[4]! || back.getUTCMinutes() !== +m[5]!) return undefined;
   // The zone's offset at that moment: format the UTC guess in the zone and measure the difference.
   const offsetAt = (ms: number) => {
     const p = Object.fromEntries(
