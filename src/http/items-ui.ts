@@ -36,6 +36,13 @@ const toView = (i: Item): ItemView => ({
   version: i.version,
 });
 
+/** `data` with `notes` replaced (or removed when blank); null when nothing is left. */
+const withNotes = (data: Record<string, unknown> | null, notes: string): Record<string, unknown> | null => {
+  const { notes: _old, ...rest } = data ?? {};
+  const next = notes.trim() ? { ...rest, notes: notes.trim() } : rest;
+  return Object.keys(next).length ? next : null;
+};
+
 const html = (body: string, status = 200, toast?: { kind: 'success' | 'error'; message: string }, extra: Record<string, unknown> = {}) => {
   const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
   const events = { ...extra, ...(toast ? { toast } : {}) };
@@ -153,7 +160,10 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
         const v = await viewFor(a);
         const form = await readForm(request);
         const { draft, values, errors } = readDraft(form, v);
-        const current = toView(await items.find(a, params.id));
+        const stored = await items.find(a, params.id);
+        const current = toView(stored);
+        // The form edits only `notes`; every other key of `data` (set through the API) is kept.
+        draft.data = withNotes(stored.data, values.notes);
         const version = Number(form.get('version'));
         if (Object.keys(errors).length) return html(EditItemForm({ item: current, values, errors, v }) as string, 422);
         try {
