@@ -53,6 +53,8 @@ const LIMIT_CODES = new Set(['QUERY_LIMIT_EXCEEDED', 'OPERATION_TIME_LIMIT', 'OV
  * retries: `rate_limited`. Everything else Bitrix24 said or failed to say: `upstream`.
  * Non-Bitrix errors pass through untouched so the edge can treat them as bugs.
  */
+export function toAppError(e: BitrixError): AppError;
+export function toAppError(e: unknown): unknown;
 export function toAppError(e: unknown): unknown {
   if (!isBitrixError(e)) return e;
   if (AUTH_CODES.has(e.code)) return new AppError('unauthorized', 'Bitrix24 authorization is no longer valid; open the app again');

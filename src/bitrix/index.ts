@@ -32,7 +32,10 @@ export interface BitrixOptions {
   oauthServers: readonly string[];
   /** Per-portal bucket; default Bitrix24's 2/s, burst 50. Enterprise portals: `setLimits(portal, {rate: 5, burst: 250})`. */
   limits?: Limits;
-  /** Per-request timeout (default 30 s; Bitrix24 itself cuts requests at 60 s). */
+  /**
+   * Per-request timeout (default 65 s): Bitrix24 cuts a request off at 60 s and answers, so a longer
+   * wait only ever catches a dead connection; a shorter one would abandon writes the portal completes.
+   */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   operating?: Partial<OperatingOptions>;
@@ -55,7 +58,7 @@ export interface Bitrix {
 
 export function createBitrix(opts: BitrixOptions): Bitrix {
   const fetchFn: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? 65_000;
   const policy = createEndpointPolicy(opts.oauthServers);
   const oauth = createOAuthClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, policy, fetch: fetchFn, timeoutMs });
   const limiter = createPortalLimiter(opts.limits ?? { rate: 2, burst: 50 }, { ...defaultOperatingOptions, ...opts.operating });

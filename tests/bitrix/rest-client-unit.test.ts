@@ -164,6 +164,21 @@ describe('RestClient.call', () => {
   });
 });
 
+describe('toAppError', () => {
+  it('maps dead tokens to unauthorized, limits to rate_limited, the rest to upstream, and leaves other errors alone', async () => {
+    const { BitrixError } = await import('../../src/bitrix/index.ts');
+    const map = (code: string) => toAppError(new BitrixError(code, '', 0, 'user.current')).code;
+    expect(map('TOKENS_DEAD')).toBe('unauthorized');
+    expect(map('expired_token')).toBe('unauthorized');
+    expect(map('QUERY_LIMIT_EXCEEDED')).toBe('rate_limited');
+    expect(map('OPERATION_TIME_LIMIT')).toBe('rate_limited');
+    expect(map('ERROR_CORE')).toBe('upstream');
+    expect(map('REQUEST_TIMEOUT')).toBe('upstream');
+    const other = new TypeError('bug');
+    expect(toAppError(other)).toBe(other);
+  });
+});
+
 describe('endpoint policy', () => {
   it('refuses a plain-http client endpoint when the OAuth server is https', async () => {
     const { bitrix, seen } = await setup(() => ok(1));

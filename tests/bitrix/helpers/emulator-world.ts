@@ -17,6 +17,7 @@ export interface EmulatorOptions {
   rate?: number;
   burst?: number;
   latencyMs?: number;
+  operatingLimitSeconds?: number;
 }
 
 export interface Stats {
