@@ -79,7 +79,14 @@
   });
 
   function dialog() { return document.getElementById('dialog'); }
-  body.addEventListener('openDialog', function () { var d = dialog(); if (d && !d.open) d.showModal(); fit(); });
+  body.addEventListener('openDialog', function () {
+    var d = dialog();
+    if (d && !d.open) d.showModal();
+    // Browsers ignore autofocus in a cross-origin frame; focus the first field ourselves.
+    var first = d && d.querySelector('input, textarea, select');
+    if (first) first.focus();
+    fit();
+  });
   body.addEventListener('closeDialog', function () { var d = dialog(); if (d && d.open) d.close(); });
   document.addEventListener('click', function (evt) {
     var t = evt.target;

@@ -5,6 +5,8 @@
  */
 import pkg from '../package.json' with { type: 'json' };
 import { runBackup } from './cli/backup.ts';
+import { runDev } from './cli/dev.ts';
+import { runEmulatorCli } from './emulator/index.ts';
 import { runMigrate } from './cli/migrate.ts';
 import { runServe } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
@@ -46,6 +48,10 @@ async function main(argv: string[]): Promise<void> {
       return runMigrate(env);
     case 'backup':
       return runBackup(env, rest[0]);
+    case 'dev':
+      return runDev(env, rest);
+    case 'emulator':
+      return runEmulatorCli(rest);
     default:
       process.stderr.write(`b24app: unknown command "${command}"\n\n${HELP}`);
       process.exit(2);

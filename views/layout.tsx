@@ -30,6 +30,7 @@ export function Layout({ title, lang, assets, bodyAttrs = {}, head, children }: 
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
           <meta name="referrer" content="no-referrer" />
+          <link rel="icon" href="data:," />
           <title safe>{title}</title>
           <link rel="stylesheet" href={assets.css} />
           {head ?? ''}

@@ -1,0 +1,76 @@
+/**
+ * `b24app dev`: the app and the portal emulator together on loopback, with matching configuration,
+ * one portal with the app installed, and the portal page's URL printed. What the README's first
+ * command runs. Options: --port 3000 (app), --emulator-port 4100, --data ./data.
+ */
+import { dirname } from 'node:path';
+import { loadConfig } from '../config.ts';
+import { startEmulator } from '../emulator/index.ts';
+import { createLogger } from '../log.ts';
+import { devAppSecret } from './dev-secret.ts';
+import { startServe, stopOnSignals } from './serve.ts';
+
+const DEV_CLIENT_ID = 'local.b24appdev000000.00000001';
+const DEV_CLIENT_SECRET = 'b24app-dev-client-secret';
+
+function flag(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+}
+
+export async function runDev(env: Record<string, string | undefined>, argv: string[]): Promise<void> {
+  const port = Number(flag(argv, 'port', env.PORT ?? '3000'));
+  const emulatorPort = Number(flag(argv, 'emulator-port', '4100'));
+  const database = env.DATABASE_URL ?? `sqlite:${flag(argv, 'data', './data')}/b24app.db`;
+  const dataDir = database.startsWith('sqlite:') ? dirname(database.slice('sqlite:'.length)) : './data';
+  const publicUrl = `http://localhost:${port}`;
+
+  const emulator = await startEmulator({
+    port: emulatorPort,
+    apps: [{ client_id: DEV_CLIENT_ID, client_secret: DEV_CLIENT_SECRET, app_url: publicUrl, events_url: `${publicUrl}/events`, title: 'b24app' }],
+  });
+  const config = loadConfig(
+    {
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+      BASE_PATH: '',
+      BITRIX24_CLIENT_ID: DEV_CLIENT_ID,
+      BITRIX24_CLIENT_SECRET: DEV_CLIENT_SECRET,
+      BITRIX24_OAUTH_SERVERS: emulator.url,
+      BX24_SDK_URL: `${emulator.url}/api/v1/`,
+      DATABASE_URL: database,
+      APP_SECRET: env.APP_SECRET ?? devAppSecret(dataDir),
+    },
+    'dev',
+  );
+  const logger = createLogger(config.logLevel);
+  const running = await startServe(config, logger);
+
+  const post = async (path: string, body: unknown = {}) => {
+    const res = await fetch(`${emulator.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`emulator ${path}: HTTP ${res.status}`);
+    return res.json() as Promise<Record<string, string>>;
+  };
+  const portal = await post('/_emulator/portals', { lang: env.LANG?.startsWith('ru') ? 'ru' : 'en' });
+  await post(`/_emulator/portals/${portal.member_id}/install`);
+
+  process.stdout.write(
+    [
+      '',
+      'b24app dev is running.',
+      `  Open the portal (as its admin):  ${portal.portal_url}`,
+      `  …as an ordinary user:            ${portal.portal_url}?user_id=2`,
+      `  App: ${publicUrl}   Emulator control API: ${emulator.url}/_emulator/stats`,
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
+  stopOnSignals({
+    shutdown: async (reason) => {
+      await running.shutdown(reason);
+      await emulator.stop();
+    },
+  });
+}
