@@ -115,7 +115,7 @@ function report(runs: Run[]) {
   console.log(`\nbench:rest — ${USERS} users, limit ${RATE}/s burst ${BURST}, latency ${LATENCY} ms per request\n`);
   console.log(['run'.padEnd(32), 'rows'.padStart(6), 'reqs'.padStart(5), 'time'.padStart(9), 'min'.padStart(9), 'x min'.padStart(6), 'floor'.padStart(9), 'x floor'.padStart(8)].join(' '));
   for (const r of runs) {
-    console.log([r.name.padEnd(32), String(r.rows).padStart(6), String(r.requests).padStart(5), s(r.ms).padStart(9), s(r.minMs).padStart(9), (r.ms / r.minMs).toFixed(2).padStart(6), s(r.floorMs).padStart(9), (r.ms / r.floorMs).toFixed(2).padStart(8)].join(' '));
+    console.log([r.name.padEnd(32), String(r.rows).padStart(6), String(r.requests).padStart(5), s(r.ms).padStart(9), s(r.minMs).padStart(9), (r.ms / r.minMs).toFixed(2).padStart(6), s(r.floorMs).padStart(9), (r.floorMs > 0 ? (r.ms / r.floorMs).toFixed(2) : '-').padStart(8)].join(' '));
   }
   const ours = runs[0];
   const sdk = runs.find((r) => r.name.startsWith('b24jssdk'));
