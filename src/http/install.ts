@@ -5,12 +5,9 @@
 import { Elysia } from 'elysia';
 import { pickLang, translator } from '../../views/i18n.ts';
 import { InstallPage } from '../../views/install-page.tsx';
-import { OutsidePage } from '../../views/outside-page.tsx';
 import type { createInstallEventHandler } from '../auth/install-event.ts';
-import { portalOrigin } from '../auth/portal-domain.ts';
-import { sessionCookie, type RouteContext } from './context.ts';
-import { launchTokens } from './launch-tokens.ts';
-import { htmlResponse, pageHeaders } from './page-security.ts';
+import type { RouteContext } from './context.ts';
+import { launchedPage, launchFromForm, outsidePage } from './launch-flow.ts';
 import { parsePhpForm } from './php-form.ts';
 import { readForm } from './request-form.ts';
 
@@ -24,19 +21,8 @@ export const installRoutes = (ctx: RouteContext, handleInstallEvent: ReturnType<
     const lang = pickLang(form.get('LANG'));
     const t = translator(lang);
     const authId = form.get('AUTH_ID');
-    if (!authId) {
-      return htmlResponse(
-        OutsidePage({ t, lang, assets: ctx.pageAssets(false), signInAction: ctx.url('/auth/bitrix24') }) as string,
-        pageHeaders(ctx.config, null),
-      );
-    }
-    const verified = await ctx.verifyLaunch({
-      authId,
-      domain: form.get('DOMAIN') ?? '',
-      memberId: form.get('member_id') ?? '',
-      serverEndpoint: form.get('SERVER_ENDPOINT') ?? undefined,
-    });
-    const signed = await ctx.signIn(verified, lang, launchTokens(form, verified));
+    if (!authId) return outsidePage(ctx, lang);
+    const { verified, signed } = await launchFromForm(ctx, form, authId, lang);
     if (signed.user.isAdmin) {
       // One-time setup with the installing admin's (app-context) token, before installFinish.
       await ctx.bitrix
@@ -45,11 +31,7 @@ export const installRoutes = (ctx: RouteContext, handleInstallEvent: ReturnType<
           if (e.code !== 'ERROR_HANDLER_ALREADY_EXIST') ctx.logger.warn('install: event.bind failed', { code: e.code });
         });
     }
-    const page = InstallPage({ t, lang, assets: ctx.pageAssets(true), isAdmin: signed.user.isAdmin }) as string;
-    const maxAge = signed.session.expiresAt - Math.floor(Date.now() / 1000);
-    return htmlResponse(page, pageHeaders(ctx.config, portalOrigin(signed.portal.clientEndpoint)), 200, {
-      'set-cookie': sessionCookie(ctx, signed.session.token, maxAge, true),
-    });
+    return launchedPage(ctx, signed, InstallPage({ t, lang, assets: ctx.pageAssets(true), isAdmin: signed.user.isAdmin }) as string);
   };
   return new Elysia({ name: 'install', seed: ctx })
     .get('/install', ({ request }) => handle(request))
