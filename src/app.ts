@@ -23,6 +23,7 @@ import { itemsApiRoutes } from './http/items-api.ts';
 import { createItemsUi } from './http/items-ui.ts';
 import { launchRoutes } from './http/launch.ts';
 import { oauthRoutes } from './http/oauth.ts';
+import { pageHeaders } from './http/page-security.ts';
 import { sessionRoutes } from './http/session.ts';
 import { createCalendarPort } from './integrations/calendar.ts';
 import type { Logger } from './log.ts';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .use(itemsApiRoutes(ctx, items)) // /api/items…, /api/export
     .use(itemsUi.routes); // /ui/items… (htmx fragments)
 
-  const handle = withEdge((request) => router.handle(request), { ...config, logger }, peerIp);
+  const defaultHtmlCsp = pageHeaders(config, null)['content-security-policy']!;
+  const handle = withEdge((request) => router.handle(request), { ...config, logger, defaultHtmlCsp }, peerIp);
   return { handle: async (request) => handle(request), assets, router };
 }

@@ -10,6 +10,8 @@ export interface EdgeOptions {
   basePath: string;
   trustProxy: boolean;
   logger: Logger;
+  /** CSP for HTML responses that did not set their own (error pages): who may frame them. */
+  defaultHtmlCsp: string;
 }
 
 type Handler = (request: Request) => Promise<Response> | Response;
@@ -48,6 +50,9 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
     h.set('x-request-id', requestId);
     if (!h.has('x-content-type-options')) h.set('x-content-type-options', 'nosniff');
     if (!h.has('referrer-policy')) h.set('referrer-policy', 'no-referrer');
+    if (!h.has('content-security-policy') && (h.get('content-type') ?? '').startsWith('text/html')) {
+      h.set('content-security-policy', opts.defaultHtmlCsp);
+    }
     opts.logger.info('request', {
       request_id: requestId,
       method: request.method,

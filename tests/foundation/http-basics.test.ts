@@ -118,6 +118,14 @@ describe('edge', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   });
+
+  it('lets only Bitrix24 frame an HTML error page', async () => {
+    const { app } = await build();
+    const res = await app.handle(new Request('http://localhost/nowhere', { headers: { accept: 'text/html' } }));
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain('frame-ancestors https://*.bitrix24.com');
+    expect(csp).not.toMatch(/frame-ancestors[^;]*\*(;|$| )/);
+  });
 });
 
 describe('static assets', () => {
