@@ -164,6 +164,21 @@ describe('RestClient.call', () => {
   });
 });
 
+describe('per-portal limits', () => {
+  it('setLimits overrides one portal\'s bucket (one slot of headroom below the server\'s burst)', async () => {
+    const { bitrix, client, tokens } = await setup(() => ok(1));
+    await tokens.save(2, { kind: 'app' }, 1, { accessToken: ACCESS, refreshToken: REFRESH, expiresAt: Math.floor(Date.now() / 1000) + 3600, scope: 'user' });
+    bitrix.setLimits(fakePortal(), { rate: 10, burst: 2 });
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 4 }, () => client.call('user.current')));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+    const other = bitrix.client(fakePortal({ id: 2, clientEndpoint: 'https://other.example/rest/' }), { kind: 'app' });
+    const t1 = Date.now();
+    await Promise.all(Array.from({ length: 4 }, () => other.call('user.current')));
+    expect(Date.now() - t1).toBeLessThan(100);
+  });
+});
+
 describe('toAppError', () => {
   it('maps dead tokens to unauthorized, limits to rate_limited, the rest to upstream, and leaves other errors alone', async () => {
     const { BitrixError } = await import('../../src/bitrix/index.ts');
