@@ -1,0 +1,147 @@
+/**
+ * Cabinet benchmark: `GET /api/items?limit=50` (authenticated, 50 items) and the `/ui/items` list
+ * fragment of the real app, next to a bare `Bun.serve` + `bun:sqlite` handler returning the same 50
+ * rows as JSON from the same database file, in the same run, at 32 concurrent connections.
+ * Each server is its own process (the app with the emulator it launched from); the load comes from
+ * wrk if installed, else from fetch loops in this process. Bounded: a short warm-up and ~5 s a phase.
+ *
+ *   bun bench/cabinet/items.ts [--seconds 5] [--connections 32]      (or `bun run bench`)
+ *   BENCH_NO_WRK=1 forces the fetch generator.
+ */
+import { resolve } from 'node:path';
+import { tempDir } from '../../tests/support/temp.ts';
+import { runLoad, type LoadResult } from '../load.ts';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+
+interface Child {
+  info: Record<string, any>;
+  stop(): Promise<void>;
+}
+
+/** Starts `bun <script> …args` and waits for its first stdout line (a JSON object). */
+async function startChild(script: string, args: string[]): Promise<Child> {
+  const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, script), ...args], { stdout: 'pipe', stderr: 'inherit' });
+  const reader = proc.stdout.getReader();
+  let text = '';
+  const timeout = setTimeout(() => proc.kill(), 30_000);
+  while (!text.includes('\n')) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${script} exited before it was ready`);
+    text += new TextDecoder().decode(value);
+  }
+  clearTimeout(timeout);
+  reader.releaseLock();
+  return {
+    info: JSON.parse(text.slice(0, text.indexOf('\n'))),
+    async stop() {
+      proc.kill('SIGTERM');
+      await Promise.race([proc.exited, Bun.sleep(3000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+interface Phase {
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  check: (body: string) => void;
+}
+
+export interface CabinetBenchResult {
+  phase: string;
+  result: LoadResult;
+  ratio: number | null;
+}
+
+export async function runCabinetBench(opts: { seconds?: number; connections?: number } = {}): Promise<CabinetBenchResult[]> {
+  const seconds = opts.seconds ?? 5;
+  const connections = opts.connections ?? 32;
+  const dir = tempDir('b24-bench-cabinet-');
+  const children: Child[] = [];
+  try {
+    const app = await startChild('app-server.ts', [dir.file('app.db')]);
+    children.push(app);
+    const bare = await startChild('bare-server.ts', [dir.file('app.db'), String(app.info.portalId), String(app.info.userId)]);
+    children.push(bare);
+    // The app listens on 127.0.0.1; address it there (wrk may resolve localhost to ::1 first).
+    const appBase = String(app.info.url).replace('localhost', '127.0.0.1');
+    const auth = { authorization: `Bearer ${app.info.token}` };
+
+    const bareBody = await (await fetch(bare.info.url)).json();
+    const phases: Phase[] = [
+      {
+        name: 'bare Bun.serve + bun:sqlite (JSON)',
+        url: bare.info.url,
+        check: (b) => expectItems(JSON.parse(b), 50),
+      },
+      {
+        name: 'app GET /api/items?limit=50',
+        url: `${appBase}/api/items?limit=50`,
+        headers: auth,
+        check: (b) => {
+          const body = JSON.parse(b);
+          expectItems(body, 50);
+          if (JSON.stringify(body.items) !== JSON.stringify(bareBody.items)) throw new Error('the app and the bare handler disagree on the rows');
+        },
+      },
+      {
+        name: 'app GET /ui/items fragment (20 rows)',
+        url: `${appBase}/ui/items?q=&status=`,
+        headers: { ...auth, 'hx-request': 'true' },
+        check: (b) => {
+          const rows = b.match(/<li id="item-/g)?.length ?? 0;
+          if (rows < 20) throw new Error(`fragment has ${rows} rows`);
+        },
+      },
+    ];
+
+    const results: CabinetBenchResult[] = [];
+    for (const phase of phases) {
+      const probe = await fetch(phase.url, { headers: phase.headers });
+      if (probe.status !== 200) throw new Error(`${phase.name}: ${probe.status} ${await probe.text()}`);
+      phase.check(await probe.text());
+      await runLoad({ url: phase.url, headers: phase.headers, connections, seconds: 1 }); // warm-up (JIT, page cache)
+      const result = await runLoad({ url: phase.url, headers: phase.headers, connections, seconds });
+      if (result.errors) throw new Error(`${phase.name}: ${result.errors} failed requests`);
+      results.push({ phase: phase.name, result, ratio: null });
+    }
+    const bareRps = results[0]!.result.rps;
+    for (const r of results.slice(1)) r.ratio = r.result.rps / bareRps;
+    return results;
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+    dir.cleanup();
+  }
+}
+
+function expectItems(body: { items?: unknown[] }, n: number) {
+  if (!Array.isArray(body.items) || body.items.length !== n) throw new Error(`expected ${n} items, got ${body.items?.length}`);
+}
+
+export function printCabinetBench(results: CabinetBenchResult[], connections: number, seconds: number) {
+  const tool = results[0]?.result.tool ?? '?';
+  console.log(`\ncabinet: ${connections} connections, ${seconds} s a phase, load from ${tool}, ${navigator.hardwareConcurrency} CPUs`);
+  const rows = results.map((r) => ({
+    phase: r.phase,
+    'req/s': Math.round(r.result.rps),
+    'p50 ms': r.result.p50Ms.toFixed(2),
+    'p99 ms': r.result.p99Ms.toFixed(2),
+    requests: r.result.requests,
+    'vs bare': r.ratio === null ? '1.00' : r.ratio.toFixed(2),
+  }));
+  console.table(rows);
+  for (const r of results.slice(1)) {
+    console.log(`${r.phase}: ${(r.ratio ?? 0).toFixed(2)} of bare ${r.ratio !== null && r.ratio >= 0.8 ? '(goal ≥ 0.8 met)' : '(goal ≥ 0.8 NOT met)'}`);
+  }
+}
+
+if (import.meta.main) {
+  const seconds = arg('seconds', 5);
+  const connections = arg('connections', 32);
+  printCabinetBench(await runCabinetBench({ seconds, connections }), connections, seconds);
+}
