@@ -10,7 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { tempDir } from '../../tests/support/temp.ts';
-import { runLoad, type LoadResult } from '../load.ts';
+import { runLoad, type LoadResult } from './load.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
