@@ -50,7 +50,15 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const assets = createAssets(config.basePath);
   const bitrix =
     deps.bitrix ??
-    createBitrix({ store, clientId: config.clientId, clientSecret: config.clientSecret, oauthServers: config.oauthServers, logger });
+    createBitrix({
+      store,
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      oauthServers: config.oauthServers,
+      logger,
+      // Bitrix24 answers 302 after a portal is renamed: remember where it went.
+      onPortalMoved: (from, to) => void store.portals.moveEndpoint(from, to, new URL(to).host).catch(() => undefined),
+    });
   const sessions = createSessions(store, deps.sessionPolicy);
   const verifyLaunch = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger });
   const ctx: RouteContext = {

@@ -31,6 +31,8 @@ export interface PortalRepo {
   /** The stored hash for constant-time comparison by the caller. */
   applicationTokenHash(memberId: string): Promise<string | null>;
   markUninstalled(portalId: number): Promise<void>;
+  /** A renamed portal (Bitrix24 answered 302): its REST endpoint and domain move, its identity stays. */
+  moveEndpoint(oldClientEndpoint: string, newClientEndpoint: string, newDomain: string): Promise<void>;
   /** Deletes the portal and, by cascade, every row that belongs to it. */
   deleteWithData(portalId: number): Promise<void>;
 }

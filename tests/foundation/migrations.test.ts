@@ -53,3 +53,19 @@ describe('migrations', () => {
     db.close();
   });
 });
+
+describe('portal repository', () => {
+  it('moves a renamed portal to its new endpoint and domain, keeping its identity', async () => {
+    const { openSqliteStore } = await import('../../src/store/sqlite/open-store.ts');
+    const { createTokenCipher } = await import('../../src/auth/token-cipher.ts');
+    const store = await openSqliteStore(dir.file('moved.db'), { cipher: createTokenCipher('k'.repeat(32)) });
+    const p = await store.portals.upsert(
+      { memberId: 'm1', domain: 'old.bitrix24.com', clientEndpoint: 'https://old.bitrix24.com/rest/', serverEndpoint: 'https://oauth.bitrix.info/rest/', appStatus: 'P', scope: '' },
+      'installed',
+    );
+    await store.portals.moveEndpoint('https://old.bitrix24.com/rest/', 'https://new.bitrix24.com/rest/', 'new.bitrix24.com');
+    const moved = (await store.portals.findById(p.id))!;
+    expect([moved.memberId, moved.domain, moved.clientEndpoint]).toEqual(['m1', 'new.bitrix24.com', 'https://new.bitrix24.com/rest/']);
+    await store.close();
+  });
+});

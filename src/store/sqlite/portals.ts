@@ -59,6 +59,7 @@ export function createPortalRepo(db: Database): PortalRepo {
     `UPDATE portals SET status = 'uninstalled', uninstalled_at = ?1, updated_at = ?1 WHERE id = ?2`,
   );
   const remove = db.query('DELETE FROM portals WHERE id = ?');
+  const move = db.query('UPDATE portals SET client_endpoint = ?, domain = ?, updated_at = ? WHERE client_endpoint = ?');
 
   return {
     findByMemberId: async (memberId) => {
@@ -90,6 +91,9 @@ export function createPortalRepo(db: Database): PortalRepo {
     applicationTokenHash: async (memberId) => hashOf.get(memberId)?.h ?? null,
     markUninstalled: async (portalId) => {
       uninstall.run(now(), portalId);
+    },
+    moveEndpoint: async (oldClientEndpoint, newClientEndpoint, newDomain) => {
+      move.run(newClientEndpoint, newDomain, now(), oldClientEndpoint);
     },
     deleteWithData: async (portalId) => {
       // sessions reference users, users and items and tokens reference portals: all cascade.
