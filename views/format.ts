@@ -18,18 +18,27 @@ export interface DateFormat {
   zone: string;
 }
 
+/**
+ * Intl.DateTimeFormat objects cost ~0.1 ms each to build, more than rendering a page of rows, so one
+ * DateFormat per (language, zone) is kept. Both are bounded sets (two languages, the IANA zones), and
+ * an unknown zone falls back to UTC before it becomes a key.
+ */
+const formats = new Map<string, DateFormat>();
+
 export function dateFormat(lang: string, timeZone: string | null): DateFormat {
+  const key = `${lang === 'ru' ? 'ru' : 'en'}|${timeZone ?? ''}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = buildDateFormat(lang, timeZone);
+    if (formats.size < 2000) formats.set(key, format);
+  }
+  return format;
+}
+
+function buildDateFormat(lang: string, timeZone: string | null): DateFormat {
   const zone = validZone(timeZone);
   const text = new Intl.DateTimeFormat(lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: zone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
+  const parts = partsFormat(zone);
   return {
     zone,
     dateTime: (s) => text.format(new Date(s * 1000)),
@@ -52,14 +61,22 @@ export function parseLocalInput(value: string, zone: string): number | null | un
   const back = new Date(asUtc);
   if (back.getUTCMonth() !== +m[2]! - 1 || back.getUTCDate() !== +m[3]! || back.getUTCHours() !== +m[4]! || back.getUTCMinutes() !== +m[5]!) return undefined;
   // The zone's offset at that moment: format the UTC guess in the zone and measure the difference.
+  const parts = partsFormat(zone);
   const offsetAt = (ms: number) => {
-    const p = Object.fromEntries(
-      new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
-        .formatToParts(new Date(ms))
-        .map((x) => [x.type, x.value]),
-    );
+    const p = Object.fromEntries(parts.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
     return Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!) - ms;
   };
   const first = asUtc - offsetAt(asUtc);
   return Math.floor((asUtc - offsetAt(first)) / 1000);
+}
+
+const partsFormats = new Map<string, Intl.DateTimeFormat>();
+/** Numeric parts in `zone` (cached like the DateFormats above; `zone` is already a valid zone). */
+function partsFormat(zone: string): Intl.DateTimeFormat {
+  let f = partsFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    if (partsFormats.size < 2000) partsFormats.set(zone, f);
+  }
+  return f;
 }
