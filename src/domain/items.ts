@@ -97,8 +97,12 @@ export function decodeCursor(raw: string): ItemCursor {
 /** ISO 8601 text -> unix seconds; null for empty; undefined when unparsable. */
 export function parseInstant(value: unknown): number | null | undefined {
   if (value === null || value === undefined || value === '') return null;
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
-  const ms = Date.parse(value);
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value) : null;
+  if (!m) return undefined;
+  // Date.parse rolls calendar overflow over (30 February -> 2 March); such a date is not a date.
+  const [y, mo, d, h, mi] = m.slice(1).map(Number) as [number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > new Date(Date.UTC(y, mo, 0)).getUTCDate() || h > 23 || mi > 59) return undefined;
+  const ms = Date.parse(value as string);
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 

@@ -205,6 +205,8 @@ describe('error statuses', () => {
     { name: 'status unknown', method: 'POST', path: () => '/api/items', body: { name: 'x', status: 'deleted' }, status: 422, code: 'unprocessable', fields: ['status'] },
     { name: 'starts_at a number', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: 1700000000 }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
     { name: 'starts_at not a date', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: 'tomorrow' }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
+    { name: 'starts_at 30 February', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-02-30T10:00:00Z' }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
+    { name: 'ends_at 31 April', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-04-01T10:00:00Z', ends_at: '2026-04-31T10:00:00Z' }, status: 422, code: 'unprocessable', fields: ['ends_at'] },
     { name: 'starts_at impossible date', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-13-45T99:99:00Z' }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
     // 422: rules
     { name: 'blank name', method: 'POST', path: () => '/api/items', body: { name: '   \n\t ' }, status: 422, code: 'unprocessable', fields: ['name'] },
