@@ -119,6 +119,17 @@
   // ---- Frame size and the installer -------------------------------------------------------------
   document.addEventListener('htmx:afterSettle', fit);
   window.addEventListener('load', fit);
+  // afterSettle alone misses swaps whose target leaves the page (the create form replaced by nothing
+  // while its row arrives out of band, a deleted row): the frame then stayed one change behind. Any
+  // change of the content's height refits, once per frame.
+  if (window.ResizeObserver) {
+    var pending = false;
+    new ResizeObserver(function () {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(function () { pending = false; fit(); });
+    }).observe(body);
+  }
   if (body.dataset.install === 'finish') {
     whenBx24().then(function (b) {
       var status = document.getElementById('install-status');
