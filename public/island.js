@@ -71,7 +71,13 @@
   });
 
   // ---- Toasts, dialog, export -------------------------------------------------------------------
-  body.addEventListener('toast', function (evt) { toast(evt.detail.kind, evt.detail.message); });
+  // A 401 reply carries the server's "session expired" toast (HX-Trigger), but the 401 is ours to
+  // handle: renewal is invisible, and if it fails the renewal code says so. htmx fires the HX-Trigger
+  // events synchronously between beforeOnLoad and afterRequest, so the flag covers exactly that reply.
+  var unauthorizedReply = false;
+  document.addEventListener('htmx:beforeOnLoad', function (evt) { unauthorizedReply = Boolean(evt.detail.xhr && evt.detail.xhr.status === 401); });
+  document.addEventListener('htmx:afterOnLoad', function () { unauthorizedReply = false; });
+  body.addEventListener('toast', function (evt) { if (!unauthorizedReply) toast(evt.detail.kind, evt.detail.message); });
   document.addEventListener('htmx:sendError', function () { toast('error', body.dataset.textError); });
   document.addEventListener('htmx:responseError', function (evt) {
     var xhr = evt.detail.xhr;
