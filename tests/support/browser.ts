@@ -3,8 +3,10 @@
  * Chromium is missing: a browser test that silently skips proves nothing. Install it with
  * `apt-get install -y chromium` (CI's .ci/run does), or point CHROMIUM_PATH at another build.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 const DEFAULT_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -17,19 +19,54 @@ export function findChromium(): string {
   return found;
 }
 
+/** Flags for a headless run as root on a small CI machine, with no background networking. */
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: findChromium(),
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  return chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+}
+
+export interface CookieBlocking {
+  /** Sites whose cookies are refused while they are embedded (origin patterns, e.g. `http://localhost:*`). */
+  embedded: string;
+  /** The top-level sites they are embedded in (e.g. `http://127.0.0.1:*`). */
+  under: string;
+}
+
+/**
+ * A browser with its own profile, optionally refusing third-party cookies. Chromium's
+ * `--test-third-party-cookie-phaseout` and the "block third-party cookies" preference still allow
+ * partitioned (CHIPS) cookies, so they alone do not keep a `Partitioned` cookie out of a frame; the
+ * cookie content-setting exception below does: cookies of `embedded` are blocked under `under`, which
+ * is what a browser without any third-party cookie access does to our framed app. Closing the context
+ * removes the profile.
+ */
+export async function launchBrowserContext(opts: { blockThirdPartyCookies?: CookieBlocking } = {}): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'b24app-chromium-'));
+  const block = opts.blockThirdPartyCookies;
+  if (block) {
+    mkdirSync(join(profile, 'Default'));
+    const prefs = {
+      profile: {
+        block_third_party_cookies: true,
+        cookie_controls_mode: 1,
+        content_settings: { exceptions: { cookies: { [`${block.embedded},${block.under}`]: { setting: 2 } } } },
+      },
+    };
+    writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify(prefs));
+  }
+  const args = block ? [...CHROMIUM_ARGS, '--test-third-party-cookie-phaseout'] : CHROMIUM_ARGS;
+  const context = await chromium.launchPersistentContext(profile, { executablePath: findChromium(), args, viewport: { width: 1280, height: 800 } });
+  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  return context;
 }

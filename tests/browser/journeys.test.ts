@@ -1,0 +1,185 @@
+/**
+ * The app where users meet it: in real Chromium, inside the emulated portal page (127.0.0.1) that frames
+ * the app (localhost, another site). Every journey runs twice: with Chromium's default cookie settings,
+ * and with third-party cookies blocked (partitioned ones too), where the app has only the session it
+ * keeps in the page. Screenshots go to test-output/; a failing journey leaves its screenshot, console
+ * and requests there as FAILED-*.
+ */
+import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import type { BrowserContext } from 'playwright-core';
+import type { EmulatedPortal } from '../support/emulator-client.ts';
+import { startStack, type Stack } from '../support/stack.ts';
+import * as act from './cabinet-actions.ts';
+import { cabinetFrame, contextFor, layoutHeight, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type CookieMode, type PortalTab } from './portal-session.ts';
+
+// Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
+setDefaultTimeout(30_000);
+const STEP = { timeout: 8_000 };
+const ITEMS = ['Alpha report', 'Beta plan', 'Gamma notes', 'Delta list', 'Epsilon idea'];
+
+/**
+ * Errors in the tab's console. Chromium logs "Blocked autofocusing … in a cross-origin subframe" as an
+ * error for every form with `autofocus`; it is expected in a frame (htmx moves the focus itself after
+ * the swap, which openCreateDialog checks), so it is not counted.
+ */
+const consoleErrors = (tab: PortalTab) =>
+  tab.console.filter((l) => (l.startsWith('[pageerror]') || l.startsWith('[error]')) && !l.includes('Blocked autofocusing'));
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+for (const mode of ['default', 'blocked'] as const) {
+  describe(`the app in the portal frame (${mode === 'blocked' ? 'third-party cookies blocked' : 'default cookies'})`, () => {
+    let context: BrowserContext;
+    let portal: EmulatedPortal;
+    const tabs: PortalTab[] = [];
+    const open = async (userId: number, extra = '') => {
+      const tab = await openPortalTab(context, stack.appUrl, `${portal.portal_url}?user_id=${userId}${extra}`);
+      tabs.push(tab);
+      return tab;
+    };
+    const journey = (name: string, fn: () => Promise<void>) => it(name, () => withArtefacts(`${mode}-${name.slice(0, 40).replace(/\W+/g, '-')}`, () => tabs, fn));
+    let user: PortalTab;
+
+    beforeAll(async () => {
+      context = await contextFor(mode);
+      // A step that hangs must fail as itself, well before bun's per-test timeout kills Chromium.
+      context.setDefaultTimeout(STEP.timeout);
+      portal = await stack.emu.createPortal();
+    });
+    afterAll(async () => {
+      await context?.close();
+    });
+
+    journey('an admin installs: installer in the frame, installFinish, the portal reloads into the app', async () => {
+      const admin = await open(1);
+      await admin.page.waitForURL(/install_finished=Y/, { timeout: STEP.timeout });
+      // The installer was framed first (it finishes too fast to catch reliably, hence the request log).
+      expect(admin.requests.filter((r) => r.path === '/install').map((r) => `${r.method} ${r.status}`)).toEqual(['POST 200']);
+      const frame = await cabinetFrame(admin);
+      expect(await act.greeting(frame)).toBe('Hello, Ada Lovelace');
+      expect(await act.itemNames(frame)).toEqual([]);
+      // ONAPPINSTALL reached the app: the portal is known and has its application token.
+      expect(await stack.store.portals.applicationTokenHash(portal.member_id)).toBeTruthy();
+      await screenshotBoth(admin, `${mode}-installed-admin`);
+      await admin.close();
+    });
+
+    journey('a user sees their name, creates, edits, archives, restores, searches and deletes; the frame grows', async () => {
+      user = await open(2);
+      const frame = await cabinetFrame(user);
+      await act.watchToasts(frame);
+      expect(await act.greeting(frame)).toBe('Hello, Иван Петров');
+      await frame.locator('.empty-state__title', { hasText: 'No items yet' }).waitFor({ state: 'visible' });
+      await screenshotBoth(user, `${mode}-cabinet-empty`);
+      const emptyHeight = await layoutHeight(user.page);
+
+      await act.openCreateDialog(frame, STEP);
+      expect(await seriousA11yViolations(frame)).toEqual([]);
+      await screenshotBoth(user, `${mode}-create-dialog`);
+      await act.closeDialog(frame, STEP);
+
+      // One with a start time, so the row shows its "Add to calendar" button too.
+      for (const name of ITEMS) await act.createItem(frame, name, { ...STEP, startsAt: name === 'Alpha report' ? '2030-01-15T10:00' : undefined });
+      expect(await act.itemNames(frame)).toEqual([...ITEMS].reverse());
+      // fitWindow after each swap: the portal's box grows to the content (BX24 measures the document's
+      // scrollHeight, which is never less than the frame's, so the box grows but does not shrink).
+      const contentHeight = await frame.evaluate(() => document.documentElement.scrollHeight);
+      expect(contentHeight).toBeGreaterThan(emptyHeight + 100);
+      await user.page.waitForFunction((h) => document.getElementById('b24-app-layout')!.getBoundingClientRect().height === h, contentHeight, STEP);
+      const fullHeight = await layoutHeight(user.page);
+      expect(await user.page.evaluate(() => document.getElementById('b24-app-frame')!.getBoundingClientRect().height)).toBe(fullHeight);
+
+      expect(await seriousA11yViolations(frame)).toEqual([]);
+      await screenshotBoth(user, `${mode}-cabinet-items`);
+
+      await act.renameItem(frame, 'Beta plan', 'Omega plan', STEP);
+      await act.archiveItem(frame, 'Gamma notes', STEP);
+      await screenshotBoth(user, `${mode}-cabinet-archived`);
+      await act.restoreItem(frame, 'Gamma notes', STEP);
+      await act.search(frame, 'omega', ['Omega plan'], STEP);
+      await act.search(frame, 'zzz-nothing', [], STEP);
+      await frame.locator('.empty-state__title', { hasText: 'Nothing matches' }).waitFor({ state: 'visible', timeout: STEP.timeout });
+      await act.search(frame, '', ['Alpha report', 'Omega plan', 'Gamma notes', 'Delta list', 'Epsilon idea'], STEP);
+      await act.deleteItem(frame, 'Delta list', STEP);
+      expect(await act.itemNames(frame)).toEqual(['Epsilon idea', 'Gamma notes', 'Omega plan', 'Alpha report']);
+
+      const toasts = await act.seenToasts(frame);
+      expect(toasts.filter((t) => t.includes('toast--error'))).toEqual([]);
+      for (const text of ['Item created', 'Changes saved', 'Item archived', 'Item restored', 'Item deleted']) {
+        expect(toasts.some((t) => t.endsWith(text))).toBe(true);
+      }
+      expect(consoleErrors(user)).toEqual([]);
+    });
+
+    journey('an expired session is renewed invisibly: the next action succeeds without an error', async () => {
+      const frame = await user.frame('/');
+      await act.openCreateDialog(frame, STEP);
+      const before = user.requests.length;
+      // The user left the dialog open for an hour: the portal's access token and the app's session
+      // have both run out. Submitting must still create the item, with what was typed.
+      await stack.emu.expireTokens({ member_id: portal.member_id });
+      stack.store.db.run('DELETE FROM sessions');
+      await act.submitCreateForm(frame, 'Zeta after expiry', STEP);
+      await act.renameItem(frame, 'Zeta after expiry', 'Zeta renewed', STEP);
+      const after = user.requests.slice(before);
+      expect(after.find((r) => r.method === 'POST' && r.path === '/ui/items')?.status).toBe(401);
+      expect(after.find((r) => r.path === '/api/session')?.status).toBe(200);
+      expect(after.filter((r) => r.method === 'POST' && r.path === '/ui/items').map((r) => r.status)).toEqual([401, 200]);
+      expect(after.filter((r) => r.path === '/api/session')).toHaveLength(1);
+      expect((await act.seenToasts(frame)).filter((t) => t.includes('toast--error'))).toEqual([]);
+      expect(await act.itemNames(frame)).toEqual(['Zeta renewed', 'Epsilon idea', 'Gamma notes', 'Omega plan', 'Alpha report']);
+    });
+
+    journey(`the app's cookie ${mode === 'blocked' ? 'never reaches' : 'reaches'} the frame, and the bearer always does`, async () => {
+      const htmx = user.requests.filter((r) => r.path.startsWith('/ui/') && r.status !== 401);
+      expect(htmx.length).toBeGreaterThan(10);
+      expect(htmx.every((r) => r.authorization)).toBe(true);
+      const cookies = (await context.cookies(stack.appUrl)).filter((c) => c.name === 'b24app_session');
+      if (mode === 'blocked') {
+        expect(user.requests.filter((r) => r.cookie)).toEqual([]);
+        expect(cookies).toEqual([]);
+      } else {
+        // The default run does carry the (partitioned) cookie, so the blocked run's absence is the setting's doing.
+        expect(user.requests.some((r) => r.cookie)).toBe(true);
+        expect(cookies.map((c) => c.partitionKey)).toEqual(['http://127.0.0.1']);
+      }
+    });
+
+    journey("a second user on the same portal sees none of the first user's items", async () => {
+      const other = await open(3);
+      const frame = await cabinetFrame(other);
+      expect(await act.greeting(frame)).toBe('Hello, John Smith');
+      expect(await act.itemNames(frame)).toEqual([]);
+      await act.search(frame, 'omega', [], STEP);
+      await act.createItem(frame, 'Johns own', STEP);
+      await screenshotBoth(other, `${mode}-second-user`);
+      // And the first user's list is unchanged by it.
+      await user.page.reload();
+      const first = await cabinetFrame(user);
+      expect(await act.itemNames(first)).toEqual(['Zeta renewed', 'Epsilon idea', 'Gamma notes', 'Omega plan', 'Alpha report']);
+    });
+
+    journey('a cleaning uninstall leaves the portal showing the app as not installed, its data gone', async () => {
+      await stack.emu.uninstall(portal.member_id, true);
+      expect(stack.store.db.query('SELECT id FROM portals WHERE member_id = ?').get(portal.member_id)).toBeNull();
+      for (const userId of [1, 2]) {
+        const tab = await open(userId);
+        expect(await tab.page.locator('.b24-notice h2').textContent()).toBe('Application not installed');
+        expect(tab.page.frames()).toHaveLength(1);
+        if (userId === 1) await screenshotBoth(tab, `${mode}-not-installed`);
+      }
+      // Re-adding the app shows the installer again, and what comes after starts empty.
+      const admin = await open(1, '&reinstall=Y');
+      await admin.page.waitForURL(/install_finished=Y/, { timeout: STEP.timeout });
+      expect(admin.requests.some((r) => r.path === '/install')).toBe(true);
+      const again = await open(2);
+      expect(await act.itemNames(await cabinetFrame(again))).toEqual([]);
+    });
+  });
+}

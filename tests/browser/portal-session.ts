@@ -1,0 +1,143 @@
+/**
+ * One user's browser tab on the emulated portal page, with the app in its cross-site frame: opening
+ * the page, finding the app frame, what the tab logged and sent, screenshots, axe-core, and the
+ * artefacts a failing journey leaves in test-output/.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { BrowserContext, Frame, Page, Request } from 'playwright-core';
+import { launchBrowserContext } from '../support/browser.ts';
+
+export const OUTPUT_DIR = 'test-output';
+const AXE_SOURCE = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
+
+export type CookieMode = 'default' | 'blocked';
+
+/**
+ * A browser for a cookie mode. `blocked`: no cookie of the app's site (localhost) while it is framed by
+ * a portal (127.0.0.1), partitioned ones included; tests assert that the cookie really stays away.
+ */
+export const contextFor = (mode: CookieMode): Promise<BrowserContext> =>
+  launchBrowserContext(mode === 'blocked' ? { blockThirdPartyCookies: { embedded: 'http://localhost:*', under: 'http://127.0.0.1:*' } } : {});
+
+export interface SeenRequest {
+  method: string;
+  /** Path without the query. */
+  path: string;
+  cookie: boolean;
+  authorization: boolean;
+  status?: number;
+}
+
+export interface PortalTab {
+  page: Page;
+  /** Every console line and page error of the tab and its frames. */
+  console: string[];
+  /**
+   * Requests from the tab to the app (not the portal), with whether a cookie and a bearer went along
+   * (as the page sent them; a test's own page.route rewrites are not reflected).
+   */
+  requests: SeenRequest[];
+  /** The app's frame (the current one: it changes when the portal page reloads). */
+  frame(pathPrefix?: string): Promise<Frame>;
+  close(): Promise<void>;
+}
+
+export async function openPortalTab(context: BrowserContext, appUrl: string, pageUrl: string): Promise<PortalTab> {
+  const page = await context.newPage();
+  const consoleLines: string[] = [];
+  const requests: SeenRequest[] = [];
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
+  const byRequest = new Map<Request, SeenRequest>();
+  page.on('request', (r) => {
+    if (!r.url().startsWith(appUrl)) return;
+    const seen: SeenRequest = { method: r.method(), path: new URL(r.url()).pathname, cookie: false, authorization: false };
+    requests.push(seen);
+    byRequest.set(r, seen);
+    // allHeaders() holds what really went on the wire, cookies included.
+    void r.allHeaders().then((h) => {
+      seen.cookie = /(^|;\s*)b24app_session=/.test(h.cookie ?? '');
+      seen.authorization = /^Bearer /.test(h.authorization ?? '');
+    }, () => {});
+  });
+  page.on('response', (res) => {
+    const seen = byRequest.get(res.request());
+    if (seen) seen.status = res.status();
+  });
+  await page.bringToFront();
+  await page.goto(pageUrl);
+
+  return {
+    page,
+    console: consoleLines,
+    requests,
+    async frame(pathPrefix = '/') {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const f = page.frames().find((fr) => !fr.isDetached() && fr.url().startsWith(appUrl + pathPrefix) && fr !== page.mainFrame());
+        if (f) {
+          await f.waitForLoadState('load');
+          return f;
+        }
+        await Bun.sleep(25);
+      }
+      throw new Error(`no app frame at ${pathPrefix}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+    },
+    close: () => page.close(),
+  };
+}
+
+/** The cabinet is ready when htmx and the island run and BX24 has fitted the frame at least once. */
+export async function cabinetFrame(tab: PortalTab): Promise<Frame> {
+  const frame = await tab.frame('/');
+  await frame.waitForSelector('#item-list');
+  await frame.waitForFunction(() => Boolean((window as any).htmx && (window as any).Alpine));
+  await tab.page.waitForFunction(() => (window as any).__b24emulator?.messages.includes('resizeWindow'));
+  return frame;
+}
+
+/** Height of the box the portal gives the app (the parent applies the frame's resizeWindow to it). */
+export const layoutHeight = (page: Page) => page.evaluate(() => document.getElementById('b24-app-layout')!.getBoundingClientRect().height);
+
+/** axe-core in the app frame; returns serious and critical violations as readable lines. */
+export async function seriousA11yViolations(frame: Frame): Promise<string[]> {
+  // evaluate() runs outside the page's CSP (script-src 'self'), so axe needs no CSP bypass.
+  if (!(await frame.evaluate(() => Boolean((window as any).axe)))) await frame.evaluate(AXE_SOURCE);
+  const violations: { id: string; impact: string | null; help: string; nodes: { target: unknown }[] }[] = await frame.evaluate(async () => {
+    const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => ({ target: n.target })) }));
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+}
+
+/** The portal page at 1280 px and at 375 px (the portal's left menu hidden, as on a phone). */
+export async function screenshotBoth(tab: PortalTab, name: string): Promise<void> {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  const { page } = tab;
+  const before = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.screenshot({ path: `${OUTPUT_DIR}/${name}-1280.png`, fullPage: true });
+  await page.setViewportSize({ width: 375, height: 812 });
+  const hide = await page.addStyleTag({ content: '.b24-menu,.b24-header>div:not(.b24-logo){display:none!important}.b24-main{padding:8px!important}' });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: `${OUTPUT_DIR}/${name}-375.png`, fullPage: true });
+  await hide.evaluate((el) => (el as HTMLElement).remove());
+  await page.setViewportSize(before);
+}
+
+/** Runs a journey step; on failure leaves a screenshot and the tab's console and requests in test-output/. */
+export async function withArtefacts<T>(name: string, tabs: () => PortalTab[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    for (const [i, tab] of tabs().filter((t) => !t.page.isClosed()).entries()) {
+      const base = `${OUTPUT_DIR}/FAILED-${name}${i ? `-tab${i}` : ''}`;
+      await tab.page.screenshot({ path: `${base}.png`, fullPage: true }).catch(() => {});
+      const requests = tab.requests.map((r) => `${r.method} ${r.path} -> ${r.status ?? '?'} cookie=${r.cookie} bearer=${r.authorization}`);
+      writeFileSync(`${base}.console.txt`, [...tab.console, '', '--- requests to the app ---', ...requests].join('\n'));
+    }
+    throw e;
+  }
+}
