@@ -35,13 +35,17 @@
     if (renewing) return renewing;
     renewing = whenBx24().then(function (b) {
       if (!b || !b.refreshAuth) throw new Error('not in Bitrix24');
-      return new Promise(function (resolve) { b.refreshAuth(resolve); });
+      // A portal that cannot refresh (the app was removed) never answers: give up after 10 s.
+      return new Promise(function (resolve, reject) {
+        var timer = setTimeout(function () { reject(new Error('refreshAuth timed out')); }, 10000);
+        b.refreshAuth(function (auth) { clearTimeout(timer); resolve(auth); });
+      });
     }).then(function (auth) {
       if (!auth || !auth.access_token) throw new Error('no auth');
       return fetch(body.dataset.sessionUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ AUTH_ID: auth.access_token, DOMAIN: auth.domain, member_id: auth.member_id, LANG: body.dataset.lang })
+        body: JSON.stringify({ AUTH_ID: auth.access_token, REFRESH_ID: auth.refresh_token || undefined, DOMAIN: auth.domain, member_id: auth.member_id, LANG: body.dataset.lang })
       });
     }).then(function (res) {
       if (!res.ok) throw new Error('renewal refused');
@@ -71,13 +75,12 @@
   });
 
   // ---- Toasts, dialog, export -------------------------------------------------------------------
-  // A 401 reply carries the server's "session expired" toast (HX-Trigger), but the 401 is ours to
-  // handle: renewal is invisible, and if it fails the renewal code says so. htmx fires the HX-Trigger
-  // events synchronously between beforeOnLoad and afterRequest, so the flag covers exactly that reply.
-  var unauthorizedReply = false;
-  document.addEventListener('htmx:beforeOnLoad', function (evt) { unauthorizedReply = Boolean(evt.detail.xhr && evt.detail.xhr.status === 401); });
-  document.addEventListener('htmx:afterOnLoad', function () { unauthorizedReply = false; });
-  body.addEventListener('toast', function (evt) { if (!unauthorizedReply) toast(evt.detail.kind, evt.detail.message); });
+  // Server toasts name an error code; the page carries each code's text in the user's language.
+  body.addEventListener('toast', function (evt) {
+    var d = evt.detail || {};
+    var key = d.code ? 'error' + String(d.code).replace(/(^|_)([a-z])/g, function (_, __, c) { return c.toUpperCase(); }) : '';
+    toast(d.kind, (key && body.dataset[key]) || d.message);
+  });
   document.addEventListener('htmx:sendError', function () { toast('error', body.dataset.textError); });
   document.addEventListener('htmx:responseError', function (evt) {
     var xhr = evt.detail.xhr;
@@ -88,7 +91,8 @@
   body.addEventListener('openDialog', function () {
     var d = dialog();
     if (d && !d.open) d.showModal();
-    // Browsers ignore autofocus in a cross-origin frame; focus the first field ourselves.
+    // Browsers ignore autofocus in a cross-origin frame; focus the first field ourselves (the event
+    // comes after the form has settled: HX-Trigger-After-Settle).
     var first = d && d.querySelector('input, textarea, select');
     if (first) first.focus();
     fit();

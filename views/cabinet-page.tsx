@@ -46,6 +46,15 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
     'data-lang': v.lang,
     'data-text-error': t('errorGeneric'),
     'data-text-expired': t('sessionExpired'),
+    // Error toasts by code (see island.js): the server's messages are English.
+    'data-error-unauthorized': t('sessionExpired'),
+    'data-error-not-found': t('errorNotFound'),
+    'data-error-conflict': t('errorConflict'),
+    'data-error-rate-limited': t('errorRateLimited'),
+    'data-error-upstream': t('errorUpstream'),
+    'data-error-forbidden': t('errorForbidden'),
+    'data-error-internal': t('errorGeneric'),
+    'data-error-unavailable': t('errorUpstream'),
   };
   return (
     <Layout title={t('appName')} lang={v.lang} assets={assets} bodyAttrs={bodyAttrs} head={<meta name="htmx-config" content={HTMX_CONFIG} />}>

@@ -55,6 +55,11 @@ const en = {
   export: 'Export',
   errorGeneric: 'Something went wrong. Please try again.',
   sessionExpired: 'Your session has expired. Reopen the app from Bitrix24.',
+  errorNotFound: 'This item no longer exists.',
+  errorConflict: 'Someone changed this item meanwhile. Reload the list and try again.',
+  errorRateLimited: 'Bitrix24 is busy right now. Try again in a moment.',
+  errorUpstream: 'Bitrix24 did not answer. Try again later.',
+  errorForbidden: 'This action is not allowed.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -116,6 +121,11 @@ const ru: Dictionary = {
   export: 'Экспорт',
   errorGeneric: 'Что-то пошло не так. Попробуйте ещё раз.',
   sessionExpired: 'Сессия истекла. Откройте приложение из Битрикс24 заново.',
+  errorNotFound: 'Эта запись больше не существует.',
+  errorConflict: 'Запись изменили, пока вы работали. Обновите список и попробуйте снова.',
+  errorRateLimited: 'Битрикс24 сейчас перегружен. Попробуйте через минуту.',
+  errorUpstream: 'Битрикс24 не ответил. Попробуйте позже.',
+  errorForbidden: 'Это действие запрещено.',
 };
 
 const dictionaries: Record<string, Dictionary> = { en, ru };

@@ -90,8 +90,9 @@ export function createErrorHandler({ logger, pageAssets }: ErrorHandlerDeps) {
       return Response.json({ error: body }, { status, headers });
     }
     if (request.headers.get('hx-request') === 'true') {
-      // htmx does not swap error responses by default; the page shows the message as a toast.
-      headers['hx-trigger'] = JSON.stringify({ toast: { kind: 'error', message: d.message } });
+      // htmx does not swap error responses; the page shows the message as a toast (in the user's
+      // language, by code). A 401 gets none: the page renews its session and repeats the request.
+      if (status !== 401) headers['hx-trigger'] = JSON.stringify({ toast: { kind: 'error', code: d.code, message: d.message } });
       return new Response('', { status, headers });
     }
     const page = ErrorPage({

@@ -120,7 +120,10 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
     })
     .get('/ui/items/new', async ({ actor }) => {
       const v = await viewFor(requireActor(actor));
-      return html(CreateItemForm({ values: emptyFormValues, errors: {}, v }) as string, 200, undefined, { openDialog: true });
+      const res = html(CreateItemForm({ values: emptyFormValues, errors: {}, v }) as string);
+      // After the swap, so that the dialog opens on the form and can focus its first field.
+      res.headers.set('hx-trigger-after-settle', JSON.stringify({ openDialog: true }));
+      return res;
     })
     .post(
       '/ui/items',

@@ -1,6 +1,7 @@
 /**
  * POST /api/session (contract): the page's script exchanges fresh BX24 auth for a new app session,
- * with the same verification as a launch, so an expired session renews without a reload.
+ * with the same verification as a launch, so an expired session renews without a reload. The
+ * optional REFRESH_ID (BX24.getAuth's refresh_token) travels with the verified AUTH_ID, as in a launch.
  * GET /api/users/current: the session's user and portal.
  */
 import { Elysia, t } from 'elysia';
@@ -17,7 +18,12 @@ export const sessionRoutes = (ctx: RouteContext) =>
         const verified = await ctx.verifyLaunch({ authId: body.AUTH_ID, domain: body.DOMAIN, memberId: body.member_id });
         const existing = await ctx.store.portals.findByMemberId(verified.portal.memberId);
         const known = existing ? await ctx.store.users.find(existing.id, verified.user.id) : null;
-        const signed = await ctx.signIn(verified, body.LANG ?? known?.lang ?? 'en', null);
+        // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's
+        // behalf (the calendar link) work again after a renewal.
+        const tokens = body.REFRESH_ID
+          ? { accessToken: body.AUTH_ID, refreshToken: body.REFRESH_ID, expiresAt: verified.expiresAt, scope: verified.portal.scope }
+          : null;
+        const signed = await ctx.signIn(verified, body.LANG ?? known?.lang ?? 'en', tokens);
         set.headers['cache-control'] = 'no-store';
         return {
           token: signed.session.token,
@@ -30,6 +36,7 @@ export const sessionRoutes = (ctx: RouteContext) =>
           AUTH_ID: t.String({ minLength: 1, maxLength: 512 }),
           DOMAIN: t.String({ minLength: 1, maxLength: 253 }),
           member_id: t.String({ minLength: 1, maxLength: 64 }),
+          REFRESH_ID: t.Optional(t.String({ pattern: '^[A-Za-z0-9._-]{16,512}$' })),
           LANG: t.Optional(t.String({ maxLength: 8 })),
         }),
       },

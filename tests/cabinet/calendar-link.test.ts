@@ -117,8 +117,7 @@ describe('POST /api/items/:id/calendar', () => {
     expect((await eventsOf(cab, victim)).length).toBe(eventsBefore);
 
     const ui = await victim.ui('POST', `/ui/items/${item.id}/calendar`);
-    expect(ui.status).toBe(401);
-    expect(JSON.parse(ui.headers.get('hx-trigger')!).toast.kind).toBe('error');
+    expect(ui.status).toBe(401); // the page renews its session (and the user's tokens) and repeats
     expect(cab.rows()).toEqual(before);
   });
 

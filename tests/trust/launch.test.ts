@@ -203,3 +203,20 @@ describe('a launch before ONAPPINSTALL arrived', () => {
     await lost.stop();
   });
 });
+
+describe('POST /api/session with REFRESH_ID', () => {
+  it("keeps the fresh pair as the user's tokens, so server-side calls work again", async () => {
+    const l = await genuineLaunch(installed.member_id, 4);
+    const res = await fetch(`${s.appUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ AUTH_ID: l.form.AUTH_ID, REFRESH_ID: l.form.REFRESH_ID, DOMAIN: installed.domain, member_id: installed.member_id }),
+    });
+    expect(res.status).toBe(200);
+    secrets.add(((await res.json()) as { token: string }).token);
+    const portalId = (portalRow(installed.member_id) as { id: number }).id;
+    const stored = (await s.store.tokens.find(portalId, { kind: 'user', userId: 4 }))!;
+    expect(stored.refreshToken).toBe(l.form.REFRESH_ID!);
+    expect(stored.accessToken).toBe(l.form.AUTH_ID!);
+  });
+});
