@@ -26,6 +26,7 @@
     el.className = 'toast toast--' + (kind === 'error' ? 'error' : 'success');
     el.textContent = String(message);
     region.appendChild(el);
+    while (region.children.length > 3) region.firstElementChild.remove();
     setTimeout(function () { el.remove(); }, kind === 'error' ? 7000 : 4000);
   }
 
