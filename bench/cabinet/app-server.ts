@@ -7,46 +7,16 @@
  * built as it would be; the finished line is dropped instead of written to stdout, which would
  * otherwise be the benchmark's output.
  */
-import { createApp } from '../../src/app.ts';
-import { createTokenCipher } from '../../src/auth/token-cipher.ts';
-import { startEmulator } from '../../src/emulator/index.ts';
-import { createLogger } from '../../src/log.ts';
-import { startServer } from '../../src/server.ts';
-import { openSqliteStore } from '../../src/store/sqlite/open-store.ts';
-import { testConfig, TEST_APP_SECRET } from '../../tests/support/config.ts';
-import { emulatorClient } from '../../tests/support/emulator-client.ts';
-import { freePort, sessionTokenOf } from '../../tests/support/stack.ts';
+import { sessionTokenOf, startStack } from '../../tests/support/stack.ts';
 
 const dbPath = process.argv[2];
 if (!dbPath) throw new Error('usage: app-server.ts <sqlite file>');
 
-const port = await freePort();
-const appUrl = `http://localhost:${port}`;
-const clientId = 'local.0bench0cabinet0.12345678';
-const clientSecret = `secret-${crypto.randomUUID()}`;
-const emulator = await startEmulator({ port: 0, apps: [{ client_id: clientId, client_secret: clientSecret, app_url: appUrl, events_url: `${appUrl}/events` }] });
-const config = testConfig({
-  PUBLIC_URL: appUrl,
-  HOST: '127.0.0.1',
-  PORT: String(port),
-  BITRIX24_CLIENT_ID: clientId,
-  BITRIX24_CLIENT_SECRET: clientSecret,
-  BITRIX24_OAUTH_SERVERS: emulator.url,
-  BX24_SDK_URL: `${emulator.url}/api/v1/`,
-  DATABASE_URL: `sqlite:${dbPath}`,
-  LOG_LEVEL: 'info',
-});
-const store = await openSqliteStore(dbPath, { cipher: createTokenCipher(TEST_APP_SECRET) });
-const logger = createLogger('info', () => undefined);
-const server = startServer({ app: (peer) => createApp({ config, store, logger }, peer), store, logger, host: '127.0.0.1', port });
-
-const emu = emulatorClient(emulator.url);
-const portal = await emu.createPortal();
-await emu.install(portal.member_id);
-const launch = await emu.launch(portal.member_id, 2);
-const url = new URL(appUrl + '/');
-for (const [k, v] of Object.entries(launch.query)) url.searchParams.set(k, v);
-const page = await (await fetch(url, { method: 'POST', body: new URLSearchParams(launch.form) })).text();
+const stack = await startStack({ env: { LOG_LEVEL: 'info' }, keepLog: false, dbPath });
+const { appUrl, store } = stack;
+const portal = await stack.emu.createPortal();
+await stack.emu.install(portal.member_id);
+const page = await (await stack.launch(await stack.emu.launch(portal.member_id, 2))).text();
 const token = sessionTokenOf(page);
 if (!token) throw new Error('launch failed');
 
@@ -68,7 +38,6 @@ const ids = store.db.query<{ portal_id: number; owner_id: number }, []>('SELECT 
 console.log(JSON.stringify({ url: appUrl, token, db: dbPath, portalId: ids.portal_id, userId: ids.owner_id }));
 
 process.on('SIGTERM', async () => {
-  await server.shutdown('bench done');
-  await emulator.stop();
+  await stack.stop();
   process.exit(0);
 });

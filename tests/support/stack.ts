@@ -20,12 +20,11 @@ export interface Stack {
   emulator: Emulator;
   emu: EmulatorClient;
   store: SqliteStore;
-  /** Every line the app logged. */
+  /** Every line the app logged (empty with `keepLog: false`). */
   logLines: string[];
   server: RunningServer;
   /** POSTs a launch form to the app as the portal's hidden form would. */
   launch(params: LaunchParams, overrides?: { form?: Record<string, string>; query?: Record<string, string> }): Promise<Response>;
-  /** The session token a launched page carries for htmx. */
   stop(): Promise<void>;
 }
 
@@ -41,8 +40,19 @@ export function sessionTokenOf(html: string): string | null {
   return m ? m[1]! : null;
 }
 
-export async function startStack(opts: { emulator?: Partial<EmulatorOptions>; env?: Record<string, string> } = {}): Promise<Stack> {
+export interface StackOptions {
+  emulator?: Partial<EmulatorOptions>;
+  /** Overrides of the app's environment (LOG_LEVEL defaults to debug). */
+  env?: Record<string, string>;
+  /** Keep the log lines in memory (tests assert on them); benchmarks build the lines and drop them. */
+  keepLog?: boolean;
+  /** The app's SQLite file; default a fresh one in a temporary folder. */
+  dbPath?: string;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dir = tempDir('b24app-stack-');
+  const dbPath = opts.dbPath ?? dir.file('app.db');
   const port = await freePort();
   const appUrl = `http://localhost:${port}`;
   const clientId = `local.${crypto.randomUUID().replace(/-/g, '').slice(0, 14)}.12345678`;
@@ -60,13 +70,14 @@ export async function startStack(opts: { emulator?: Partial<EmulatorOptions>; en
     BITRIX24_CLIENT_SECRET: clientSecret,
     BITRIX24_OAUTH_SERVERS: emulator.url,
     BX24_SDK_URL: `${emulator.url}/api/v1/`,
-    DATABASE_URL: `sqlite:${dir.file('app.db')}`,
+    DATABASE_URL: `sqlite:${dbPath}`,
     LOG_LEVEL: 'debug',
     ...opts.env,
   });
-  const store = await openSqliteStore(dir.file('app.db'), { cipher: createTokenCipher(TEST_APP_SECRET) });
+  const store = await openSqliteStore(dbPath, { cipher: createTokenCipher(TEST_APP_SECRET) });
   const logLines: string[] = [];
-  const logger: Logger = createLogger('debug', (line) => logLines.push(line));
+  const keep = opts.keepLog ?? true;
+  const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
   const server = startServer({ app: (peer) => createApp({ config, store, logger }, peer), store, logger, host: '127.0.0.1', port });
   return {
     appUrl,
