@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { startFrameApp, type FrameApp } from './frame-app.ts';
+import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
 import { Control } from './support.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 
@@ -61,18 +61,7 @@ afterAll(async () => {
   app?.stop();
 });
 
-async function appFrame(page: Page, pathPrefix: string): Promise<Frame> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const frame = page.frames().find((f) => f.url().startsWith(`${app.url}${pathPrefix}`));
-    if (frame) {
-      await frame.waitForFunction(() => (window as any).__results?.ready, undefined, { timeout: 10_000 });
-      return frame;
-    }
-    await Bun.sleep(20);
-  }
-  throw new Error(`no frame at ${pathPrefix}`);
-}
+const appFrame = (page: Page, pathPrefix: string): Promise<Frame> => waitForAppFrame(page, `${app.url}${pathPrefix}`);
 
 describe('the emulator BX24 library inside the portal page', () => {
   it('serves the library where BX24_SDK_URL points', async () => {

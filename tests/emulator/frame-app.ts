@@ -3,6 +3,7 @@
  * the portal on 127.0.0.1, as a real app is. `/<variant>/` is the app page and `/<variant>/install` the
  * installer page; a form POST carrying `event=` to the install URL is an ONAPPINSTALL and is recorded.
  */
+import type { Frame, Page } from 'playwright-core';
 import { resolve } from 'node:path';
 
 export interface FrameAppRequest {
@@ -37,3 +38,21 @@ export function startFrameApp(renderPage: (variant: string, isInstaller: boolean
   });
   return { url: `http://localhost:${server.port}`, requests, stop: () => server.stop(true) };
 }
+
+/**
+ * The app frame of a portal page once its URL starts with `urlPrefix` and its page script has
+ * reported (`window.__results.ready`, or `.error` for a page that failed to initialise).
+ */
+export async function waitForAppFrame(page: Page, urlPrefix: string): Promise<Frame> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const frame = page.frames().find((f) => f.url().startsWith(urlPrefix));
+    if (frame) {
+      await frame.waitForFunction(() => (window as any).__results?.ready || (window as any).__results?.error, undefined, { timeout: 10_000 });
+      return frame;
+    }
+    await Bun.sleep(20);
+  }
+  throw new Error(`no frame at ${urlPrefix}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+}
+

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import { mkdirSync } from 'node:fs';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.ts';
-import { startFrameApp, type FrameApp } from './frame-app.ts';
+import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
 import { Control, rest } from './support.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 
@@ -53,18 +53,7 @@ afterAll(async () => {
   app?.stop();
 });
 
-async function appFrame(page: Page, pathPrefix: string): Promise<Frame> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const frame = page.frames().find((f) => f.url().startsWith(`${app.url}${pathPrefix}`));
-    if (frame) {
-      await frame.waitForFunction(() => (window as any).__results?.ready || (window as any).__results?.error, undefined, { timeout: 10_000 });
-      return frame;
-    }
-    await Bun.sleep(20);
-  }
-  throw new Error(`no frame at ${pathPrefix}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
-}
+const appFrame = (page: Page, pathPrefix: string): Promise<Frame> => waitForAppFrame(page, `${app.url}${pathPrefix}`);
 
 describe('b24jssdk B24Frame inside the portal page', () => {
   it('installs through the installer page: init, REST, fitWindow, installFinish, reload into the app', async () => {
