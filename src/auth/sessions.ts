@@ -18,6 +18,9 @@ export interface SessionPolicy {
 
 export const defaultSessionPolicy: SessionPolicy = { idleTtl: 2 * 3600, absoluteTtl: 24 * 3600, touchEvery: 60 };
 
+/** Expired rows are removed when presented, and swept at most this often when sessions are issued. */
+const SWEEP_EVERY = 600;
+
 export interface IssuedSession {
   token: string;
   expiresAt: number;
@@ -35,10 +38,15 @@ export function createSessions(
   policy: SessionPolicy = defaultSessionPolicy,
   now: () => number = () => Math.floor(Date.now() / 1000),
 ): Sessions {
+  let lastSweep = 0;
   return {
     async issue(actor) {
       const token = randomToken();
       const t = now();
+      if (t - lastSweep >= SWEEP_EVERY) {
+        lastSweep = t;
+        await store.sessions.deleteExpired(t);
+      }
       const session: Session = {
         portalId: actor.portalId,
         userId: actor.userId,

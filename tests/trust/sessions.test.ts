@@ -61,6 +61,15 @@ describe('sessions', () => {
     expect((await store.sessions.find(hash))!.expiresAt).toBe(expiresBefore + 15);
   });
 
+  it('sweeps expired sessions that were never presented again', async () => {
+    const { store, sessions, actor, advance } = await setup();
+    const { token: abandoned } = await sessions.issue(actor);
+    advance(700); // past the idle lifetime and the sweep interval
+    await sessions.issue(actor);
+    const hash = new Bun.CryptoHasher('sha256').update(abandoned).digest('hex');
+    expect(await store.sessions.find(hash)).toBeNull();
+  });
+
   it('revokes', async () => {
     const { sessions, actor } = await setup();
     const { token } = await sessions.issue(actor);
