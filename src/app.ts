@@ -5,7 +5,9 @@
 import { Elysia } from 'elysia';
 import { html } from '@elysiajs/html';
 import { createInstallEventHandler } from './auth/install-event.ts';
+import { createAttemptLimiter } from './auth/attempt-limiter.ts';
 import { createLaunchVerifier } from './auth/launch-verifier.ts';
+import { limitVerification } from './auth/limited-verifier.ts';
 import { createSessions, type SessionPolicy } from './auth/sessions.ts';
 import { createSignIn } from './auth/sign-in.ts';
 import { createUninstallEventHandler } from './auth/uninstall-event.ts';
@@ -67,7 +69,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     logger,
     bitrix,
     sessions,
-    verifyLaunch,
+    verifyLaunch: limitVerification(verifyLaunch, createAttemptLimiter()),
     signIn: createSignIn(store, sessions),
     assets,
     appOrigin: new URL(config.publicUrl).origin,

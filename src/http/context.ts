@@ -3,7 +3,7 @@
  * module-level singleton.
  */
 import type { Bitrix } from '../bitrix/index.ts';
-import type { VerifyLaunch } from '../auth/launch-verifier.ts';
+import type { VerifyLaunchFrom } from '../auth/limited-verifier.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { SignIn } from '../auth/sign-in.ts';
 import type { Config } from '../config.ts';
@@ -18,7 +18,8 @@ export interface RouteContext {
   logger: Logger;
   bitrix: Bitrix;
   sessions: Sessions;
-  verifyLaunch: VerifyLaunch;
+  /** Launch verification for a client (its address keys the failed-attempt limiter). */
+  verifyLaunch: VerifyLaunchFrom;
   signIn: SignIn;
   assets: Assets;
   /** The app's own origin (from PUBLIC_URL), for CSRF checks. */

@@ -4,7 +4,7 @@
  * line with the path but never the query string (launch and OAuth URLs carry codes and tokens).
  */
 import type { Logger } from '../log.ts';
-import { assignRequestId } from './request-id.ts';
+import { assignRequestId, rememberClientIp } from './request-meta.ts';
 
 export interface EdgeOptions {
   basePath: string;
@@ -38,6 +38,8 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
     const started = performance.now();
     const request = stripBasePath(incoming, opts.basePath);
     const requestId = assignRequestId(request);
+    const ip = clientIp(incoming, opts.trustProxy, peerIp);
+    rememberClientIp(request, ip);
     let response: Response;
     try {
       response = await handle(request);
@@ -59,7 +61,7 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
       path: new URL(request.url).pathname,
       status: response.status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      ip: clientIp(incoming, opts.trustProxy, peerIp),
+      ip,
     });
     return response;
   };

@@ -9,7 +9,7 @@ import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
 import type { PageAssets } from '../../views/layout.tsx';
-import { requestIdOf } from './request-id.ts';
+import { requestIdOf } from './request-meta.ts';
 
 interface Described {
   code: ErrorCode;

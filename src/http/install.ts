@@ -22,7 +22,7 @@ export const installRoutes = (ctx: RouteContext, handleInstallEvent: ReturnType<
     const t = translator(lang);
     const authId = form.get('AUTH_ID');
     if (!authId) return outsidePage(ctx, lang);
-    const { verified, signed } = await launchFromForm(ctx, form, authId, lang);
+    const { verified, signed } = await launchFromForm(ctx, request, form, authId, lang);
     if (signed.user.isAdmin) {
       // One-time setup with the installing admin's (app-context) token, before installFinish.
       await ctx.bitrix

@@ -9,6 +9,7 @@ import type { VerifiedLaunch } from '../auth/launch-verifier.ts';
 import { portalOrigin } from '../auth/portal-domain.ts';
 import { sessionCookie, type RouteContext } from './context.ts';
 import { launchTokens } from './launch-tokens.ts';
+import { clientIpOf } from './request-meta.ts';
 import { htmlResponse, pageHeaders } from './page-security.ts';
 
 export interface Launched {
@@ -17,13 +18,13 @@ export interface Launched {
 }
 
 /** Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the form's AUTH_ID. */
-export async function launchFromForm(ctx: RouteContext, form: URLSearchParams, authId: string, lang: string): Promise<Launched> {
+export async function launchFromForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, lang: string): Promise<Launched> {
   const verified = await ctx.verifyLaunch({
     authId,
     domain: form.get('DOMAIN') ?? '',
     memberId: form.get('member_id') ?? '',
     serverEndpoint: form.get('SERVER_ENDPOINT') ?? undefined,
-  });
+  }, clientIpOf(request));
   const signed = await ctx.signIn(verified, lang, launchTokens(form, verified));
   return { verified, signed };
 }

@@ -20,7 +20,7 @@ export const launchRoutes = (ctx: RouteContext, cabinet: CabinetRenderer) => {
       const lang = pickLang(form.get('LANG'));
       const authId = form.get('AUTH_ID');
       if (!authId) return outsidePage(ctx, lang);
-      const { signed } = await launchFromForm(ctx, form, authId, lang);
+      const { signed } = await launchFromForm(ctx, request, form, authId, lang);
       const html = await cabinet.renderPage({
         actor: { portalId: signed.portal.id, userId: signed.user.userId },
         user: signed.user,

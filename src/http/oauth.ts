@@ -10,6 +10,7 @@ import { ErrorPage } from '../../views/error-page.tsx';
 import { normalizeDomain } from '../auth/portal-domain.ts';
 import { randomToken, sha256Hex } from '../auth/secret-hash.ts';
 import { sessionCookie, type RouteContext } from './context.ts';
+import { clientIpOf } from './request-meta.ts';
 
 const STATE_TTL = 600;
 
@@ -40,7 +41,7 @@ export const oauthRoutes = (ctx: RouteContext) => {
     return new Response(null, { status: 302, headers: { location: target.toString(), 'cache-control': 'no-store' } });
   }
 
-  async function finish(q: Record<string, string | undefined>) {
+  async function finish(q: Record<string, string | undefined>, request: Request) {
     const state = q.state ?? '';
     if (!state || !q.code || !q.domain || !q.member_id || !q.server_domain) return failed();
     const saved = await ctx.store.oauthStates.consume(sha256Hex(state), now() - STATE_TTL);
@@ -54,7 +55,7 @@ export const oauthRoutes = (ctx: RouteContext) => {
         domain: saved.domain,
         memberId: q.member_id,
         serverEndpoint: server,
-      });
+      }, clientIpOf(request));
       const signed = await ctx.signIn(verified, 'en', grant.tokens);
       const maxAge = signed.session.expiresAt - now();
       return new Response(null, {
@@ -67,7 +68,7 @@ export const oauthRoutes = (ctx: RouteContext) => {
     }
   }
 
-  return new Elysia({ name: 'oauth', seed: ctx }).get('/auth/bitrix24', ({ query }) =>
-    query.code || query.state ? finish(query) : start(query.domain ?? ''),
+  return new Elysia({ name: 'oauth', seed: ctx }).get('/auth/bitrix24', ({ query, request }) =>
+    query.code || query.state ? finish(query, request) : start(query.domain ?? ''),
   );
 };

@@ -7,6 +7,7 @@
 import { Elysia, t } from 'elysia';
 import { AppError } from '../domain/errors.ts';
 import type { RouteContext } from './context.ts';
+import { clientIpOf } from './request-meta.ts';
 import { requireActor, sessionGuard } from './session-guard.ts';
 
 export const sessionRoutes = (ctx: RouteContext) =>
@@ -14,8 +15,8 @@ export const sessionRoutes = (ctx: RouteContext) =>
     .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
     .post(
       '/api/session',
-      async ({ body, set }) => {
-        const verified = await ctx.verifyLaunch({ authId: body.AUTH_ID, domain: body.DOMAIN, memberId: body.member_id });
+      async ({ body, set, request }) => {
+        const verified = await ctx.verifyLaunch({ authId: body.AUTH_ID, domain: body.DOMAIN, memberId: body.member_id }, clientIpOf(request));
         const existing = await ctx.store.portals.findByMemberId(verified.portal.memberId);
         const known = existing ? await ctx.store.users.find(existing.id, verified.user.id) : null;
         // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's

@@ -131,3 +131,29 @@ describe('GET /auth/bitrix24 (OAuth code flow)', () => {
     expect(res.headers.get('location')).toBe('/auth/bitrix24?code=abc&state=def');
   });
 });
+
+describe('failed verification attempts', () => {
+  it('answer 429 after a burst of forged launches, without asking the OAuth server again', async () => {
+    const own = await startStack();
+    try {
+      const p = await own.emu.createPortal();
+      await own.emu.install(p.member_id);
+      const forged = { AUTH_ID: 'f'.repeat(64), member_id: p.member_id };
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await own.launch({ url: '', query: { DOMAIN: p.domain }, form: forged })).status);
+      expect(new Set(statuses)).toEqual(new Set([401]));
+      const asked = (await own.emu.stats()).app_info_calls!;
+      const limited = await own.launch({ url: '', query: { DOMAIN: p.domain }, form: forged });
+      expect(limited.status).toBe(429);
+      const session = await fetch(`${own.appUrl}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ AUTH_ID: forged.AUTH_ID, DOMAIN: p.domain, member_id: p.member_id }),
+      });
+      expect(session.status).toBe(429);
+      expect((await own.emu.stats()).app_info_calls).toBe(asked);
+    } finally {
+      await own.stop();
+    }
+  });
+});
