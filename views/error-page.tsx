@@ -1,17 +1,20 @@
 import { Layout, type PageAssets } from './layout.tsx';
 
 export interface ErrorPageProps {
+  lang: string;
   status: number;
   title: string;
   message: string;
   requestId?: string;
+  /** "Request id" in the page's language. */
+  requestIdLabel: string;
   assets: PageAssets;
 }
 
 /** A styled page for failed navigations: a plain message, never a stack trace. */
-export function ErrorPage({ status, title, message, requestId, assets }: ErrorPageProps) {
+export function ErrorPage({ lang, status, title, message, requestId, requestIdLabel, assets }: ErrorPageProps) {
   return (
-    <Layout title={title} lang="en" assets={assets}>
+    <Layout title={title} lang={lang} assets={assets}>
       <main class="page page--narrow">
         <section class="card error-card" role="alert">
           <p class="error-card__status">{status}</p>
@@ -21,7 +24,7 @@ export function ErrorPage({ status, title, message, requestId, assets }: ErrorPa
           <p safe>{message}</p>
           {requestId ? (
             <p class="muted">
-              Request id: <code safe>{requestId}</code>
+              <span safe>{requestIdLabel}</span>: <code safe>{requestId}</code>
             </p>
           ) : (
             ''

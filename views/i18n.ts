@@ -60,6 +60,17 @@ const en = {
   errorRateLimited: 'Bitrix24 is busy right now. Try again in a moment.',
   errorUpstream: 'Bitrix24 did not answer. Try again later.',
   errorForbidden: 'This action is not allowed.',
+  pageErrorTitle: 'Request failed',
+  pageErrorSignedOut: 'Not signed in',
+  pageErrorNotFound: 'Not found',
+  pageErrorBusy: 'Too many attempts',
+  pageErrorBroken: 'Something went wrong',
+  launchUnverified: 'This launch could not be verified with Bitrix24. Open the app from your portal again.',
+  tooManyAttempts: 'Too many failed attempts to open the app. Wait a minute and open it from Bitrix24 again.',
+  nothingHere: 'Nothing here.',
+  requestId: 'Request id',
+  signInFailed: 'Sign-in failed',
+  signInFailedBody: 'Signing in with Bitrix24 did not work. Please start again.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -126,6 +137,17 @@ const ru: Dictionary = {
   errorRateLimited: 'Битрикс24 сейчас перегружен. Попробуйте через минуту.',
   errorUpstream: 'Битрикс24 не ответил. Попробуйте позже.',
   errorForbidden: 'Это действие запрещено.',
+  pageErrorTitle: 'Запрос не выполнен',
+  pageErrorSignedOut: 'Вход не выполнен',
+  pageErrorNotFound: 'Не найдено',
+  pageErrorBusy: 'Слишком много попыток',
+  pageErrorBroken: 'Что-то пошло не так',
+  launchUnverified: 'Не удалось подтвердить запуск в Битрикс24. Откройте приложение из портала ещё раз.',
+  tooManyAttempts: 'Слишком много неудачных попыток открыть приложение. Подождите минуту и откройте его из Битрикс24 снова.',
+  nothingHere: 'Здесь ничего нет.',
+  requestId: 'Номер запроса',
+  signInFailed: 'Вход не удался',
+  signInFailedBody: 'Не удалось войти через Битрикс24. Начните заново.',
 };
 
 const dictionaries: Record<string, Dictionary> = { en, ru };

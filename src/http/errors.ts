@@ -8,6 +8,8 @@ import { isBitrixError, toAppError } from '../bitrix/index.ts';
 import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
+import { translator, type MessageKey } from '../../views/i18n.ts';
+import { pageLang } from './page-lang.ts';
 import type { PageAssets } from '../../views/layout.tsx';
 import { requestIdOf } from './request-meta.ts';
 
@@ -18,15 +20,14 @@ interface Described {
   current?: unknown;
 }
 
-const titles: Partial<Record<ErrorCode, string>> = {
-  invalid: 'Bad request',
-  unauthorized: 'Not signed in',
-  forbidden: 'Not allowed',
-  not_found: 'Not found',
-  payload_too_large: 'Too large',
-  unavailable: 'Temporarily unavailable',
-  internal: 'Something went wrong',
+/** Error pages speak the user's language: title and message by code (AppError messages are English). */
+const pageTexts: Partial<Record<ErrorCode, [MessageKey, MessageKey]>> = {
+  unauthorized: ['pageErrorSignedOut', 'launchUnverified'],
+  rate_limited: ['pageErrorBusy', 'tooManyAttempts'],
+  not_found: ['pageErrorNotFound', 'nothingHere'],
+  internal: ['pageErrorBroken', 'errorGeneric'],
 };
+
 
 /** Elysia's validation error lists each failing value; keep its path and message, nothing more. */
 function validationFields(error: unknown): Record<string, string> {
@@ -95,11 +96,16 @@ export function createErrorHandler({ logger, pageAssets }: ErrorHandlerDeps) {
       if (status !== 401) headers['hx-trigger'] = JSON.stringify({ toast: { kind: 'error', code: d.code, message: d.message } });
       return new Response('', { status, headers });
     }
+    const lang = pageLang(request);
+    const t = translator(lang);
+    const texts = pageTexts[d.code];
     const page = ErrorPage({
+      lang,
       status,
-      title: titles[d.code] ?? 'Request failed',
-      message: d.message,
+      title: t(texts?.[0] ?? 'pageErrorTitle'),
+      message: texts ? t(texts[1]) : lang === 'en' ? d.message : t('errorGeneric'),
       requestId: known ? undefined : requestId,
+      requestIdLabel: t('requestId'),
       assets: pageAssets,
     });
     return new Response(page as string, { status, headers: { ...headers, 'content-type': 'text/html; charset=utf-8' } });

@@ -7,6 +7,8 @@
  */
 import { Elysia } from 'elysia';
 import { ErrorPage } from '../../views/error-page.tsx';
+import { translator } from '../../views/i18n.ts';
+import { pageLang } from './page-lang.ts';
 import { normalizeDomain } from '../auth/portal-domain.ts';
 import { randomToken, sha256Hex } from '../auth/secret-hash.ts';
 import { sessionCookie, type RouteContext } from './context.ts';
@@ -16,22 +18,25 @@ const STATE_TTL = 600;
 
 export const oauthRoutes = (ctx: RouteContext) => {
   const now = () => Math.floor(Date.now() / 1000);
-  const failed = () =>
-    new Response(
-      ErrorPage({
-        status: 400,
-        title: 'Sign-in failed',
-        message: 'Signing in with Bitrix24 did not work. Please start again.',
-        assets: ctx.pageAssets(false),
-      }) as string,
-      { status: 400, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } },
-    );
+  const failed = (request: Request) => {
+    const lang = pageLang(request);
+    const t = translator(lang);
+    const page = ErrorPage({
+      lang,
+      status: 400,
+      title: t('signInFailed'),
+      message: t('signInFailedBody'),
+      requestIdLabel: t('requestId'),
+      assets: ctx.pageAssets(false),
+    });
+    return new Response(page as string, { status: 400, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
+  };
   // Portals speak https; plain http only when the configured OAuth server is the local emulator.
   const portalScheme = ctx.config.oauthServers.some((s) => s.startsWith('http:')) ? 'http' : 'https';
 
-  async function start(rawDomain: string) {
+  async function start(rawDomain: string, request: Request) {
     const domain = normalizeDomain(rawDomain.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
-    if (!domain) return failed();
+    if (!domain) return failed(request);
     const state = randomToken();
     await ctx.store.oauthStates.create(sha256Hex(state), domain, now());
     const target = new URL(`${portalScheme}://${domain}/oauth/authorize/`);
@@ -43,11 +48,11 @@ export const oauthRoutes = (ctx: RouteContext) => {
 
   async function finish(q: Record<string, string | undefined>, request: Request) {
     const state = q.state ?? '';
-    if (!state || !q.code || !q.domain || !q.member_id || !q.server_domain) return failed();
+    if (!state || !q.code || !q.domain || !q.member_id || !q.server_domain) return failed(request);
     const saved = await ctx.store.oauthStates.consume(sha256Hex(state), now() - STATE_TTL);
-    if (!saved || saved.domain !== normalizeDomain(q.domain)) return failed();
+    if (!saved || saved.domain !== normalizeDomain(q.domain)) return failed(request);
     const server = ctx.config.oauthServers.find((s) => new URL(s).host === q.server_domain);
-    if (!server) return failed();
+    if (!server) return failed(request);
     try {
       const grant = await ctx.bitrix.oauth.exchangeCode(server, q.code);
       const verified = await ctx.verifyLaunch({
@@ -64,11 +69,11 @@ export const oauthRoutes = (ctx: RouteContext) => {
       });
     } catch (e) {
       ctx.logger.warn('oauth callback failed', { reason: (e as Error).name });
-      return failed();
+      return failed(request);
     }
   }
 
   return new Elysia({ name: 'oauth', seed: ctx }).get('/auth/bitrix24', ({ query, request }) =>
-    query.code || query.state ? finish(query, request) : start(query.domain ?? ''),
+    query.code || query.state ? finish(query, request) : start(query.domain ?? '', request),
   );
 };

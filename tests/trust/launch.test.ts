@@ -220,3 +220,21 @@ describe('POST /api/session with REFRESH_ID', () => {
     expect(stored.accessToken).toBe(l.form.AUTH_ID!);
   });
 });
+
+describe('error pages', () => {
+  it("speak the launch's language", async () => {
+    const res = await s.launch(await genuineLaunch(installed.member_id), { form: { AUTH_ID: 'e'.repeat(64) }, query: { LANG: 'ru' } });
+    expect(res.status).toBe(401);
+    const html = await res.text();
+    expect(html).toContain('<html lang="ru">');
+    expect(html).toContain('Не удалось подтвердить запуск в Битрикс24');
+  });
+
+  it("fall back to the browser's language outside the frame", async () => {
+    const res = await fetch(`${s.appUrl}/auth/bitrix24?domain=not..a..domain`, { headers: { 'accept-language': 'ru-RU,ru;q=0.9' } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('Вход не удался');
+    const en = await fetch(`${s.appUrl}/auth/bitrix24?domain=not..a..domain`, { headers: { 'accept-language': 'de-DE' } });
+    expect(await en.text()).toContain('Sign-in failed');
+  });
+});
