@@ -1,11 +1,18 @@
 /**
  * Child process of the cabinet benchmark: the floor to compare against. A bare `Bun.serve` and a
  * prepared `bun:sqlite` statement return the same 50 rows as `GET /api/items?limit=50`, in the same
- * JSON shape, from the same database file — no framework, no session, no access log.
+ * JSON shape, from the same database file — no framework, no session, no access log. `/fragment`
+ * renders the first page of the list with the same view components as `/ui/items`, so the app's
+ * fragment is compared with the same rendering minus everything around it.
  *   bun bench/cabinet/bare-server.ts <sqlite file> <portal id> <user id>
  * Prints `{"url": …}` and serves until SIGTERM.
  */
 import { Database } from 'bun:sqlite';
+import { encodeCursor } from '../../src/domain/items.ts';
+import { dateFormat } from '../../views/format.ts';
+import { translator } from '../../views/i18n.ts';
+import { EmptyState, ItemPage } from '../../views/item-list.tsx';
+import type { ViewContext } from '../../views/view-model.ts';
 
 const [dbPath, portalId, userId] = process.argv.slice(2);
 if (!dbPath || !portalId || !userId) throw new Error('usage: bare-server.ts <sqlite file> <portal id> <user id>');
@@ -17,10 +24,36 @@ const page = db.query<Record<string, any>, [number, number]>(
 );
 const iso = (s: number | null) => (s === null ? null : new Date(s * 1000).toISOString());
 
+const view: ViewContext = { t: translator('en'), lang: 'en', dates: dateFormat('en', null), url: (p) => p };
+
+function fragment(): Response {
+  const rows = page.all(Number(portalId), Number(userId)).slice(0, 21);
+  const shown = rows.slice(0, 20);
+  const items = shown.map((r) => {
+    const data = r.data === null ? null : JSON.parse(r.data);
+    return {
+      id: r.id,
+      name: r.name,
+      notes: typeof data?.notes === 'string' ? data.notes : '',
+      status: r.status,
+      startsAt: r.starts_at,
+      endsAt: r.ends_at,
+      calendarEventId: r.calendar_event_id,
+      updatedAt: r.updated_at,
+      version: r.version,
+    };
+  });
+  const last = shown[shown.length - 1];
+  const nextCursor = rows.length > 20 && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
+  const html = (EmptyState({ v: view, searching: false }) as string) + (ItemPage({ items, nextCursor, state: { q: '', status: '' }, v: view }) as string);
+  return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+}
+
 const server = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
-  fetch() {
+  fetch(request) {
+    if (new URL(request.url).pathname === '/fragment') return fragment();
     const rows = page.all(Number(portalId), Number(userId));
     const items = rows.slice(0, 50).map((r) => ({
       id: r.id,
