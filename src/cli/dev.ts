@@ -1,13 +1,14 @@
 /**
  * `b24app dev`: the app and the portal emulator together on loopback, with matching configuration,
  * one portal with the app installed, and the portal page's URL printed. What the README's first
- * command runs. Options: --port 3000 (app), --emulator-port 4100, --data ./data.
+ * command runs. Options: --port 3000 (app), --emulator-port 4100 (the portal takes the next port),
+ * --data ./data.
  */
 import { dirname } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { createLogger } from '../log.ts';
-import { devAppSecret } from './dev-secret.ts';
+import { devAppSecret, devPortalMemberId } from './dev-state.ts';
 import { startServe, stopOnSignals } from './serve.ts';
 
 const DEV_CLIENT_ID = 'local.b24appdev000000.00000001';
@@ -53,7 +54,12 @@ export async function runDev(env: Record<string, string | undefined>, argv: stri
     if (!res.ok) throw new Error(`emulator ${path}: HTTP ${res.status}`);
     return res.json() as Promise<Record<string, string>>;
   };
-  const portal = await post('/_emulator/portals', { lang: env.LANG?.startsWith('ru') ? 'ru' : 'en' });
+  // The same portal (member_id and port) on every run, so the developer's items are still there.
+  const portal = await post('/_emulator/portals', {
+    lang: env.LANG?.startsWith('ru') ? 'ru' : 'en',
+    member_id: devPortalMemberId(dataDir),
+    port: emulatorPort + 1,
+  });
   await post(`/_emulator/portals/${portal.member_id}/install`);
 
   process.stdout.write(
