@@ -4,10 +4,11 @@
  * expired token, exactly one refresh request may leave, and everyone continues with its result:
  *
  * 1. In-process: one promise per (portal, owner) — single-flight.
- * 2. Across processes: before refreshing, a caller claims the row with a compare-and-swap on its
- *    `version` (`replaceIfVersion`), writing a *lease* (see refresh-lease.ts). Whoever loses the CAS
- *    does not refresh: it re-reads the row and waits for the winner's tokens. The winner writes the new
- *    pair with another CAS on the lease's version.
+ * 2. Across processes: before refreshing, a caller claims the row's refresh lease with a
+ *    compare-and-swap on its `version` (`claimRefresh`). Whoever loses the CAS does not refresh: it
+ *    re-reads the row and waits for the winner's tokens. The winner writes the new pair with another CAS
+ *    on the lease's version, which also clears the lease. A lease outlives a crashed holder only until
+ *    it expires; then another process may claim it.
  * 3. `invalid_grant` marks the row dead (CAS on the lease's version) and surfaces `TOKENS_DEAD`; later
  *    calls fail at once from the stored flag, with no request — never a retry loop.
  *
@@ -16,7 +17,6 @@
  */
 import { BitrixError, LocalCode } from './bitrix-error.ts';
 import type { OAuthClient } from './oauth-client.ts';
-import { isLeased, leaseExpired, leaseOf, unleased } from './refresh-lease.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { TokenRepo } from '../store/store.ts';
 import type { Logger } from '../log.ts';
@@ -52,6 +52,8 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const skewSec = deps.skewSec ?? 30;
   const inflight = new Map<string, Promise<StoredTokens>>();
   const nowSec = () => Math.floor(now() / 1000);
+  const isLeased = (row: StoredTokens) => row.refreshLeaseUntil !== null;
+  const leaseExpired = (row: StoredTokens) => row.refreshLeaseUntil !== null && nowSec() > row.refreshLeaseUntil;
 
   const load = async (portal: Portal, owner: TokenOwner): Promise<StoredTokens> => {
     const row = await deps.tokens.find(portal.id, owner);
@@ -76,11 +78,11 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     while (now() < deadline) {
       const row = await load(portal, owner);
       if (!isLeased(row) && row.accessToken !== stale.accessToken) return row; // someone already refreshed
-      if (isLeased(row) && !leaseExpired(row, nowSec())) {
+      if (isLeased(row) && !leaseExpired(row)) {
         await sleep(pollMs); // another process is refreshing: wait for its CAS
         continue;
       }
-      const claim = await deps.tokens.replaceIfVersion(portal.id, owner, row.version, leaseOf(row, nowSec() + leaseSec));
+      const claim = await deps.tokens.claimRefresh(portal.id, owner, row.version, nowSec() + leaseSec);
       if (!claim) continue; // lost the race to claim: re-read, never refresh on a stale version
       return refreshClaimed(portal, owner, row, claim);
     }
@@ -99,7 +101,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
         throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh');
       }
       // Unclear failure (network, timeout, 5xx): hand the row back so a later call may try again.
-      await deps.tokens.replaceIfVersion(portal.id, owner, claim.version, unleased(before)).catch(() => null);
+      await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
       log?.warn('bitrix refresh failed', { code: e instanceof BitrixError ? e.code : 'unknown' });
       throw e;
     }

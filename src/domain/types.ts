@@ -47,6 +47,8 @@ export interface StoredTokens extends OAuthTokens {
   version: number;
   /** The refresh token was refused (invalid_grant): a new launch or install is needed. */
   dead: boolean;
+  /** Unix seconds until which one process holds the right to refresh (null: nobody is refreshing). */
+  refreshLeaseUntil: number | null;
 }
 
 export interface User {

@@ -50,6 +50,14 @@ export interface TokenRepo {
   ): Promise<StoredTokens | null>;
   /** The refresh token was refused; flags the row unless someone already replaced it. */
   markDead(portalId: number, owner: TokenOwner, expectedVersion: number): Promise<void>;
+  /**
+   * Takes the right to refresh, across processes: sets the lease (and bumps the version) only if the
+   * row is still at `expectedVersion`. Null when another writer got there first. Every write of new
+   * tokens (`save`, `replaceIfVersion`) and `markDead` clears the lease.
+   */
+  claimRefresh(portalId: number, owner: TokenOwner, expectedVersion: number, leaseUntil: number): Promise<StoredTokens | null>;
+  /** Gives the lease back, unchanged tokens, after a refresh that failed without an answer. */
+  releaseRefresh(portalId: number, owner: TokenOwner, expectedVersion: number): Promise<void>;
   deleteForPortal(portalId: number): Promise<void>;
   /** False when a stored token cannot be decrypted: APP_SECRET is not the key the tokens were sealed with. */
   keyMatches(): Promise<boolean>;

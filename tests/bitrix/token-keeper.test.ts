@@ -104,7 +104,7 @@ describe('token keeper', () => {
   it('takes over a lease left by a process that died mid-refresh', async () => {
     const tokens = await seeded();
     const row = await tokens.find(portal.id, owner);
-    await tokens.replaceIfVersion(portal.id, owner, row!.version, { accessToken: 'a0', refreshToken: 'r0', scope: 'user', expiresAt: -(nowSec() - 1) });
+    await tokens.claimRefresh(portal.id, owner, row!.version, nowSec() - 1);
     const oauth = fakeOAuth();
     const keeper = createTokenKeeper({ tokens, oauth });
     expect((await keeper.current(portal, owner)).accessToken).toBe('a1');

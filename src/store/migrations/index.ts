@@ -3,6 +3,7 @@
  * never edited; a change of schema is a new file with the next number.
  */
 import initial from './001_initial.sql' with { type: 'text' };
+import refreshLease from './002_refresh_lease.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -10,6 +11,9 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [{ version: 1, name: '001_initial', sql: initial }];
+export const migrations: Migration[] = [
+  { version: 1, name: '001_initial', sql: initial },
+  { version: 2, name: '002_refresh_lease', sql: refreshLease },
+];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

@@ -13,6 +13,7 @@ interface TokenRow {
   scope: string;
   version: number;
   dead: number;
+  refresh_lease_until: number | null;
 }
 
 /** `kind='app'` has one row per portal; `kind='user'` one per (portal, user). */
@@ -32,6 +33,7 @@ export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
     scope: r.scope,
     version: r.version,
     dead: r.dead === 1,
+    refreshLeaseUntil: r.refresh_lease_until,
   });
   const sealed = (t: OAuthTokens) => ({
     access_token_enc: cipher.encrypt(t.accessToken),
@@ -60,7 +62,7 @@ export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
           .query(
             `UPDATE portal_tokens SET user_id = $user_id, access_token_enc = $access_token_enc,
                refresh_token_enc = $refresh_token_enc, expires_at = $expires_at, scope = $scope,
-               version = version + 1, dead = 0, updated_at = $now WHERE ${w.clause}`,
+               version = version + 1, dead = 0, refresh_lease_until = NULL, updated_at = $now WHERE ${w.clause}`,
           )
           .run({ ...params, user_id: userId, ...sealed(tokens) });
         if (updated.changes === 0) {
@@ -78,7 +80,8 @@ export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
       const res = db
         .query(
           `UPDATE portal_tokens SET access_token_enc = $access_token_enc, refresh_token_enc = $refresh_token_enc,
-             expires_at = $expires_at, scope = $scope, version = version + 1, dead = 0, updated_at = $now
+             expires_at = $expires_at, scope = $scope, version = version + 1, dead = 0, refresh_lease_until = NULL,
+             updated_at = $now
            WHERE ${w.clause} AND version = $expected`,
         )
         .run({ portal_id: portalId, ...w.params, expected: expectedVersion, ...sealed(tokens) });
@@ -86,11 +89,27 @@ export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
     },
     markDead: async (portalId, owner, expectedVersion) => {
       const w = ownerWhere(owner);
-      db.query(`UPDATE portal_tokens SET dead = 1 WHERE ${w.clause} AND version = $expected`).run({
+      db.query(`UPDATE portal_tokens SET dead = 1, refresh_lease_until = NULL WHERE ${w.clause} AND version = $expected`).run({
         portal_id: portalId,
         ...w.params,
         expected: expectedVersion,
       });
+    },
+    claimRefresh: async (portalId, owner, expectedVersion, leaseUntil) => {
+      const w = ownerWhere(owner);
+      const res = db
+        .query(
+          `UPDATE portal_tokens SET refresh_lease_until = $until, version = version + 1
+           WHERE ${w.clause} AND version = $expected`,
+        )
+        .run({ portal_id: portalId, ...w.params, expected: expectedVersion, until: leaseUntil });
+      return res.changes === 1 ? find(portalId, owner) : null;
+    },
+    releaseRefresh: async (portalId, owner, expectedVersion) => {
+      const w = ownerWhere(owner);
+      db.query(
+        `UPDATE portal_tokens SET refresh_lease_until = NULL, version = version + 1 WHERE ${w.clause} AND version = $expected`,
+      ).run({ portal_id: portalId, ...w.params, expected: expectedVersion });
     },
     deleteForPortal: async (portalId) => {
       db.query('DELETE FROM portal_tokens WHERE portal_id = ?').run(portalId);

@@ -19,7 +19,7 @@ export function createMemoryTokenRepo(): TokenRepo & { rows: Map<string, StoredT
     },
     async save(portalId: number, owner: TokenOwner, userId: number, tokens: OAuthTokens) {
       const prev = rows.get(keyOf(portalId, owner));
-      const row: StoredTokens = { ...tokens, portalId, owner, userId, version: (prev?.version ?? 0) + 1, dead: false };
+      const row: StoredTokens = { ...tokens, portalId, owner, userId, version: (prev?.version ?? 0) + 1, dead: false, refreshLeaseUntil: null };
       rows.set(keyOf(portalId, owner), row);
       repo.writes++;
       return { ...row };
@@ -27,14 +27,26 @@ export function createMemoryTokenRepo(): TokenRepo & { rows: Map<string, StoredT
     async replaceIfVersion(portalId: number, owner: TokenOwner, expectedVersion: number, tokens: OAuthTokens) {
       const prev = rows.get(keyOf(portalId, owner));
       if (!prev || prev.version !== expectedVersion) return null;
-      const row: StoredTokens = { ...prev, ...tokens, version: prev.version + 1, dead: false };
+      const row: StoredTokens = { ...prev, ...tokens, version: prev.version + 1, dead: false, refreshLeaseUntil: null };
       rows.set(keyOf(portalId, owner), row);
       repo.writes++;
       return { ...row };
     },
     async markDead(portalId: number, owner: TokenOwner, expectedVersion: number) {
       const prev = rows.get(keyOf(portalId, owner));
-      if (prev && prev.version === expectedVersion) prev.dead = true;
+      if (prev && prev.version === expectedVersion) Object.assign(prev, { dead: true, refreshLeaseUntil: null });
+    },
+    async claimRefresh(portalId: number, owner: TokenOwner, expectedVersion: number, leaseUntil: number) {
+      const prev = rows.get(keyOf(portalId, owner));
+      if (!prev || prev.version !== expectedVersion) return null;
+      const row: StoredTokens = { ...prev, refreshLeaseUntil: leaseUntil, version: prev.version + 1 };
+      rows.set(keyOf(portalId, owner), row);
+      repo.writes++;
+      return { ...row };
+    },
+    async releaseRefresh(portalId: number, owner: TokenOwner, expectedVersion: number) {
+      const prev = rows.get(keyOf(portalId, owner));
+      if (prev && prev.version === expectedVersion) rows.set(keyOf(portalId, owner), { ...prev, refreshLeaseUntil: null, version: prev.version + 1 });
     },
     async keyMatches() {
       return true;
