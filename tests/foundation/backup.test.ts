@@ -33,17 +33,24 @@ describe('backup', () => {
     const reader = writer.stdout.getReader();
     await reader.read(); // the writer is running
     const copies = [dir.file('copy-1.db'), dir.file('copy-2.db'), dir.file('copy-3.db')];
-    for (const target of copies) backupSqlite(source, target);
+    const countItems = db.query<{ n: number }, []>('SELECT count(*) AS n FROM items');
+    // Rows committed before each backup started: every one of them must be in that copy.
+    const committedBefore: number[] = [];
+    for (const target of copies) {
+      committedBefore.push(countItems.get()!.n);
+      backupSqlite(source, target);
+    }
     expect(await writer.exited).toBe(0);
 
     let previous = 0;
-    for (const target of copies) {
+    for (const [i, target] of copies.entries()) {
       const copy = new Database(target, { readonly: true });
       expect(copy.query<{ r: string }, []>('PRAGMA integrity_check').get()?.r ?? 'ok').toBe('ok');
       const ids = copy.query<{ id: string }, []>('SELECT id FROM items ORDER BY id').all().map((r) => r.id);
       // A consistent snapshot: a gap-free prefix of the writer's sequence, never a torn state.
       expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => 'item-' + String(i).padStart(5, '0')));
       expect(ids.length).toBeGreaterThan(0);
+      expect(ids.length).toBeGreaterThanOrEqual(committedBefore[i]!);
       expect(ids.length).toBeGreaterThanOrEqual(previous);
       previous = ids.length;
       expect(copy.query<{ n: number }, []>('SELECT count(*) AS n FROM portals').get()?.n).toBe(1);
