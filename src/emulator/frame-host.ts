@@ -26,7 +26,7 @@ export function runFrameHost(config: FrameHostConfig): void {
     return res.json();
   };
 
-  const submitLaunch = (launch: Frame['launch'], iframe: HTMLIFrameElement, container: HTMLElement) => {
+  const submitLaunch = (launch: Frame['launch'], container: HTMLElement) => {
     const form = document.createElement('form');
     form.method = 'POST';
     form.action = launch.url;
@@ -91,7 +91,7 @@ export function runFrameHost(config: FrameHostConfig): void {
     document.body.appendChild(overlay);
     const frame: Frame = { launch: data.launch, iframe, onClose, holder: overlay };
     frames.set(data.launch.sid, frame);
-    submitLaunch(data.launch, iframe, panel);
+    submitLaunch(data.launch, panel);
   };
 
   const closeSlider = (frame: Frame) => {
@@ -176,5 +176,5 @@ export function runFrameHost(config: FrameHostConfig): void {
   // The server rendered the iframe name and the hidden form, as the real template does; submit it.
   const form = document.getElementById('b24-app-form') as HTMLFormElement | null;
   if (form) form.submit();
-  else submitLaunch(config.launch, iframe, layout);
+  else submitLaunch(config.launch, layout);
 }

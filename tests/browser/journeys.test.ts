@@ -10,7 +10,7 @@ import type { BrowserContext } from 'playwright-core';
 import type { EmulatedPortal } from '../support/emulator-client.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import * as act from './cabinet-actions.ts';
-import { cabinetFrame, contextFor, layoutHeight, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type CookieMode, type PortalTab } from './portal-session.ts';
+import { cabinetFrame, contextFor, layoutHeight, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type PortalTab } from './portal-session.ts';
 
 // Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
 setDefaultTimeout(30_000);

@@ -59,8 +59,8 @@ describe('POST / (launch)', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
-  const forgeries: { name: string; forge: (l: LaunchParams) => { form?: Record<string, string>; query?: Record<string, string> } }[] = [
-    { name: 'a forged AUTH_ID', forge: (l) => ({ form: { AUTH_ID: 'f'.repeat(70), member_id: stranger.member_id }, query: { DOMAIN: stranger.domain } }) },
+  const forgeries: { name: string; forge: () => { form?: Record<string, string>; query?: Record<string, string> } }[] = [
+    { name: 'a forged AUTH_ID', forge: () => ({ form: { AUTH_ID: 'f'.repeat(70), member_id: stranger.member_id }, query: { DOMAIN: stranger.domain } }) },
     { name: "a real token but another portal's member_id", forge: () => ({ form: { member_id: stranger.member_id } }) },
     { name: 'a real token but a DOMAIN pointing elsewhere', forge: () => ({ query: { DOMAIN: 'attacker.example.com' } }) },
     { name: "a real token but another portal's DOMAIN", forge: () => ({ query: { DOMAIN: stranger.domain } }) },
@@ -71,7 +71,7 @@ describe('POST / (launch)', () => {
   for (const f of forgeries) {
     it(`refuses ${f.name}: 401, no session, no portal row`, async () => {
       const before = count('sessions');
-      const res = await s.launch(await genuineLaunch(installed.member_id), f.forge(await genuineLaunch(installed.member_id)));
+      const res = await s.launch(await genuineLaunch(installed.member_id), f.forge());
       expect(res.status).toBe(401);
       const html = await res.text();
       expect(sessionTokenOf(html)).toBeNull();

@@ -4,8 +4,8 @@
  * app's scopes does not exist for it (ERROR_PLACEMENT_NOT_FOUND).
  */
 import { argumentError, checkHandlerUrl } from '../handler-url.ts';
-import type { MethodTable } from '../rest-method.ts';
-import { asString, upperKeys } from '../rest-request.ts';
+import type { CallContext, MethodTable } from '../rest-method.ts';
+import { asString, upperKeys, type Params } from '../rest-request.ts';
 import { RestError } from '../rest-response.ts';
 
 /** Placement code → the tool scope it needs besides `placement`. */
@@ -34,15 +34,20 @@ function available(scope: string[]): string[] {
     .map(([code]) => code);
 }
 
+/** bind and unbind: admins only, PLACEMENT required (upper-cased), HANDLER as given. */
+function adminRequest(ctx: CallContext, raw: Params) {
+  const params = upperKeys(raw);
+  if (!ctx.user.ADMIN) throw new RestError('ACCESS_DENIED', 'Access denied! Administrator access required', 403);
+  const placement = asString(params.PLACEMENT)?.toUpperCase();
+  if (!placement) throw argumentError('PLACEMENT');
+  return { params, placement, handler: asString(params.HANDLER) };
+}
+
 export const placementMethods: MethodTable = {
   'placement.bind': {
     scope: ['placement'],
     handler(ctx, raw) {
-      const params = upperKeys(raw);
-      if (!ctx.user.ADMIN) throw new RestError('ACCESS_DENIED', 'Access denied! Administrator access required', 403);
-      const placement = asString(params.PLACEMENT)?.toUpperCase();
-      const handler = asString(params.HANDLER);
-      if (!placement) throw argumentError('PLACEMENT');
+      const { params, placement, handler } = adminRequest(ctx, raw);
       if (!handler) throw argumentError('HANDLER');
       if (!available(ctx.token.scope).includes(placement)) {
         throw new RestError('ERROR_PLACEMENT_NOT_FOUND', 'Placement not found');
@@ -69,11 +74,7 @@ export const placementMethods: MethodTable = {
   'placement.unbind': {
     scope: ['placement'],
     handler(ctx, raw) {
-      const params = upperKeys(raw);
-      if (!ctx.user.ADMIN) throw new RestError('ACCESS_DENIED', 'Access denied! Administrator access required', 403);
-      const placement = asString(params.PLACEMENT)?.toUpperCase();
-      const handler = asString(params.HANDLER);
-      if (!placement) throw argumentError('PLACEMENT');
+      const { placement, handler } = adminRequest(ctx, raw);
       const before = ctx.install.placements.length;
       ctx.install.placements = ctx.install.placements.filter(
         (p) => !(p.placement === placement && (handler === undefined || p.handler === handler)),
