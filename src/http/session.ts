@@ -7,6 +7,7 @@
 import { Elysia, t } from 'elysia';
 import { AppError } from '../domain/errors.ts';
 import type { RouteContext } from './context.ts';
+import { REFRESH_TOKEN_SHAPE, verifiedPair } from './launch-tokens.ts';
 import { clientIpOf } from './request-meta.ts';
 import { requireActor, sessionGuard } from './session-guard.ts';
 
@@ -21,9 +22,7 @@ export const sessionRoutes = (ctx: RouteContext) =>
         const known = existing ? await ctx.store.users.find(existing.id, verified.user.id) : null;
         // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's
         // behalf (the calendar link) work again after a renewal.
-        const tokens = body.REFRESH_ID
-          ? { accessToken: body.AUTH_ID, refreshToken: body.REFRESH_ID, expiresAt: verified.expiresAt, scope: verified.portal.scope }
-          : null;
+        const tokens = verifiedPair(body.AUTH_ID, body.REFRESH_ID, verified);
         const signed = await ctx.signIn(verified, body.LANG ?? known?.lang ?? 'en', tokens);
         set.headers['cache-control'] = 'no-store';
         return {
@@ -37,7 +36,7 @@ export const sessionRoutes = (ctx: RouteContext) =>
           AUTH_ID: t.String({ minLength: 1, maxLength: 512 }),
           DOMAIN: t.String({ minLength: 1, maxLength: 253 }),
           member_id: t.String({ minLength: 1, maxLength: 64 }),
-          REFRESH_ID: t.Optional(t.String({ pattern: '^[A-Za-z0-9._-]{16,512}$' })),
+          REFRESH_ID: t.Optional(t.String({ pattern: REFRESH_TOKEN_SHAPE })),
           LANG: t.Optional(t.String({ maxLength: 8 })),
         }),
       },
