@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { BrowserContext, Frame, Page, Request } from 'playwright-core';
-import { launchBrowserContext } from '../support/browser.ts';
+import { gotoPage, launchBrowserContext } from '../support/browser.ts';
 
 export const OUTPUT_DIR = 'test-output';
 const AXE_SOURCE = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
@@ -65,7 +65,7 @@ export async function openPortalTab(context: BrowserContext, appUrl: string, pag
     if (seen) seen.status = res.status();
   });
   await page.bringToFront();
-  await page.goto(pageUrl);
+  await gotoPage(page, pageUrl);
 
   return {
     page,

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../support/browser.ts';
+import { gotoPage, launchBrowser } from '../support/browser.ts';
 import { freePort } from '../support/stack.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -34,7 +34,7 @@ async function startDev(appPort: number, emulatorPort: number) {
 
 async function openApp(browser: Browser, portalUrl: string) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(portalUrl);
+  await gotoPage(page, portalUrl);
   const frame = page.frameLocator('iframe');
   await expect(frame.locator('h1.topbar__title').textContent({ timeout: 15_000 })).resolves.toBe('My items');
   return { page, frame };

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.ts';
+import { gotoPage, launchBrowser } from '../support/browser.ts';
 import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
 import { Control } from './support.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
@@ -73,7 +73,7 @@ describe('the emulator BX24 library inside the portal page', () => {
   it('runs init, callMethod paging, callBatch, fitWindow and installFinish', async () => {
     const portal = await control.createPortal({ users: 75 });
     const page = await browser.newPage();
-    await page.goto(portal.portal_url);
+    await gotoPage(page, portal.portal_url);
     const installer = await appFrame(page, '/classic/install');
     expect(await installer.evaluate(() => (window as any).__results)).toEqual({
       lang: 'en', admin: true, domain: portal.domain, placement: 'DEFAULT', install: true,
@@ -92,7 +92,7 @@ describe('the emulator BX24 library inside the portal page', () => {
     const portal = await control.createPortal();
     await control.install(portal.member_id);
     const page = await browser.newPage();
-    await page.goto(`${portal.portal_url}?user_id=4`);
+    await gotoPage(page, `${portal.portal_url}?user_id=4`);
     const frame = await appFrame(page, '/classic/?');
     const before = await frame.evaluate(() => (window as any).BX24.getAuth().access_token);
     await control.expire({ member_id: portal.member_id });

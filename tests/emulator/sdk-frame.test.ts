@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Frame, Page } from 'playwright-core';
-import { launchBrowser } from '../support/browser.ts';
+import { gotoPage, launchBrowser } from '../support/browser.ts';
 import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
 import { Control, rest } from './support.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
@@ -61,7 +61,7 @@ describe('b24jssdk B24Frame inside the portal page', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${portal.portal_url}?user_id=1`);
+    await gotoPage(page, `${portal.portal_url}?user_id=1`);
 
     const installer = await appFrame(page, '/sdk/install');
     const results = await installer.evaluate(() => (window as any).__results);
@@ -92,7 +92,7 @@ describe('b24jssdk B24Frame inside the portal page', () => {
     const portal = await control.createPortal();
     await control.install(portal.member_id, { client_id: 'app.sdk' });
     const page = await browser.newPage();
-    await page.goto(`${portal.portal_url}?user_id=2`);
+    await gotoPage(page, `${portal.portal_url}?user_id=2`);
     const frame = await appFrame(page, '/sdk/?');
     expect(await frame.evaluate(() => (window as any).__results)).toMatchObject({ install: false, admin: false, user: 'Иван' });
     await control.expire({ member_id: portal.member_id });
@@ -107,7 +107,7 @@ describe('b24jssdk B24Frame inside the portal page', () => {
   it('shows non-admins a "not fully installed" notice while the app is being installed', async () => {
     const portal = await control.createPortal();
     const page = await browser.newPage();
-    await page.goto(`${portal.portal_url}?user_id=3`);
+    await gotoPage(page, `${portal.portal_url}?user_id=3`);
     expect(await page.textContent('body')).toContain('not fully installed');
     expect(page.frames()).toHaveLength(1);
     await page.close();
@@ -117,7 +117,7 @@ describe('b24jssdk B24Frame inside the portal page', () => {
     const portal = await control.createPortal();
     const { launch } = await control.install(portal.member_id);
     const page = await browser.newPage();
-    await page.goto(`${portal.portal_url}?user_id=1&item=42`);
+    await gotoPage(page, `${portal.portal_url}?user_id=1&item=42`);
     const frame = await appFrame(page, '/sdk/?');
     expect(await frame.evaluate(() => (window as any).$b24.placement.options)).toEqual({ item: '42' });
     await frame.evaluate(() => (window as any).__run(($b24: any) => $b24.parent.setTitle('Привет <b>')));
@@ -132,7 +132,7 @@ describe('b24jssdk B24Frame inside the portal page', () => {
     const portal = await control.createPortal();
     await control.install(portal.member_id);
     const page = await browser.newPage();
-    await page.goto(portal.portal_url);
+    await gotoPage(page, portal.portal_url);
     const main = await appFrame(page, '/sdk/?');
     const closed = main.evaluate(() => (window as any).__run(($b24: any) => $b24.slider.openSliderAppPage({ item: 7, bx24_title: 'Item 7' }).then(() => 'closed')));
     const deadline = Date.now() + 5000;

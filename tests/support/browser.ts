@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 const DEFAULT_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 
@@ -69,4 +69,18 @@ export async function launchBrowserContext(opts: { blockThirdPartyCookies?: Cook
   const context = await chromium.launchPersistentContext(profile, { executablePath: findChromium(), args, viewport: { width: 1280, height: 800 } });
   context.on('close', () => rmSync(profile, { recursive: true, force: true }));
   return context;
+}
+
+/**
+ * page.goto, repeated once when playwright-core loses track of one of its own protocol objects
+ * ("Object with guid … was not bound in the connection"): a rare race in the client under Bun on a
+ * busy machine, seen once in CI, that says nothing about the page. Any other failure is thrown as is.
+ */
+export async function gotoPage(page: Page, url: string): Promise<void> {
+  try {
+    await page.goto(url);
+  } catch (e) {
+    if (!/was not bound in the connection/.test(String((e as Error).message))) throw e;
+    await page.goto(url);
+  }
 }
