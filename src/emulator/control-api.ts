@@ -4,7 +4,7 @@
  * clock that expires tokens, and someone counting calls.
  */
 import { jsonResponse } from './html.ts';
-import { addInstallation, finishInstall, registerApp, uninstallApp, type AppDefinition } from './installation.ts';
+import { addInstallation, installApiOnly, installWithInstaller, registerApp, uninstallApp, type AppDefinition } from './installation.ts';
 import { createLaunch, type Launch } from './launch.ts';
 import { createPortal, type PortalSpec } from './portal-server.ts';
 import { parsePhpQuery } from './php-form.ts';
@@ -34,6 +34,7 @@ function portalView(portal: Portal) {
     domain: portal.domain,
     portal_url: `${portal.origin}/`,
     client_endpoint: portal.client_endpoint,
+    api_only: portal.apiOnly,
   };
 }
 
@@ -50,16 +51,26 @@ async function portalAction(world: World, portal: Portal, action: string, body: 
   if (!user) return jsonResponse({ error: 'user_not_found' }, 404);
 
   if (action === 'install') {
+    if (!user.ADMIN) return jsonResponse({ error: 'access_denied', error_description: 'Only an administrator installs applications' }, 403);
     const install = addInstallation(portal, app);
-    const deliveries = await finishInstall(world, portal, install, user.ID);
-    const launch = createLaunch(world, portal, install, user);
+    const summary = { status: app.status, application_token: install.application_token };
+    if (portal.apiOnly) {
+      const deliveries = install.installed ? [] : await installApiOnly(world, portal, install, user.ID);
+      const launch = createLaunch(world, portal, install, user);
+      return jsonResponse({ app_status: 'installed', ...summary, event_status: deliveries[0]?.status ?? null, deliveries, launch: launchView(launch) });
+    }
+    if (install.installed) {
+      return jsonResponse({ app_status: 'installed', ...summary, event_status: null, deliveries: [], launch: launchView(createLaunch(world, portal, install, user)) });
+    }
+    // The admin opens the app: the installer page in the frame, then installFinish (no ONAPPINSTALL).
+    const run = await installWithInstaller(world, portal, install, user);
     return jsonResponse({
-      app_status: 'installed',
-      status: app.status,
-      application_token: install.application_token,
-      event_status: deliveries[0]?.status ?? null,
-      deliveries,
-      launch: launchView(launch),
+      app_status: install.installed ? 'installed' : 'added',
+      ...summary,
+      installer_status: run.status,
+      event_status: null,
+      deliveries: [],
+      launch: launchView(run.launch),
     });
   }
   const install = portal.installs.get(clientId);
@@ -98,6 +109,7 @@ export async function handleControl(world: World, req: Request, url: URL): Promi
     if (typeof body.users === 'number' || Array.isArray(body.users)) spec.users = body.users as PortalSpec['users'];
     else if (typeof body.users === 'string') spec.users = Number(body.users);
     if (typeof body.lang === 'string') spec.lang = body.lang;
+    if (body.api_only !== undefined) spec.api_only = flag(body.api_only);
     if (typeof body.client_id === 'string') spec.client_id = body.client_id;
     if (typeof body.member_id === 'string') {
       if (!/^[0-9a-f]{32}$/.test(body.member_id)) return jsonResponse({ error: 'member_id must be 32 hex characters' }, 400);

@@ -5,7 +5,7 @@
  */
 import { nowSeconds } from './ids.ts';
 import { encodePhpForm } from './php-form.ts';
-import { log, serverEndpoint, type Installation, type Portal, type World } from './world.ts';
+import { grantFor, log, serverEndpoint, type Installation, type Portal, type World } from './world.ts';
 
 export type EventAuth = 'with-refresh' | 'access-only' | 'none';
 
@@ -32,12 +32,7 @@ export function buildEventAuth(
     application_token: install.application_token,
   };
   if (kind === 'none') return base;
-  const token = world.tokens.issue({
-    client_id: install.app.client_id,
-    member_id: portal.member_id,
-    user_id: userId,
-    scope: install.app.scope,
-  });
+  const token = world.tokens.issue(grantFor(portal, install, userId));
   const auth: Record<string, string> = {
     access_token: token.access_token,
     expires: String(Math.floor(token.expiresAt / 1000)),

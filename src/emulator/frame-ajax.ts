@@ -7,7 +7,7 @@ import { finishInstall } from './installation.ts';
 import { jsonResponse } from './html.ts';
 import { createLaunch } from './launch.ts';
 import { encodePhpPairs, parsePhpPairs } from './php-form.ts';
-import { findUser, type Portal, type World } from './world.ts';
+import { findUser, grantFor, type Portal, type World } from './world.ts';
 
 interface FrameRequest {
   sid?: string;
@@ -27,17 +27,18 @@ export async function handleFrameAjax(world: World, portal: Portal, action: stri
 
   switch (action) {
     case 'refresh': {
-      const token = world.tokens.issue({ client_id: install.app.client_id, member_id: portal.member_id, user_id: user.ID, scope: install.app.scope });
+      const token = world.tokens.issue(grantFor(portal, install, user.ID));
       return jsonResponse({ AUTH_ID: token.access_token, AUTH_EXPIRES: String(world.options.accessTokenTtl), REFRESH_ID: token.refresh_token });
     }
     case 'first-run':
       install.firstRunDone.add(user.ID);
       return jsonResponse({ result: true });
     case 'install-finish': {
+      // An installer app is installed by this call alone: no ONAPPINSTALL follows (installation-master.md).
       if (!user.ADMIN) return jsonResponse({ error: 'access_denied' }, 403);
-      const deliveries = install.installed ? [] : await finishInstall(world, portal, install, user.ID);
+      finishInstall(install);
       frame.install = false;
-      return jsonResponse({ result: true, deliveries });
+      return jsonResponse({ result: true });
     }
     case 'option': {
       if (!body.name) return jsonResponse({ error: 'name_required' }, 400);

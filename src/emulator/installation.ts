@@ -1,11 +1,21 @@
 /**
- * An app's life on a portal: added (INSTALLED=N, the installer runs), installed (INSTALLED=Y, after
- * installFinish or at once for the control API, ONAPPINSTALL sent), removed (tokens revoked, handlers
- * and placements dropped, ONAPPUNINSTALL sent with no tokens).
+ * An app's life on a portal, as Bitrix24 documents it:
+ * - added: the installation exists (its tokens work) but INSTALLED=N;
+ * - installed, one of two ways. An app with an installer page (the default) is installed when its page
+ *   calls BX24.installFinish() and gets no ONAPPINSTALL (settings/app-installation/local-apps/
+ *   installation-master.md). An app added with "Uses API only" has no page: the portal POSTs
+ *   ONAPPINSTALL with the admin's tokens to its install URL (installation-callback.md);
+ * - removed: every token of the installation stops working and the OAuth server answers
+ *   `invalid_client` for it (settings/app-uninstallation.md, settings/oauth/error-codes.md), handlers
+ *   and placements are dropped, and ONAPPUNINSTALL is sent without tokens. A reinstall is a new
+ *   installation: a new application_token, and the old tokens stay dead.
  */
 import { buildEventAuth, buildEventBody, postEvent, type Delivery } from './event-sender.ts';
+import { encodePhpForm } from './php-form.ts';
 import { randomHex } from './ids.ts';
-import type { AppRecord, Installation, Portal, World } from './world.ts';
+import { createLaunch, type Launch } from './launch.ts';
+import type { PortalUser } from './portal-users.ts';
+import { log, type AppRecord, type Installation, type Portal, type World } from './world.ts';
 
 export interface AppDefinition {
   client_id: string;
@@ -49,6 +59,7 @@ export function addInstallation(portal: Portal, app: AppRecord): Installation {
   const current = portal.installs.get(app.client_id);
   if (current) return current;
   const install: Installation = {
+    id: randomHex(8),
     app,
     installed: false,
     application_token: randomHex(16),
@@ -62,12 +73,18 @@ export function addInstallation(portal: Portal, app: AppRecord): Installation {
   return install;
 }
 
-/**
- * INSTALLED=Y and ONAPPINSTALL to the app's installation event handler (and any handler it bound for
- * that event), awaited so that callers can rely on the app having processed it.
- */
-export async function finishInstall(world: World, portal: Portal, install: Installation, userId: number): Promise<Delivery[]> {
+/** INSTALLED=Y. For an installer app this is what BX24.installFinish() does, and all it does. */
+export function finishInstall(install: Installation): void {
   install.installed = true;
+}
+
+/**
+ * An API-only app: INSTALLED=Y and ONAPPINSTALL with the admin's access and refresh tokens to the
+ * app's install URL (and any handler it bound for that event), awaited so that callers can rely on the
+ * app having processed it.
+ */
+export async function installApiOnly(world: World, portal: Portal, install: Installation, userId: number): Promise<Delivery[]> {
+  finishInstall(install);
   const targets = new Set<string>([install.app.install_url]);
   for (const b of install.events) if (b.event === 'ONAPPINSTALL') targets.add(b.handler);
   const data = { VERSION: String(install.app.version), ACTIVE: 'Y', INSTALLED: 'Y', LANGUAGE_ID: portal.lang };
@@ -78,6 +95,40 @@ export async function finishInstall(world: World, portal: Portal, install: Insta
       return postEvent(world, portal, url, buildEventBody('ONAPPINSTALL', handlerId, data, auth));
     }),
   );
+}
+
+export interface InstallerRun {
+  launch: Launch;
+  /** HTTP status of the installer page; 0 when it could not be reached. */
+  status: number;
+}
+
+const INSTALLER_TIMEOUT_MS = 10_000;
+
+/**
+ * An installer app, as the admin's browser installs it: the portal frames the install URL (the hidden
+ * form POST of a launch while INSTALLED=N), the page does its setup and calls installFinish. Here the
+ * POST is made directly and a 2xx answer stands for the page's installFinish.
+ */
+export async function installWithInstaller(world: World, portal: Portal, install: Installation, admin: PortalUser): Promise<InstallerRun> {
+  const launch = createLaunch(world, portal, install, admin);
+  let status = 0;
+  try {
+    const res = await fetch(launch.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: encodePhpForm(launch.form),
+      signal: AbortSignal.timeout(INSTALLER_TIMEOUT_MS),
+      redirect: 'manual',
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    status = res.status;
+  } catch (err) {
+    log(world, 'installer page unreachable', { url: launch.url, error: err instanceof Error ? err.message : String(err) });
+  }
+  if (status >= 200 && status < 300) finishInstall(install);
+  log(world, 'installer page opened', { member_id: portal.member_id, status, installed: install.installed });
+  return { launch, status };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { randomHex } from './ids.ts';
 import type { PortalUser } from './portal-users.ts';
-import { serverEndpoint, type Installation, type Portal, type World } from './world.ts';
+import { grantFor, serverEndpoint, type Installation, type Portal, type World } from './world.ts';
 
 export interface LaunchRequest {
   placement?: string;
@@ -63,12 +63,7 @@ export function createLaunch(
   const placement = (request.placement ?? 'DEFAULT').toUpperCase();
   const isInstall = !install.installed;
   const options = request.placementOptions ?? {};
-  const token = world.tokens.issue({
-    client_id: install.app.client_id,
-    member_id: portal.member_id,
-    user_id: user.ID,
-    scope: install.app.scope,
-  });
+  const token = world.tokens.issue(grantFor(portal, install, user.ID));
   const sid = randomHex(16);
   const query = { DOMAIN: portal.domain, PROTOCOL: '0', LANG: portal.lang, APP_SID: sid };
   const action = new URL(handlerUrlFor(install, placement, isInstall));

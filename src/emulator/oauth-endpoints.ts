@@ -3,11 +3,15 @@
  * (GET query or form POST), and `/rest/app.info`, the one trustworthy answer to "whose token is this".
  * Error shapes and statuses follow bitrix24-platform.md §3: invalid_grant 400, invalid_client 400,
  * wrong_client with HTTP 200, invalid_request 400, NOT_INSTALLED 401, expired_token 401.
+ *
+ * A grant for a portal the app is no longer installed on answers `invalid_client` ("the application
+ * may not be installed in Bitrix24", settings/oauth/error-codes.md); a token of an earlier installation
+ * of a reinstalled app is merely dead: `invalid_grant`.
  */
 import { jsonResponse } from './html.ts';
 import { readRestParams, asString } from './rest-request.ts';
 import { buildTime, restJson } from './rest-response.ts';
-import type { TokenRecord } from './token-registry.ts';
+import type { TokenGrant, TokenRecord } from './token-registry.ts';
 import { serverEndpoint, type World } from './world.ts';
 
 function oauthError(error: string, description: string, status = 400): Response {
@@ -32,9 +36,16 @@ function tokenResponse(world: World, token: TokenRecord): Response {
   });
 }
 
-function isInstalled(world: World, memberId: string, clientId: string): boolean {
-  return world.portals.get(memberId)?.installs.has(clientId) ?? false;
+type GrantOrigin = 'current' | 'not_installed' | 'earlier_installation';
+
+/** Whether the installation a grant was issued for is the app's live one on its portal. */
+function originOf(world: World, grant: TokenGrant): GrantOrigin {
+  const install = world.portals.get(grant.member_id)?.installs.get(grant.client_id);
+  if (!install) return 'not_installed';
+  return install.id === grant.installation_id ? 'current' : 'earlier_installation';
 }
+
+const notInstalled = () => oauthError('invalid_client', 'Application not installed');
 
 export async function handleTokenRequest(world: World, req: Request, url: URL): Promise<Response> {
   const { params } = await readRestParams(req, url);
@@ -48,18 +59,20 @@ export async function handleTokenRequest(world: World, req: Request, url: URL): 
     const code = asString(params.code);
     if (!code) return oauthError('invalid_request', 'No "code" parameter found');
     const grant = world.tokens.takeCode(code, clientId);
-    if (!grant || !isInstalled(world, grant.member_id, clientId)) return oauthError('invalid_grant', 'Invalid authorization code');
+    if (grant && originOf(world, grant) === 'not_installed') return notInstalled();
+    if (!grant || originOf(world, grant) !== 'current') return oauthError('invalid_grant', 'Invalid authorization code');
     world.stats.bump('token_grants', grant.member_id);
     return tokenResponse(world, world.tokens.issue(grant));
   }
   if (grantType === 'refresh_token') {
     const refresh = asString(params.refresh_token);
     if (!refresh) return oauthError('invalid_request', 'No "refresh_token" parameter found');
-    const memberId = world.tokens.peekRefresh(refresh)?.member_id;
-    const token = world.tokens.rotate(refresh, clientId);
-    if (!token || !isInstalled(world, token.member_id, clientId)) {
-      world.stats.bump('refresh_failures', memberId);
-      return oauthError('invalid_grant', 'Invalid refresh token');
+    const known = world.tokens.peekRefresh(refresh);
+    const origin = known && known.client_id === clientId ? originOf(world, known) : null;
+    const token = origin === 'current' ? world.tokens.rotate(refresh, clientId) : undefined;
+    if (!token) {
+      world.stats.bump('refresh_failures', known?.member_id);
+      return origin === 'not_installed' ? notInstalled() : oauthError('invalid_grant', 'Invalid refresh token');
     }
     world.stats.bump('refreshes', token.member_id);
     return tokenResponse(world, token);

@@ -14,13 +14,15 @@ import { createOperatingLimit } from './operating-limit.ts';
 import { renderPortalPage } from './portal-page.ts';
 import { seedUsers, type PortalUserSpec } from './portal-users.ts';
 import { handleRest } from './portal-rest.ts';
-import { findUser, log, type Portal, type World } from './world.ts';
+import { findUser, grantFor, log, type Portal, type World } from './world.ts';
 
 export interface PortalSpec {
   users?: number | PortalUserSpec[];
   lang?: string;
   /** The app added (not yet installed) on the new portal; default: the first configured app. */
   client_id?: string;
+  /** The app was added with "Uses API only": ONAPPINSTALL instead of an installer page. */
+  api_only?: boolean;
   /** Fixed identity for `b24app dev`, so the app's database still knows the portal after a restart. */
   member_id?: string;
   port?: number;
@@ -37,7 +39,7 @@ function authorize(world: World, portal: Portal, url: URL): Response {
   const app = install.app;
   const requested = url.searchParams.get('redirect_uri');
   const target = new URL(requested && new URL(requested, app.app_url).hostname === new URL(app.app_url).hostname ? new URL(requested, app.app_url) : app.app_url);
-  const code = world.tokens.issueCode({ client_id: clientId, member_id: portal.member_id, user_id: user.ID, scope: app.scope });
+  const code = world.tokens.issueCode(grantFor(portal, install, user.ID));
   target.searchParams.set('code', code);
   const state = url.searchParams.get('state');
   if (state !== null) target.searchParams.set('state', state);
@@ -91,6 +93,7 @@ export function createPortal(world: World, spec: PortalSpec): Portal {
   const lang = spec.lang ?? 'en';
   const portal: Portal = {
     member_id: spec.member_id ?? randomHex(16),
+    apiOnly: spec.api_only ?? false,
     lang,
     origin: '',
     domain: '',

@@ -8,6 +8,8 @@ import { createTokenString, randomHex } from './ids.ts';
 export interface TokenGrant {
   client_id: string;
   member_id: string;
+  /** The installation the token was issued for: a reinstall does not revive its tokens. */
+  installation_id: string;
   user_id: number;
   scope: string[];
 }

@@ -7,7 +7,7 @@ import type { LeakyBucket } from './leaky-bucket.ts';
 import type { OperatingLimit } from './operating-limit.ts';
 import type { PortalUser } from './portal-users.ts';
 import type { Stats } from './stats.ts';
-import type { TokenRegistry } from './token-registry.ts';
+import type { TokenGrant, TokenRegistry } from './token-registry.ts';
 
 export type AppStatus = 'L' | 'F' | 'D' | 'T' | 'P' | 'S';
 
@@ -47,6 +47,8 @@ export interface PlacementBinding {
 
 /** An app present on a portal. `installed` is INSTALLED=Y: false until installFinish (or the control API). */
 export interface Installation {
+  /** One install of the app on the portal; a reinstall is a new one, so the old one's tokens stay dead. */
+  id: string;
   app: AppRecord;
   installed: boolean;
   application_token: string;
@@ -81,6 +83,11 @@ export interface FrameSession {
 
 export interface Portal {
   member_id: string;
+  /**
+   * How the app was added: with an installer page (false, the default; the portal frames the install
+   * URL and waits for installFinish) or "Uses API only" (true; ONAPPINSTALL carries the tokens).
+   */
+  apiOnly: boolean;
   lang: string;
   origin: string;
   domain: string;
@@ -120,6 +127,11 @@ export interface World {
 
 export function serverEndpoint(world: World): string {
   return `${world.oauthOrigin}/rest/`;
+}
+
+/** What a token for this user of this installation is issued for. */
+export function grantFor(portal: Portal, install: Installation, userId: number): TokenGrant {
+  return { client_id: install.app.client_id, member_id: portal.member_id, installation_id: install.id, user_id: userId, scope: install.app.scope };
 }
 
 export function findUser(portal: Portal, userId: number): PortalUser | undefined {

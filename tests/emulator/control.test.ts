@@ -66,6 +66,9 @@ describe('POST /_emulator/apps', () => {
 
 describe('GET /_emulator/stats', () => {
   it('counts grants, refreshes, REST calls, limit rejections and events', async () => {
+    const apiOnly = await bed.control.createPortal({ api_only: true });
+    expect(apiOnly).toMatchObject({ api_only: true });
+    await bed.control.install(apiOnly.member_id); // ONAPPINSTALL: one event sent
     const stats = await bed.control.stats();
     for (const key of ['token_grants', 'refreshes', 'refresh_failures', 'rest_calls', 'rate_limited', 'events_sent']) {
       expect(typeof stats[key]).toBe('number');

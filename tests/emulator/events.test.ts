@@ -13,9 +13,39 @@ function keys(form: URLSearchParams): string[] {
   return [...form.keys()].sort();
 }
 
-describe('ONAPPINSTALL', () => {
-  it('is posted form-encoded with bracket keys and string values to the install URL before install answers', async () => {
+describe('installing an app with an installer page (the default)', () => {
+  it('POSTs the admin\'s installer launch to the install URL, sends no ONAPPINSTALL, and is installed once the page answers', async () => {
     const portal = await bed.control.createPortal();
+    const installed = await bed.control.install(portal.member_id);
+    expect(installed).toMatchObject({ app_status: 'installed', installer_status: 200, event_status: null, deliveries: [] });
+    const mine = bed.app.requests.filter((r) => r.path === '/install' && r.form.get('member_id') === portal.member_id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.form.get('AUTH_ID')).toBe(installed.launch.form.AUTH_ID ?? '');
+    expect(mine[0]?.query.get('DOMAIN')).toBe(portal.domain);
+    expect(mine[0]?.form.get('APPLICATION_TOKEN')).toBe(installed.application_token);
+    expect(bed.app.requests.some((r) => r.form.get('event') === 'ONAPPINSTALL' && r.form.get('auth[member_id]') === portal.member_id)).toBe(false);
+    const info = await rest(portal.client_endpoint, 'app.info', {}, installed.launch.form.AUTH_ID);
+    expect(info.body.result.INSTALLED).toBe(true);
+  });
+
+  it('stays not installed when the installer page fails, and only an admin installs', async () => {
+    const portal = await bed.control.createPortal();
+    bed.app.setStatus(500);
+    try {
+      expect(await bed.control.install(portal.member_id)).toMatchObject({ app_status: 'added', installer_status: 500 });
+    } finally {
+      bed.app.setStatus(200);
+    }
+    const res = await fetch(`${bed.emulator.url}/_emulator/portals/${portal.member_id}/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 2 }) });
+    expect(res.status).toBe(403);
+    const launch = await bed.control.launch(portal.member_id);
+    expect((await rest(portal.client_endpoint, 'app.info', {}, launch.form.AUTH_ID)).body.result.INSTALLED).toBe(false);
+  });
+});
+
+describe('ONAPPINSTALL (an app added with "Uses API only")', () => {
+  it('is posted form-encoded with bracket keys and string values to the install URL before install answers', async () => {
+    const portal = await bed.control.createPortal({ api_only: true });
     const installed = await bed.control.install(portal.member_id);
     expect(installed.app_status).toBe('installed');
     expect(installed.event_status).toBe(200);
@@ -55,7 +85,7 @@ describe('ONAPPINSTALL', () => {
   });
 
   it('reports the status the app answered', async () => {
-    const portal = await bed.control.createPortal();
+    const portal = await bed.control.createPortal({ api_only: true });
     bed.app.setStatus(500);
     try {
       expect((await bed.control.install(portal.member_id)).event_status).toBe(500);

@@ -186,7 +186,7 @@ describe('GET <server_endpoint>app.info', () => {
     expect(((await res.json()) as any).error).toBe('invalid_client');
   });
 
-  it('says installed=false while the installer has not finished, and NOT_INSTALLED after removal', async () => {
+  it('says installed=false while the installer has not finished, and NOT_INSTALLED (invalid_client to a refresh) after removal', async () => {
     const p = await bed.control.createPortal();
     const pending = await bed.control.launch(p.member_id);
     const before = (await (await fetch(`${bed.emulator.url}/rest/app.info?auth=${pending.form.AUTH_ID}`)).json()) as any;
@@ -198,7 +198,21 @@ describe('GET <server_endpoint>app.info', () => {
     expect(res.status).toBe(401);
     expect(((await res.json()) as any).error).toBe('NOT_INSTALLED');
     expect((await rest(p.client_endpoint, 'user.current', {}, after.form.AUTH_ID)).status).toBe(401);
+    // settings/oauth/error-codes.md: invalid_client, "the application may not be installed".
     const refresh = await token(refreshParams(after.form.REFRESH_ID ?? ''));
-    expect(refresh.body.error).toBe('invalid_grant');
+    expect(refresh.body.error).toBe('invalid_client');
+  });
+
+  it('keeps the tokens of an earlier installation dead after a reinstall (invalid_grant), and issues a new application_token', async () => {
+    const p = await bed.control.createPortal();
+    const first = await bed.control.install(p.member_id);
+    const old = await bed.control.launch(p.member_id);
+    await bed.control.uninstall(p.member_id, false);
+    await bed.control.post(`/_emulator/portals/${p.member_id}/install`, {});
+    const again = await bed.control.launch(p.member_id);
+    expect(again.form.APPLICATION_TOKEN).not.toBe(first.application_token);
+    expect((await token(refreshParams(old.form.REFRESH_ID ?? ''))).body.error).toBe('invalid_grant');
+    expect((await rest(p.client_endpoint, 'user.current', {}, old.form.AUTH_ID)).status).toBe(401);
+    expect((await token(refreshParams(again.form.REFRESH_ID ?? ''))).body.access_token).toMatch(/^[0-9a-f]{70}$/);
   });
 });
