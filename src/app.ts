@@ -4,13 +4,13 @@
  */
 import { Elysia } from 'elysia';
 import { html } from '@elysiajs/html';
-import { createInstallEventHandler } from './auth/install-event.ts';
 import { createAttemptLimiter } from './auth/attempt-limiter.ts';
 import { createLaunchVerifier } from './auth/launch-verifier.ts';
 import { limitVerification } from './auth/limited-verifier.ts';
 import { createSessions, type SessionPolicy } from './auth/sessions.ts';
+import { createInstaller } from './auth/portal-install.ts';
+import { createUninstaller, type RecheckSummary } from './auth/portal-uninstall.ts';
 import { createSignIn } from './auth/sign-in.ts';
-import { createUninstallEventHandler } from './auth/uninstall-event.ts';
 import { createBitrix, type Bitrix } from './bitrix/index.ts';
 import type { Config } from './config.ts';
 import { createItemService } from './domain/item-service.ts';
@@ -45,6 +45,8 @@ export interface App {
   handle(request: Request): Promise<Response>;
   assets: Assets;
   router: Elysia<any, any, any, any, any, any, any>;
+  /** Re-asks Bitrix24 about unconfirmed uninstalls; the server runs it periodically. */
+  recheckUninstalls(): Promise<RecheckSummary>;
 }
 
 export function createApp(deps: AppDeps, peerIp?: (request: Request) => string | undefined): App {
@@ -62,15 +64,22 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       onPortalMoved: (from, to) => void store.portals.moveEndpoint(from, to, new URL(to).host).catch(() => undefined),
     });
   const sessions = createSessions(store, deps.sessionPolicy);
-  const verifyLaunch = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger });
+  const verifier = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger });
+  // One limiter for everything that costs a round trip to the OAuth server on a stranger's say-so:
+  // launches, session renewals, install events, OAuth callbacks, unauthenticated events.
+  const attempts = createAttemptLimiter();
+  const verifyLaunch = limitVerification(verifier, attempts);
+  const uninstaller = createUninstaller({ store, bitrix, logger, forgetPortal: verifier.forgetPortal, graceSec: config.uninstallGraceDays * 86_400 });
+  const installer = createInstaller({ store, bitrix, logger, verifyLaunch, eventsUrl: `${config.publicUrl}/events` });
   const ctx: RouteContext = {
     config,
     store,
     logger,
     bitrix,
     sessions,
-    verifyLaunch: limitVerification(verifyLaunch, createAttemptLimiter()),
-    signIn: createSignIn(store, sessions),
+    attempts,
+    verifyLaunch,
+    signIn: createSignIn(store, sessions, uninstaller),
     assets,
     appOrigin: new URL(config.publicUrl).origin,
     url: (path) => `${config.basePath}${path}`,
@@ -83,8 +92,6 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   };
   const items = createItemService(store.items, createCalendarPort(store, bitrix));
   const itemsUi = createItemsUi(ctx, items);
-  const install = createInstallEventHandler({ store, bitrix, verifyLaunch, logger, eventsUrl: `${config.publicUrl}/events` });
-  const uninstall = createUninstallEventHandler({ store, bitrix, logger });
   const onError = createErrorHandler({ logger, pageAssets: ctx.pageAssets(false) });
 
   const router = new Elysia()
@@ -93,8 +100,8 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .use(healthRoutes(store))
     .use(assetRoutes(assets))
     .use(launchRoutes(ctx, itemsUi.renderer)) // GET, POST /
-    .use(installRoutes(ctx, install)) // GET, POST /install (page and ONAPPINSTALL)
-    .use(eventRoutes(ctx, { install, uninstall })) // POST /events
+    .use(installRoutes(ctx, installer)) // GET, POST /install (installer page and ONAPPINSTALL)
+    .use(eventRoutes(ctx, installer, uninstaller)) // POST /events
     .use(oauthRoutes(ctx)) // GET /auth/bitrix24
     .use(sessionRoutes(ctx)) // POST /api/session, GET /api/users/current
     .use(itemsApiRoutes(ctx, items)) // /api/items…, /api/export
@@ -102,5 +109,5 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
 
   const defaultHtmlCsp = pageHeaders(config, null)['content-security-policy']!;
   const handle = withEdge((request) => router.handle(request), { ...config, logger, defaultHtmlCsp }, peerIp);
-  return { handle: async (request) => handle(request), assets, router };
+  return { handle: async (request) => handle(request), assets, router, recheckUninstalls: uninstaller.recheckClaims };
 }

@@ -22,6 +22,7 @@ export const ConfigSchema = t.Object({
   bx24SdkUrl: t.String({ minLength: 1 }),
   trustProxy: t.Boolean(),
   logLevel: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error')]),
+  uninstallGraceDays: t.Number({ minimum: 0, maximum: 365 }),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -98,6 +99,8 @@ export const parsers = {
     if (['0', 'false', 'no', 'off', ''].includes(v)) return ok(false);
     return bad(`must be true or false, got "${raw}"`);
   },
+  UNINSTALL_GRACE_DAYS: (raw = '7') =>
+    /^\d+(\.\d+)?$/.test(raw) && Number(raw) <= 365 ? ok(Number(raw)) : bad(`must be a number of days 0-365, got "${raw}"`),
   LOG_LEVEL: (raw = 'info') =>
     ['debug', 'info', 'warn', 'error'].includes(raw) ? ok(raw as Config['logLevel']) : bad('must be debug, info, warn or error'),
 } satisfies Record<string, (raw: string) => Parsed<unknown>>;
@@ -134,6 +137,7 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     bx24SdkUrl: get('BX24_SDK_URL', '//api.bitrix24.com/api/v1/'),
     trustProxy: get('TRUST_PROXY', false),
     logLevel: get('LOG_LEVEL', 'info'),
+    uninstallGraceDays: get('UNINSTALL_GRACE_DAYS', 7),
   };
   if (problems.length) throw new ConfigError(problems);
   if (!Value.Check(ConfigSchema, config)) {

@@ -9,6 +9,7 @@ import type { Store } from './store/store.ts';
 
 export interface RunningServer {
   server: Server<undefined>;
+  app: App;
   url: string;
   /** Idempotent; resolves once in-flight requests are done and the store is closed. */
   shutdown(reason?: string): Promise<void>;
@@ -42,5 +43,5 @@ export function startServer(opts: {
       await opts.store.close();
       opts.logger.info('stopped');
     })());
-  return { server, url: server.url.toString().replace(/\/$/, ''), shutdown };
+  return { server, app, url: server.url.toString().replace(/\/$/, ''), shutdown };
 }

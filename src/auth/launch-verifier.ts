@@ -18,6 +18,8 @@ export interface LaunchClaim {
   memberId: string;
   /** SERVER_ENDPOINT from the form: only a hint for which allow-listed server to ask first. */
   serverEndpoint?: string;
+  /** Ask Bitrix24 even if a verdict is cached: installs change who owns a portal, so they never trust a cache. */
+  fresh?: boolean;
 }
 
 export interface VerifiedUser {
@@ -35,6 +37,8 @@ export interface VerifiedLaunch {
   user: VerifiedUser;
   /** Unix seconds when AUTH_ID expires. */
   expiresAt: number;
+  /** Unix seconds when Bitrix24 vouched for the token (earlier than now for a cached verdict). */
+  verifiedAt: number;
 }
 
 const TOKEN_SHAPE = /^[A-Za-z0-9._-]{16,512}$/;
@@ -103,13 +107,13 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
     };
   }
 
-  return async function verifyLaunch(claim: LaunchClaim): Promise<VerifiedLaunch> {
+  async function verifyLaunch(claim: LaunchClaim): Promise<VerifiedLaunch> {
     const domain = normalizeDomain(claim.domain ?? '');
     if (!TOKEN_SHAPE.test(claim.authId ?? '') || !domain || !MEMBER_SHAPE.test(claim.memberId ?? '')) {
       throw refuse('malformed launch parameters', deps.logger);
     }
     const key = sha256Hex(`${claim.authId}|${domain}|${claim.memberId}`);
-    const cached = cache.get(key);
+    const cached = claim.fresh ? undefined : cache.get(key);
     if (cached) return cached;
 
     const answer = await askOAuthServers(claim);
@@ -142,10 +146,16 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
       installed: info.install.installed === true,
       user,
       expiresAt: Number(info.expires) || now() + 600,
+      verifiedAt: now(),
     };
     cache.set(key, verdict, Math.min(verdict.expiresAt, now() + 3600));
     return verdict;
-  };
+  }
+
+  return Object.assign(verifyLaunch, {
+    /** The app was removed from the portal: no cached verdict may open it again. */
+    forgetPortal: (memberId: string) => cache.deleteWhere((v) => v.portal.memberId === memberId),
+  });
 }
 
 export type VerifyLaunch = ReturnType<typeof createLaunchVerifier>;

@@ -1,12 +1,18 @@
 /**
  * After a verified launch (or OAuth code exchange): record the portal and the user, keep the user's
  * tokens for server-side calls on their behalf (encrypted by the store), and open an app session.
- * A launch that arrives before ONAPPINSTALL creates the portal as `pending`; it never lowers an
- * installed portal and never touches the portal's application token.
+ *
+ * A launch never changes who owns a portal: it creates an unknown portal as `pending`, and never moves
+ * a portal's status or application token (only src/auth/portal-install.ts does). A portal the app was
+ * removed from stays closed however genuine the token once was: `uninstalled`, or removed with its
+ * data, it answers "not installed" until a verified install. A fresh verification proves the app
+ * installed, so it drops a pending uninstall claim.
  */
+import { AppError } from '../domain/errors.ts';
 import type { OAuthTokens, Portal, User } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import type { VerifiedLaunch } from './launch-verifier.ts';
+import type { Uninstaller } from './portal-uninstall.ts';
 import type { IssuedSession, Sessions } from './sessions.ts';
 
 export interface SignedIn {
@@ -17,9 +23,15 @@ export interface SignedIn {
 
 const LANGS = /^[a-z]{2}$/;
 
-export function createSignIn(store: Store, sessions: Sessions) {
+export const notInstalled = () =>
+  new AppError('not_installed', 'The app is not installed on this portal. An administrator can install it again from Bitrix24.');
+
+export function createSignIn(store: Store, sessions: Sessions, uninstaller: Pick<Uninstaller, 'disprovedBy'>) {
   return async function signIn(v: VerifiedLaunch, lang: string, tokens: OAuthTokens | null): Promise<SignedIn> {
-    const portal = await store.portals.upsert(v.portal, v.installed ? 'installed' : 'pending');
+    const known = await store.portals.findByMemberId(v.portal.memberId);
+    if (known?.status === 'uninstalled' || (!known && (await store.portals.findRemoved(v.portal.memberId)))) throw notInstalled();
+    const portal = await store.portals.upsert(v.portal);
+    await uninstaller.disprovedBy(portal, v.verifiedAt);
     const user = await store.users.upsert(portal.id, v.user.id, {
       name: v.user.name,
       isAdmin: v.user.isAdmin,

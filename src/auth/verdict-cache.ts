@@ -21,6 +21,18 @@ export class VerdictCache<T> {
     return hit.value;
   }
 
+  /** Drops every entry whose value matches (a portal's verdicts once the app is removed from it). */
+  deleteWhere(matches: (value: T) => boolean): number {
+    let n = 0;
+    for (const [key, hit] of this.entries) {
+      if (matches(hit.value)) {
+        this.entries.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   set(key: string, value: T, until: number): void {
     if (until <= this.now()) return;
     this.entries.delete(key);

@@ -26,6 +26,12 @@ export class BitrixError extends Error {
     readonly method: string,
     /** True when Bitrix24 certainly did not run the method (limits, auth), so a retry is no duplicate. */
     readonly notExecuted = false,
+    /**
+     * For TOKENS_DEAD raised by a refusal just now: the OAuth server's code (`invalid_grant`,
+     * `invalid_client`, …). Absent when the tokens were found dead already, so nobody reads an old
+     * refusal as news about the app's install.
+     */
+    readonly refusal?: string,
   ) {
     super(`${method}: ${code}${description ? ` (${description})` : ''}`);
     this.name = 'BitrixError';

@@ -9,8 +9,9 @@
  *    re-reads the row and waits for the winner's tokens. The winner writes the new pair with another CAS
  *    on the lease's version, which also clears the lease. A lease outlives a crashed holder only until
  *    it expires; then another process may claim it.
- * 3. `invalid_grant` marks the row dead (CAS on the lease's version) and surfaces `TOKENS_DEAD`; later
- *    calls fail at once from the stored flag, with no request — never a retry loop.
+ * 3. `invalid_grant` marks the row dead (CAS on the lease's version) and surfaces `TOKENS_DEAD` with the
+ *    server's code as `refusal`; later calls fail at once from the stored flag, with no request and no
+ *    `refusal` — never a retry loop.
  *
  * A caller whose 401 arrives after someone else already refreshed sees a different access token in
  * the row and simply uses it.
@@ -98,7 +99,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       if (e instanceof BitrixError && FATAL_REFRESH.has(e.code)) {
         await deps.tokens.markDead(portal.id, owner, claim.version);
         log?.warn('bitrix refresh refused; tokens marked dead', { code: e.code, status: e.status });
-        throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh');
+        throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh', false, e.code);
       }
       // Unclear failure (network, timeout, 5xx): hand the row back so a later call may try again.
       await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);

@@ -20,7 +20,33 @@ export async function startServe(config: Config, logger: Logger = createLogger(c
     port: config.port,
   });
   logger.info('listening', { url: running.url, public_url: config.publicUrl });
-  return running;
+  return { ...running, shutdown: scheduleLifecycleJobs(running, logger) };
+}
+
+/** How often unconfirmed uninstalls are re-checked with Bitrix24. */
+const RECHECK_EVERY_MS = 10 * 60 * 1000;
+
+/** Runs the periodic re-check of uninstall claims; returns the server's shutdown, which stops it. */
+function scheduleLifecycleJobs(running: RunningServer, logger: Logger): RunningServer['shutdown'] {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    running.app
+      .recheckUninstalls()
+      .then((summary) => {
+        if (summary.confirmed + summary.disproved + summary.expired + summary.pending > 0) logger.info('uninstall claims re-checked', { ...summary });
+      })
+      .catch((error: unknown) => logger.error('uninstall re-check failed', { error }))
+      .finally(() => {
+        busy = false;
+      });
+  }, RECHECK_EVERY_MS);
+  timer.unref();
+  return (reason) => {
+    clearInterval(timer);
+    return running.shutdown(reason);
+  };
 }
 
 export function stopOnSignals(running: { shutdown(reason?: string): Promise<void> }): void {

@@ -6,6 +6,8 @@
 export type ErrorCode =
   | 'invalid'
   | 'unauthorized'
+  /** The app was removed from the portal: no launch or session until a verified install. */
+  | 'not_installed'
   | 'forbidden'
   | 'not_found'
   | 'conflict'
@@ -20,6 +22,7 @@ export type ErrorCode =
 export const statusOf: Record<ErrorCode, number> = {
   invalid: 400,
   unauthorized: 401,
+  not_installed: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,

@@ -16,6 +16,25 @@ export interface Portal {
   hasApplicationToken: boolean;
   installedAt: number | null;
   uninstalledAt: number | null;
+  /** Bitrix24's `ts` of the newest install/uninstall event processed: older or equal ones are replays. */
+  lifecycleTs: number | null;
+  /** An uninstall Bitrix24 has not confirmed yet (see src/auth/portal-uninstall.ts). */
+  uninstallClaim: UninstallClaim | null;
+}
+
+export interface UninstallClaim {
+  /** Unix seconds when the event arrived. */
+  claimedAt: number;
+  /** The event asked to delete the portal's data (CLEAN=1). */
+  clean: boolean;
+}
+
+/** What is kept of a portal whose data a cleaning uninstall deleted. */
+export interface RemovedPortal {
+  memberId: string;
+  applicationTokenHash: string | null;
+  lifecycleTs: number | null;
+  removedAt: number;
 }
 
 export interface PortalInput {

@@ -3,6 +3,7 @@
  * module-level singleton.
  */
 import type { Bitrix } from '../bitrix/index.ts';
+import type { AttemptLimiter } from '../auth/attempt-limiter.ts';
 import type { VerifyLaunchFrom } from '../auth/limited-verifier.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import type { SignIn } from '../auth/sign-in.ts';
@@ -18,6 +19,8 @@ export interface RouteContext {
   logger: Logger;
   bitrix: Bitrix;
   sessions: Sessions;
+  /** Failed attempts per client address, shared by every route that costs an OAuth round trip. */
+  attempts: AttemptLimiter;
   /** Launch verification for a client (its address keys the failed-attempt limiter). */
   verifyLaunch: VerifyLaunchFrom;
   signIn: SignIn;

@@ -23,6 +23,7 @@ interface Described {
 /** Error pages speak the user's language: title and message by code (AppError messages are English). */
 const pageTexts: Partial<Record<ErrorCode, [MessageKey, MessageKey]>> = {
   unauthorized: ['pageErrorSignedOut', 'launchUnverified'],
+  not_installed: ['pageErrorNotInstalled', 'appNotInstalled'],
   rate_limited: ['pageErrorBusy', 'tooManyAttempts'],
   not_found: ['pageErrorNotFound', 'nothingHere'],
   internal: ['pageErrorBroken', 'errorGeneric'],

@@ -17,14 +17,23 @@ export interface Launched {
   signed: SignedIn;
 }
 
-/** Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the form's AUTH_ID. */
-export async function launchFromForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, lang: string): Promise<Launched> {
-  const verified = await ctx.verifyLaunch({
+/**
+ * Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the form's AUTH_ID;
+ * `fresh` asks it even when a verdict is cached (installs).
+ */
+export function verifyForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, fresh = false): Promise<VerifiedLaunch> {
+  return ctx.verifyLaunch({
     authId,
     domain: form.get('DOMAIN') ?? '',
     memberId: form.get('member_id') ?? '',
     serverEndpoint: form.get('SERVER_ENDPOINT') ?? undefined,
+    fresh,
   }, clientIpOf(request));
+}
+
+/** A verified launch of the app page: the portal and user recorded, a session opened. */
+export async function launchFromForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, lang: string): Promise<Launched> {
+  const verified = await verifyForm(ctx, request, form, authId);
   const signed = await ctx.signIn(verified, lang, launchTokens(form, verified));
   return { verified, signed };
 }

@@ -6,6 +6,7 @@
  * Every failure is the same bland page: an attacker learns nothing about which check failed.
  */
 import { Elysia } from 'elysia';
+import { isBitrixError } from '../bitrix/index.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
 import { translator } from '../../views/i18n.ts';
 import { pageLang } from './page-lang.ts';
@@ -53,6 +54,9 @@ export const oauthRoutes = (ctx: RouteContext) => {
     if (!saved || saved.domain !== normalizeDomain(q.domain)) return failed(request);
     const server = ctx.config.oauthServers.find((s) => new URL(s).host === q.server_domain);
     if (!server) return failed(request);
+    // The code exchange costs a round trip to the OAuth server: limited like a failing launch.
+    const client = clientIpOf(request);
+    if (!ctx.attempts.allows(client)) return failed(request);
     try {
       const grant = await ctx.bitrix.oauth.exchangeCode(server, q.code);
       const verified = await ctx.verifyLaunch({
@@ -60,7 +64,7 @@ export const oauthRoutes = (ctx: RouteContext) => {
         domain: saved.domain,
         memberId: q.member_id,
         serverEndpoint: server,
-      }, clientIpOf(request));
+      }, client);
       const signed = await ctx.signIn(verified, 'en', grant.tokens);
       const maxAge = signed.session.expiresAt - now();
       return new Response(null, {
@@ -69,6 +73,7 @@ export const oauthRoutes = (ctx: RouteContext) => {
       });
     } catch (e) {
       ctx.logger.warn('oauth callback failed', { reason: (e as Error).name });
+      if (isBitrixError(e)) ctx.attempts.recordFailure(client); // the verifier counts its own refusals
       return failed(request);
     }
   }

@@ -15,6 +15,7 @@ import type {
   OAuthTokens,
   Portal,
   PortalInput,
+  RemovedPortal,
   Session,
   StoredTokens,
   TokenOwner,
@@ -24,17 +25,32 @@ import type {
 export interface PortalRepo {
   findByMemberId(memberId: string): Promise<Portal | null>;
   findById(id: number): Promise<Portal | null>;
-  /** Creates the portal or refreshes its endpoints/status/scope; never touches its application token. */
-  upsert(input: PortalInput, status: Portal['status']): Promise<Portal>;
-  /** Stores the hash of the portal's application_token (only after a verified install). */
-  setApplicationTokenHash(portalId: number, hash: string): Promise<void>;
+  /**
+   * Creates the portal with `statusIfNew`, or refreshes an existing one's endpoints and scope. Never
+   * changes an existing portal's status or application token: only the lifecycle methods below do.
+   */
+  upsert(input: PortalInput, statusIfNew?: Portal['status']): Promise<Portal>;
+  /**
+   * A verified install: `installed`, the application_token's hash (kept when null), the event's `ts`
+   * (the newest wins); clears an uninstall claim and forgets an earlier removal of the same member_id.
+   */
+  markInstalled(portalId: number, applicationTokenHash: string | null, lifecycleTs: number | null): Promise<Portal>;
   /** The stored hash for constant-time comparison by the caller. */
   applicationTokenHash(memberId: string): Promise<string | null>;
-  markUninstalled(portalId: number): Promise<void>;
+  /** A confirmed uninstall without CLEAN: `uninstalled`, the claim cleared, `ts` recorded. */
+  markUninstalled(portalId: number, lifecycleTs: number | null): Promise<void>;
+  /** Records an unconfirmed uninstall (the first claim's time is kept; CLEAN from any claim sticks). */
+  claimUninstall(portalId: number, clean: boolean, claimedAt: number, lifecycleTs: number | null): Promise<void>;
+  dropUninstallClaim(portalId: number): Promise<void>;
+  listUninstallClaims(): Promise<Portal[]>;
   /** A renamed portal (Bitrix24 answered 302): its REST endpoint and domain move, its identity stays. */
   moveEndpoint(oldClientEndpoint: string, newClientEndpoint: string, newDomain: string): Promise<void>;
-  /** Deletes the portal and, by cascade, every row that belongs to it. */
-  deleteWithData(portalId: number): Promise<void>;
+  /**
+   * A confirmed cleaning uninstall: deletes the portal and, by cascade, every row that belongs to it,
+   * keeping only a `RemovedPortal` record, in one transaction.
+   */
+  removeWithData(portalId: number, lifecycleTs: number | null, removedAt: number): Promise<void>;
+  findRemoved(memberId: string): Promise<RemovedPortal | null>;
 }
 
 export interface TokenRepo {

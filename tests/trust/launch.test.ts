@@ -188,10 +188,10 @@ describe('sessions', () => {
   });
 });
 
-describe('a launch before ONAPPINSTALL arrived', () => {
-  it('creates the portal from the verified answer, without an application token', async () => {
+describe('a launch when the install never reached the app', () => {
+  it('creates the portal as pending from the verified answer, without an application token', async () => {
     const lost = await startStack({ emulator: {} });
-    // The install event goes to a dead address: "late or lost", as the platform doc warns.
+    // The installer page is at a dead address, so the install never reached the app.
     const app = { client_id: lost.clientId, client_secret: lost.clientSecret, app_url: lost.appUrl, install_url: 'http://127.0.0.1:9/install' };
     await lost.emu.registerApp(app);
     const p = await lost.emu.createPortal();
@@ -199,7 +199,7 @@ describe('a launch before ONAPPINSTALL arrived', () => {
     const res = await lost.launch(await lost.emu.launch(p.member_id, 1));
     expect(res.status).toBe(200);
     const row = lost.store.db.query('SELECT status, application_token_hash FROM portals WHERE member_id = ?').get(p.member_id);
-    expect(row).toEqual({ status: 'installed', application_token_hash: null });
+    expect(row).toEqual({ status: 'pending', application_token_hash: null });
     await lost.stop();
   });
 });

@@ -4,6 +4,7 @@
  */
 import initial from './001_initial.sql' with { type: 'text' };
 import refreshLease from './002_refresh_lease.sql' with { type: 'text' };
+import lifecycle from './003_lifecycle.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -14,6 +15,7 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, name: '001_initial', sql: initial },
   { version: 2, name: '002_refresh_lease', sql: refreshLease },
+  { version: 3, name: '003_lifecycle', sql: lifecycle },
 ];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

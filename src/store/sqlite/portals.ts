@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite';
-import type { Portal, PortalInput } from '../../domain/types.ts';
+import type { Portal, PortalInput, RemovedPortal } from '../../domain/types.ts';
 import type { PortalRepo } from '../store.ts';
 
 interface PortalRow {
@@ -14,6 +14,16 @@ interface PortalRow {
   scope: string;
   installed_at: number | null;
   uninstalled_at: number | null;
+  lifecycle_ts: number | null;
+  uninstall_claimed_at: number | null;
+  uninstall_claim_clean: number | null;
+}
+
+interface RemovedRow {
+  member_id: string;
+  application_token_hash: string | null;
+  lifecycle_ts: number | null;
+  removed_at: number;
 }
 
 const toPortal = (r: PortalRow): Portal => ({
@@ -28,9 +38,21 @@ const toPortal = (r: PortalRow): Portal => ({
   hasApplicationToken: r.application_token_hash !== null,
   installedAt: r.installed_at,
   uninstalledAt: r.uninstalled_at,
+  lifecycleTs: r.lifecycle_ts,
+  uninstallClaim: r.uninstall_claimed_at === null ? null : { claimedAt: r.uninstall_claimed_at, clean: r.uninstall_claim_clean === 1 },
+});
+
+const toRemoved = (r: RemovedRow): RemovedPortal => ({
+  memberId: r.member_id,
+  applicationTokenHash: r.application_token_hash,
+  lifecycleTs: r.lifecycle_ts,
+  removedAt: r.removed_at,
 });
 
 const now = () => Math.floor(Date.now() / 1000);
+
+/** The newer of a stored and a given event ts, in SQL; NULL when neither is known. */
+const newerTs = (column: string, param: string) => `NULLIF(max(COALESCE(${column}, 0), COALESCE(${param}, 0)), 0)`;
 
 export function createPortalRepo(db: Database): PortalRepo {
   const byMember = db.query<PortalRow, [string]>('SELECT * FROM portals WHERE member_id = ?');
@@ -39,27 +61,58 @@ export function createPortalRepo(db: Database): PortalRepo {
     `INSERT INTO portals (member_id, domain, client_endpoint, server_endpoint, status, app_status, scope,
                           installed_at, created_at, updated_at)
      VALUES ($member_id, $domain, $client_endpoint, $server_endpoint, $status, $app_status, $scope,
-             $installed_at, $now, $now)
+             CASE WHEN $status = 'installed' THEN $now END, $now, $now)
      ON CONFLICT (member_id) DO UPDATE SET
        domain = excluded.domain, client_endpoint = excluded.client_endpoint,
        server_endpoint = excluded.server_endpoint, app_status = excluded.app_status, scope = excluded.scope,
-       -- a launch (pending) never downgrades an installed portal; an install revives an uninstalled one
-       status = CASE WHEN excluded.status = 'pending' AND portals.status = 'installed' THEN 'installed'
-                     ELSE excluded.status END,
-       installed_at = COALESCE(excluded.installed_at, portals.installed_at),
-       uninstalled_at = CASE WHEN excluded.status = 'installed' THEN NULL ELSE portals.uninstalled_at END,
        updated_at = excluded.updated_at
      RETURNING *`,
   );
-  const setHash = db.query('UPDATE portals SET application_token_hash = ?, updated_at = ? WHERE id = ?');
-  const hashOf = db.query<{ h: string | null }, [string]>(
-    'SELECT application_token_hash AS h FROM portals WHERE member_id = ?',
+  const install = db.query<PortalRow, [string | null, number | null, number, number]>(
+    `UPDATE portals SET status = 'installed', installed_at = ?3, uninstalled_at = NULL,
+       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL,
+       application_token_hash = COALESCE(?1, application_token_hash),
+       lifecycle_ts = NULLIF(max(COALESCE(lifecycle_ts, 0), COALESCE(?2, 0),
+         COALESCE((SELECT r.lifecycle_ts FROM removed_portals r WHERE r.member_id = portals.member_id), 0)), 0),
+       updated_at = ?3
+     WHERE id = ?4 RETURNING *`,
   );
-  const uninstall = db.query(
-    `UPDATE portals SET status = 'uninstalled', uninstalled_at = ?1, updated_at = ?1 WHERE id = ?2`,
+  const forgetRemoval = db.query('DELETE FROM removed_portals WHERE member_id = ?');
+  const hashOf = db.query<{ h: string | null }, [string]>('SELECT application_token_hash AS h FROM portals WHERE member_id = ?');
+  const uninstall = db.query<unknown, [number, number | null, number]>(
+    `UPDATE portals SET status = 'uninstalled', uninstalled_at = ?1, updated_at = ?1,
+       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL, lifecycle_ts = ${newerTs('lifecycle_ts', '?2')}
+     WHERE id = ?3`,
+  );
+  const claim = db.query<unknown, [number, number, number | null, number]>(
+    `UPDATE portals SET uninstall_claimed_at = COALESCE(uninstall_claimed_at, ?1),
+       uninstall_claim_clean = max(COALESCE(uninstall_claim_clean, 0), ?2),
+       lifecycle_ts = ${newerTs('lifecycle_ts', '?3')}, updated_at = ?1
+     WHERE id = ?4`,
+  );
+  const dropClaim = db.query('UPDATE portals SET uninstall_claimed_at = NULL, uninstall_claim_clean = NULL WHERE id = ?');
+  const claims = db.query<PortalRow, []>('SELECT * FROM portals WHERE uninstall_claimed_at IS NOT NULL ORDER BY uninstall_claimed_at');
+  const remember = db.query<unknown, [number | null, number, number]>(
+    `INSERT INTO removed_portals (member_id, application_token_hash, lifecycle_ts, removed_at)
+       SELECT member_id, application_token_hash, ${newerTs('lifecycle_ts', '?1')}, ?2 FROM portals WHERE id = ?3
+     ON CONFLICT (member_id) DO UPDATE SET application_token_hash = excluded.application_token_hash,
+       lifecycle_ts = excluded.lifecycle_ts, removed_at = excluded.removed_at`,
   );
   const remove = db.query('DELETE FROM portals WHERE id = ?');
+  const removed = db.query<RemovedRow, [string]>('SELECT * FROM removed_portals WHERE member_id = ?');
   const move = db.query('UPDATE portals SET client_endpoint = ?, domain = ?, updated_at = ? WHERE client_endpoint = ?');
+
+  const markInstalled = db.transaction((portalId: number, hash: string | null, ts: number | null) => {
+    const row = install.get(hash, ts, now(), portalId);
+    if (!row) throw new Error(`portal ${portalId} not found`);
+    forgetRemoval.run(row.member_id);
+    return toPortal(row);
+  });
+  // sessions reference users, users and items and tokens reference portals: all cascade.
+  const removeWithData = db.transaction((portalId: number, ts: number | null, at: number) => {
+    remember.run(ts, at, portalId);
+    remove.run(portalId);
+  });
 
   return {
     findByMemberId: async (memberId) => {
@@ -70,34 +123,38 @@ export function createPortalRepo(db: Database): PortalRepo {
       const r = byId.get(id);
       return r ? toPortal(r) : null;
     },
-    upsert: async (input: PortalInput, status) => {
-      const t = now();
+    upsert: async (input: PortalInput, statusIfNew = 'pending') => {
       const row = upsert.get({
         member_id: input.memberId,
         domain: input.domain,
         client_endpoint: input.clientEndpoint,
         server_endpoint: input.serverEndpoint,
-        status,
+        status: statusIfNew,
         app_status: input.appStatus,
         scope: input.scope,
-        installed_at: status === 'installed' ? t : null,
-        now: t,
+        now: now(),
       });
       return toPortal(row!);
     },
-    setApplicationTokenHash: async (portalId, hash) => {
-      setHash.run(hash, now(), portalId);
-    },
+    markInstalled: async (portalId, hash, ts) => markInstalled(portalId, hash, ts),
     applicationTokenHash: async (memberId) => hashOf.get(memberId)?.h ?? null,
-    markUninstalled: async (portalId) => {
-      uninstall.run(now(), portalId);
+    markUninstalled: async (portalId, ts) => {
+      uninstall.run(now(), ts, portalId);
     },
+    claimUninstall: async (portalId, clean, claimedAt, ts) => {
+      claim.run(claimedAt, clean ? 1 : 0, ts, portalId);
+    },
+    dropUninstallClaim: async (portalId) => {
+      dropClaim.run(portalId);
+    },
+    listUninstallClaims: async () => claims.all().map(toPortal),
     moveEndpoint: async (oldClientEndpoint, newClientEndpoint, newDomain) => {
       move.run(newClientEndpoint, newDomain, now(), oldClientEndpoint);
     },
-    deleteWithData: async (portalId) => {
-      // sessions reference users, users and items and tokens reference portals: all cascade.
-      remove.run(portalId);
+    removeWithData: async (portalId, ts, at) => removeWithData(portalId, ts, at),
+    findRemoved: async (memberId) => {
+      const r = removed.get(memberId);
+      return r ? toRemoved(r) : null;
     },
   };
 }

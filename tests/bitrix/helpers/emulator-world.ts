@@ -74,7 +74,8 @@ export async function startWorld(dbPath: string, opts: EmulatorOptions = {}): Pr
     store,
     dbPath,
     async installPortal(users) {
-      const created = await control<{ member_id: string; domain: string; portal_url: string; client_endpoint: string }>('/_emulator/portals', users ? { users } : {});
+      // API-only, so the tokens arrive as they do for such apps: in ONAPPINSTALL.
+      const created = await control<{ member_id: string; domain: string; portal_url: string; client_endpoint: string }>('/_emulator/portals', users ? { users, api_only: true } : { api_only: true });
       await control(`/_emulator/portals/${created.member_id}/install`, {});
       const event = await waitFor(() => installs.find((f) => f.get('auth[member_id]') === created.member_id));
       const auth = (k: string) => event.get(`auth[${k}]`) ?? '';

@@ -56,6 +56,8 @@ export function fakePortal(overrides: Partial<Portal> = {}): Portal {
     hasApplicationToken: true,
     installedAt: 0,
     uninstalledAt: null,
+    lifecycleTs: null,
+    uninstallClaim: null,
     ...overrides,
   };
 }

@@ -1,0 +1,158 @@
+/**
+ * Installing the app on a portal: the only way a portal gets (or changes) its app tokens and its
+ * application_token. Bitrix24 installs an app one of two ways (src/emulator/README.md has the sources):
+ * an app with an installer page, like this one, is framed at its install URL as the admin and gets no
+ * ONAPPINSTALL; an app added with "Uses API only" gets ONAPPINSTALL with the admin's tokens. Both come
+ * here, under the same rules, because any portal user holds a genuine AUTH_ID of this app and the
+ * APPLICATION_TOKEN (every launch form carries it):
+ *
+ * - only a fresh verification (never a cached verdict) of a token of an administrator of that very
+ *   portal may install;
+ * - a portal whose stored app tokens still work is installed: another install changes nothing (a
+ *   replay, or someone's genuine token in a forged event);
+ * - an install event not newer than the last lifecycle event processed (`ts`) is a replay.
+ *
+ * An accepted install records the portal (out of `uninstalled`, or back after a removal), stores the
+ * admin's pair as the app's tokens and the application_token's hash, and binds ONAPPUNINSTALL.
+ */
+import { isBitrixError, type Bitrix } from '../bitrix/index.ts';
+import { AppError } from '../domain/errors.ts';
+import type { OAuthTokens, Portal } from '../domain/types.ts';
+import { formString, type FormObject } from '../http/php-form.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import type { VerifiedLaunch } from './launch-verifier.ts';
+import type { VerifyLaunchFrom } from './limited-verifier.ts';
+import { sha256Hex } from './secret-hash.ts';
+
+export interface InstallerDeps {
+  store: Store;
+  bitrix: Bitrix;
+  logger: Logger;
+  /** Launch verification behind the failed-attempt limiter (an install costs an OAuth round trip). */
+  verifyLaunch: VerifyLaunchFrom;
+  /** Where Bitrix24 should send ONAPPUNINSTALL (PUBLIC_URL/events). */
+  eventsUrl: string;
+  now?: () => number;
+}
+
+export interface InstallRequest {
+  /** A fresh verification (`fresh: true`) of the installing user's token. */
+  verified: VerifiedLaunch;
+  /** That user's pair, to become the app's tokens. */
+  tokens: OAuthTokens;
+  applicationToken: string;
+  /** Bitrix24's `ts` of ONAPPINSTALL; null for an installer launch, which is not an event. */
+  ts: number | null;
+}
+
+export type InstallOutcome = { kind: 'installed'; portal: Portal } | { kind: 'already_installed'; portal: Portal };
+
+const EVENT_REJECTED = 'Install event rejected.';
+
+export function createInstaller(deps: InstallerDeps) {
+  const { store, logger } = deps;
+  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+
+  /** True only when Bitrix24 accepts the portal's stored app tokens right now. */
+  async function appTokensWork(portal: Portal): Promise<boolean> {
+    try {
+      await deps.bitrix.client(portal, { kind: 'app' }).call('app.info');
+      return true;
+    } catch (e) {
+      if (!isBitrixError(e)) throw e;
+      return false;
+    }
+  }
+
+  /** ONAPPUNINSTALL to PUBLIC_URL/events, once: asks `event.get` first, so a repeat binds nothing. */
+  async function bindEvents(portal: Portal): Promise<void> {
+    try {
+      const client = deps.bitrix.client(portal, { kind: 'app' });
+      const bound = await client.call<{ event?: string; handler?: string }[]>('event.get');
+      const list = Array.isArray(bound.result) ? bound.result : [];
+      if (list.some((b) => String(b.event).toUpperCase() === 'ONAPPUNINSTALL' && b.handler === deps.eventsUrl)) return;
+      await client.call('event.bind', { event: 'ONAPPUNINSTALL', handler: deps.eventsUrl });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code !== 'ERROR_HANDLER_ALREADY_EXIST') logger.warn('could not bind ONAPPUNINSTALL', { member_id: portal.memberId, code });
+    }
+  }
+
+  async function install(req: InstallRequest): Promise<InstallOutcome> {
+    const { verified } = req;
+    const memberId = verified.portal.memberId;
+    if (!verified.user.isAdmin) {
+      logger.warn('install refused: not an administrator', { member_id: memberId, user_id: verified.user.id });
+      throw new AppError('forbidden', 'Only a portal administrator can install the app.');
+    }
+    const existing = await store.portals.findByMemberId(memberId);
+    const lastTs = existing ? existing.lifecycleTs : ((await store.portals.findRemoved(memberId))?.lifecycleTs ?? null);
+    if (req.ts !== null && lastTs !== null && req.ts <= lastTs) {
+      logger.warn('install refused: not newer than the last lifecycle event (a replay)', { member_id: memberId });
+      throw new AppError('unauthorized', EVENT_REJECTED);
+    }
+    if (existing?.status === 'installed' && existing.hasApplicationToken && (await appTokensWork(existing))) {
+      return { kind: 'already_installed', portal: existing };
+    }
+    const portal = await store.portals.upsert(verified.portal);
+    await store.tokens.save(portal.id, { kind: 'app' }, verified.user.id, req.tokens);
+    const installed = await store.portals.markInstalled(portal.id, sha256Hex(req.applicationToken), req.ts);
+    logger.info('app installed', { member_id: memberId, domain: installed.domain, by: req.ts === null ? 'installer' : 'event' });
+    return { kind: 'installed', portal: installed };
+  }
+
+  /**
+   * ONAPPINSTALL (API-only apps; also accepted at /events). Refusals all look alike to the sender:
+   * 401 "Install event rejected." — the log says which rule refused it.
+   */
+  async function installFromEvent(form: FormObject, clientKey: string): Promise<Portal> {
+    const auth = (name: string) => formString(form, 'auth', name);
+    const applicationToken = auth('application_token');
+    const refreshToken = auth('refresh_token');
+    const ts = Number(formString(form, 'ts'));
+    if (!applicationToken || !refreshToken || !Number.isSafeInteger(ts) || ts <= 0) throw new AppError('unauthorized', EVENT_REJECTED);
+    let verified: VerifiedLaunch;
+    try {
+      verified = await deps.verifyLaunch(
+        { authId: auth('access_token'), domain: auth('domain'), memberId: auth('member_id'), serverEndpoint: auth('server_endpoint'), fresh: true },
+        clientKey,
+      );
+    } catch (e) {
+      logger.warn('install event rejected: the token did not verify', { member_id: auth('member_id').slice(0, 64) });
+      if (e instanceof AppError && e.code === 'rate_limited') throw e;
+      throw new AppError('unauthorized', EVENT_REJECTED);
+    }
+    const expiresIn = Number(auth('expires_in')) || 3600;
+    let outcome: InstallOutcome;
+    try {
+      outcome = await install({
+        verified,
+        tokens: { accessToken: auth('access_token'), refreshToken, expiresAt: Math.min(verified.expiresAt, now() + expiresIn), scope: verified.portal.scope },
+        applicationToken,
+        ts,
+      });
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'forbidden') throw new AppError('unauthorized', EVENT_REJECTED);
+      throw e;
+    }
+    if (outcome.kind === 'already_installed') {
+      logger.warn('install event refused: the portal\'s app tokens still work (a replay or a forgery)', { member_id: outcome.portal.memberId });
+      throw new AppError('unauthorized', EVENT_REJECTED);
+    }
+    await store.users.upsert(outcome.portal.id, verified.user.id, {
+      name: verified.user.name,
+      isAdmin: verified.user.isAdmin,
+      lang: /^[a-z]{2}$/.test(formString(form, 'data', 'LANGUAGE_ID')) ? formString(form, 'data', 'LANGUAGE_ID') : 'en',
+      photoUrl: verified.user.photoUrl,
+      timeZone: verified.user.timeZone,
+    });
+    // After the reply: Bitrix24 wants a fast 2xx, and the binding needs round trips.
+    setTimeout(() => void bindEvents(outcome.portal), 0);
+    return outcome.portal;
+  }
+
+  return { install, installFromEvent, bindEvents };
+}
+
+export type Installer = ReturnType<typeof createInstaller>;
