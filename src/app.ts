@@ -38,6 +38,8 @@ export interface AppDeps {
   /** Defaults to a client built from the config; tests may pass one with shorter timeouts. */
   bitrix?: Bitrix;
   sessionPolicy?: SessionPolicy;
+  /** Unix seconds; tests move it to see grace periods end. */
+  now?: () => number;
 }
 
 export interface App {
@@ -69,7 +71,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   // launches, session renewals, install events, OAuth callbacks, unauthenticated events.
   const attempts = createAttemptLimiter();
   const verifyLaunch = limitVerification(verifier, attempts);
-  const uninstaller = createUninstaller({ store, bitrix, logger, forgetPortal: verifier.forgetPortal, graceSec: config.uninstallGraceDays * 86_400 });
+  const uninstaller = createUninstaller({ store, bitrix, logger, forgetPortal: verifier.forgetPortal, graceSec: config.uninstallGraceDays * 86_400, now: deps.now });
   const installer = createInstaller({ store, bitrix, logger, verifyLaunch, eventsUrl: `${config.publicUrl}/events` });
   const ctx: RouteContext = {
     config,

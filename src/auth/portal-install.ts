@@ -10,7 +10,8 @@
  *   portal may install;
  * - a portal whose stored app tokens still work is installed: another install changes nothing (a
  *   replay, or someone's genuine token in a forged event);
- * - an install event not newer than the last lifecycle event processed (`ts`) is a replay.
+ * - an install event older than the last lifecycle event processed (`ts`) is a replay. (Seconds are
+ *   coarse: an event of the same second is let through to the checks above, which hold without it.)
  *
  * An accepted install records the portal (out of `uninstalled`, or back after a removal), stores the
  * admin's pair as the app's tokens and the application_token's hash, and binds ONAPPUNINSTALL.
@@ -88,8 +89,8 @@ export function createInstaller(deps: InstallerDeps) {
     }
     const existing = await store.portals.findByMemberId(memberId);
     const lastTs = existing ? existing.lifecycleTs : ((await store.portals.findRemoved(memberId))?.lifecycleTs ?? null);
-    if (req.ts !== null && lastTs !== null && req.ts <= lastTs) {
-      logger.warn('install refused: not newer than the last lifecycle event (a replay)', { member_id: memberId });
+    if (req.ts !== null && lastTs !== null && req.ts < lastTs) {
+      logger.warn('install refused: older than the last lifecycle event (a replay)', { member_id: memberId });
       throw new AppError('unauthorized', EVENT_REJECTED);
     }
     if (existing?.status === 'installed' && existing.hasApplicationToken && (await appTokensWork(existing))) {

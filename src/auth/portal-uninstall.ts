@@ -17,7 +17,7 @@
  * carried out when its grace period (UNINSTALL_GRACE_DAYS) ends: the one case where an unconfirmed
  * uninstall deletes data, documented in the README's security notes.
  *
- * Replays: events carry Bitrix24's `ts`; one not newer than the last lifecycle event processed for the
+ * Replays: events carry Bitrix24's `ts`; one older than the last lifecycle event processed for the
  * portal changes nothing, and an uninstall of a portal already uninstalled or removed is an idempotent
  * success.
  */
@@ -105,8 +105,8 @@ export function createUninstaller(deps: UninstallerDeps) {
     const portal = await authenticateEvent(store, form);
     // Whatever it asks (CLEAN included: the admin chose to keep the data), it changes nothing now.
     if (portal.status === 'uninstalled') return 'already_uninstalled';
-    if (portal.lifecycleTs !== null && ts <= portal.lifecycleTs) {
-      logger.warn('uninstall ignored: not newer than the last lifecycle event (a replay)', { member_id: portal.memberId });
+    if (portal.lifecycleTs !== null && ts < portal.lifecycleTs) {
+      logger.warn('uninstall ignored: older than the last lifecycle event (a replay)', { member_id: portal.memberId });
       return 'replay';
     }
     const verdict = await askBitrix(portal);

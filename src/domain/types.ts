@@ -16,7 +16,7 @@ export interface Portal {
   hasApplicationToken: boolean;
   installedAt: number | null;
   uninstalledAt: number | null;
-  /** Bitrix24's `ts` of the newest install/uninstall event processed: older or equal ones are replays. */
+  /** Bitrix24's `ts` of the newest install/uninstall event processed: older ones are replays. */
   lifecycleTs: number | null;
   /** An uninstall Bitrix24 has not confirmed yet (see src/auth/portal-uninstall.ts). */
   uninstallClaim: UninstallClaim | null;

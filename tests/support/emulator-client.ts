@@ -6,6 +6,18 @@ export interface EmulatedPortal {
   client_endpoint: string;
 }
 
+export interface InstallResult {
+  /** 'installed', or 'added' when the installer page did not answer 2xx. */
+  app_status: string;
+  application_token: string;
+  /** The installer page's status (installer apps), or null for API-only apps. */
+  installer_status?: number;
+  /** ONAPPINSTALL's delivery status (API-only apps), else null. */
+  event_status: number | null;
+  /** The installer launch the emulator posted (installer apps), or a launch after the install. */
+  launch: LaunchParams;
+}
+
 export interface LaunchParams {
   url: string;
   query: Record<string, string>;
@@ -21,9 +33,8 @@ async function post<T>(url: string, body: unknown = {}): Promise<T> {
 export function emulatorClient(origin: string) {
   return {
     origin,
-    createPortal: (body: { users?: number; lang?: string } = {}) => post<EmulatedPortal>(`${origin}/_emulator/portals`, body),
-    install: (memberId: string, body: { client_id?: string } = {}) =>
-      post<{ app_status: string; launch: LaunchParams }>(`${origin}/_emulator/portals/${memberId}/install`, body),
+    createPortal: (body: { users?: number; lang?: string; api_only?: boolean } = {}) => post<EmulatedPortal>(`${origin}/_emulator/portals`, body),
+    install: (memberId: string, body: { client_id?: string } = {}) => post<InstallResult>(`${origin}/_emulator/portals/${memberId}/install`, body),
     uninstall: (memberId: string, clean: boolean) => post<{ app_status: string }>(`${origin}/_emulator/portals/${memberId}/uninstall`, { clean }),
     launch: (memberId: string, userId = 1, extra: { client_id?: string; placement?: string } = {}) =>
       post<LaunchParams>(`${origin}/_emulator/portals/${memberId}/launch`, { user_id: userId, ...extra }),

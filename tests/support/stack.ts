@@ -48,6 +48,8 @@ export interface StackOptions {
   keepLog?: boolean;
   /** The app's SQLite file; default a fresh one in a temporary folder. */
   dbPath?: string;
+  /** The app's clock (unix seconds) where it takes one. */
+  now?: () => number;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -78,7 +80,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
   const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
-  const server = startServer({ app: (peer) => createApp({ config, store, logger }, peer), store, logger, host: '127.0.0.1', port });
+  const server = startServer({ app: (peer) => createApp({ config, store, logger, now: opts.now }, peer), store, logger, host: '127.0.0.1', port });
   return {
     appUrl,
     clientId,

@@ -2,6 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'bun:test';
 import { secretsSeen } from './secrets-seen.ts';
 import { sessionTokenOf, startStack, type Stack } from '../support/stack.ts';
 import type { EmulatedPortal } from '../support/emulator-client.ts';
+import { portalRows, postForm, uninstallEvent } from '../support/portal-rows.ts';
 
 const secrets = secretsSeen();
 const stacks: Stack[] = [];
@@ -47,29 +48,8 @@ async function world(): Promise<World> {
   return { s, a, b, applicationToken, tokenA };
 }
 
-const rowsOf = (s: Stack, memberId: string) => {
-  const portal = s.store.db.query('SELECT id, status, application_token_hash FROM portals WHERE member_id = ?').get(memberId) as
-    | { id: number; status: string; application_token_hash: string | null }
-    | null;
-  if (!portal) return null;
-  const n = (table: string) => (s.store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id = ?`).get(portal.id) as { n: number }).n;
-  return { status: portal.status, hash: portal.application_token_hash, items: n('items'), users: n('users'), sessions: n('sessions'), tokens: n('portal_tokens') };
-};
-
-function postEvent(s: Stack, path: string, fields: Record<string, string>) {
-  return fetch(`${s.appUrl}${path}`, { method: 'POST', body: new URLSearchParams(fields) });
-}
-
-const uninstallEvent = (p: EmulatedPortal, token: string | null, clean = '1') => ({
-  event: 'ONAPPUNINSTALL',
-  'data[LANGUAGE_ID]': 'en',
-  'data[CLEAN]': clean,
-  ts: String(Math.floor(Date.now() / 1000)),
-  'auth[domain]': p.domain,
-  'auth[member_id]': p.member_id,
-  'auth[client_endpoint]': p.client_endpoint,
-  ...(token === null ? {} : { 'auth[application_token]': token }),
-});
+const rowsOf = (s: Stack, memberId: string) => portalRows(s.store, memberId);
+const postEvent = (s: Stack, path: string, fields: Record<string, string>) => postForm(s.appUrl, path, fields);
 
 describe('ONAPPUNINSTALL', () => {
   let w: World;

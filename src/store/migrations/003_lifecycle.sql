@@ -1,6 +1,6 @@
 -- The install/uninstall lifecycle.
 -- lifecycle_ts: Bitrix24's `ts` of the newest install or uninstall event processed for the portal; an
---   event that is not newer is a replay and changes nothing.
+--   older event is a replay and changes nothing.
 -- uninstall_claimed_at, uninstall_claim_clean: an ONAPPUNINSTALL with the right application_token that
 --   Bitrix24 has not yet confirmed (the token alone proves nothing: every launch form carries it). It is
 --   re-checked until confirmed or disproved, and carried out after a grace period otherwise.

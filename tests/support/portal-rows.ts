@@ -1,0 +1,40 @@
+/** What the app's database holds for one portal, for tests that must see nothing change (or all go). */
+import type { SqliteStore } from '../../src/store/sqlite/open-store.ts';
+import type { EmulatedPortal } from './emulator-client.ts';
+
+export interface PortalRows {
+  status: string;
+  hash: string | null;
+  items: number;
+  users: number;
+  sessions: number;
+  tokens: number;
+}
+
+export function portalRows(store: SqliteStore, memberId: string): PortalRows | null {
+  const portal = store.db.query('SELECT id, status, application_token_hash FROM portals WHERE member_id = ?').get(memberId) as
+    | { id: number; status: string; application_token_hash: string | null }
+    | null;
+  if (!portal) return null;
+  const n = (table: string) => (store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id = ?`).get(portal.id) as { n: number }).n;
+  return { status: portal.status, hash: portal.application_token_hash, items: n('items'), users: n('users'), sessions: n('sessions'), tokens: n('portal_tokens') };
+}
+
+/** Every token row, ciphertexts included: any write to any of them shows. */
+export const tokenRows = (store: SqliteStore) => store.db.query('SELECT * FROM portal_tokens ORDER BY id').all();
+
+/** An ONAPPUNINSTALL as Bitrix24 posts it (no tokens, only the application_token). */
+export const uninstallEvent = (p: EmulatedPortal, token: string | null, clean = '1', ts = Math.floor(Date.now() / 1000)) => ({
+  event: 'ONAPPUNINSTALL',
+  'data[LANGUAGE_ID]': 'en',
+  'data[CLEAN]': clean,
+  ts: String(ts),
+  'auth[domain]': p.domain,
+  'auth[member_id]': p.member_id,
+  'auth[client_endpoint]': p.client_endpoint,
+  ...(token === null ? {} : { 'auth[application_token]': token }),
+});
+
+export function postForm(appUrl: string, path: string, fields: Record<string, string>): Promise<Response> {
+  return fetch(`${appUrl}${path}`, { method: 'POST', body: new URLSearchParams(fields) });
+}

@@ -1,0 +1,351 @@
+/**
+ * The install/uninstall lifecycle under attack, with nothing but what ordinary users legitimately hold
+ * (their own genuine AUTH_ID, the APPLICATION_TOKEN of every launch form, captured old requests), and
+ * both ways Bitrix24 installs an app: the installer page (this app) and ONAPPINSTALL (API-only apps).
+ * Everything goes over HTTP between the app and the emulator.
+ */
+import { afterAll, describe, expect, it } from 'bun:test';
+import { sha256Hex } from '../../src/auth/secret-hash.ts';
+import { rest, startAppSink, type AppSink } from '../emulator/support.ts';
+import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
+import { portalRows, postForm, tokenRows, uninstallEvent } from '../support/portal-rows.ts';
+import { sessionTokenOf, startStack, type Stack, type StackOptions } from '../support/stack.ts';
+import { secretsSeen } from './secrets-seen.ts';
+
+const secrets = secretsSeen();
+const stacks: Stack[] = [];
+const sinks: AppSink[] = [];
+afterAll(async () => {
+  for (const s of stacks) {
+    expect(secrets.leakedInto(s.logLines)).toEqual([]);
+    await s.stop();
+  }
+  for (const sink of sinks) sink.stop();
+});
+
+async function stack(opts: StackOptions = {}): Promise<Stack> {
+  const s = await startStack(opts);
+  stacks.push(s);
+  return s;
+}
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+async function launchAs(s: Stack, p: EmulatedPortal, userId: number): Promise<LaunchParams> {
+  const l = await s.emu.launch(p.member_id, userId);
+  secrets.addForm(l.form);
+  return l;
+}
+
+/** Opens the app as a user and returns the session token (null when refused). */
+async function openApp(s: Stack, l: LaunchParams): Promise<{ status: number; html: string; session: string | null }> {
+  const res = await s.launch(l);
+  const html = await res.text();
+  const session = res.status === 200 ? sessionTokenOf(html) : null;
+  secrets.add(session);
+  return { status: res.status, html, session };
+}
+
+async function createItem(s: Stack, session: string, name: string): Promise<void> {
+  const res = await fetch(`${s.appUrl}/api/items`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  expect(res.status).toBe(201);
+}
+
+/** A portal with the app installed through its installer page, and an item of user 2. */
+async function installedPortal(s: Stack, body: { api_only?: boolean } = {}) {
+  const p = await s.emu.createPortal(body);
+  const inst = await s.emu.install(p.member_id);
+  secrets.addForm(inst.launch.form);
+  const userLaunch = await launchAs(s, p, 2);
+  const opened = await openApp(s, userLaunch);
+  expect(opened.status).toBe(200);
+  await createItem(s, opened.session!, `item of ${p.member_id}`);
+  return { p, applicationToken: inst.application_token, userLaunch, session: opened.session! };
+}
+
+const portalIdOf = (s: Stack, memberId: string) =>
+  (s.store.db.query('SELECT id FROM portals WHERE member_id = ?').get(memberId) as { id: number }).id;
+
+/** The app's stored tokens stop working as an idle refresh token does: expired, and refused as invalid_grant. */
+async function killAppTokens(s: Stack, memberId: string): Promise<void> {
+  await s.store.tokens.save(portalIdOf(s, memberId), { kind: 'app' }, 1, {
+    accessToken: 'dead-access-token-0000000000000000',
+    refreshToken: 'dead-refresh-token-000000000000000',
+    expiresAt: 1,
+    scope: 'user',
+  });
+}
+
+/** ONAPPINSTALL with a given user's launch pair, as an attacker (or an API-only portal) would post it. */
+function installEvent(s: Stack, p: EmulatedPortal, l: LaunchParams, overrides: Record<string, string> = {}) {
+  return {
+    event: 'ONAPPINSTALL',
+    'data[VERSION]': '1',
+    'data[LANGUAGE_ID]': 'en',
+    ts: String(nowSec()),
+    'auth[access_token]': l.form.AUTH_ID!,
+    'auth[refresh_token]': l.form.REFRESH_ID!,
+    'auth[expires_in]': '3600',
+    'auth[domain]': p.domain,
+    'auth[member_id]': p.member_id,
+    'auth[client_endpoint]': p.client_endpoint,
+    'auth[server_endpoint]': `${s.emulator.url}/rest/`,
+    'auth[application_token]': l.form.APPLICATION_TOKEN!,
+    ...overrides,
+  };
+}
+
+async function boundHandlers(p: EmulatedPortal, adminToken: string): Promise<{ event: string; handler: string }[]> {
+  return (await rest(p.client_endpoint, 'event.get', {}, adminToken)).body.result ?? [];
+}
+
+async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await Bun.sleep(10);
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe('a non-admin with their own genuine token', () => {
+  it('cannot plant install tokens, so the two-request wipe changes nothing', async () => {
+    const s = await stack();
+    const w = await installedPortal(s);
+    const before = portalRows(s.store, w.p.member_id);
+    const tokensBefore = tokenRows(s.store);
+    const planted = 'attacker-chosen-application-token-01';
+    for (const path of ['/install', '/events']) {
+      const res = await postForm(s.appUrl, path, installEvent(s, w.p, w.userLaunch, { 'auth[application_token]': planted, 'auth[refresh_token]': 'r'.repeat(64) }));
+      expect(res.status).toBe(401);
+    }
+    expect(portalRows(s.store, w.p.member_id)).toEqual(before!);
+    expect(tokenRows(s.store)).toEqual(tokensBefore);
+    // Step two of the attack, with the planted token and with the genuine one every launch form carries.
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, planted))).status).toBe(401);
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken))).status).toBe(403);
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(s.logLines.some((l) => l.includes('install refused: not an administrator'))).toBe(true);
+  });
+
+  it('cannot install a portal the app does not know yet, with the genuine APPLICATION_TOKEN; the admin can', async () => {
+    const s = await stack();
+    // An API-only portal whose ONAPPINSTALL never reached the app (its install URL was down).
+    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    const p = await s.emu.createPortal({ api_only: true });
+    expect((await s.emu.install(p.member_id)).app_status).toBe('installed');
+    const user = await launchAs(s, p, 2);
+    expect((await postForm(s.appUrl, '/install', installEvent(s, p, user))).status).toBe(401);
+    expect(portalRows(s.store, p.member_id)).toBeNull();
+    const admin = await launchAs(s, p, 1);
+    expect((await postForm(s.appUrl, '/install', installEvent(s, p, admin))).status).toBe(200);
+    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(admin.form.APPLICATION_TOKEN!), tokens: 1 });
+  });
+});
+
+describe('an uninstall Bitrix24 cannot confirm', () => {
+  it('deletes nothing while the app tokens are dead, even with CLEAN and the right application_token; a launch disproves it', async () => {
+    let clock = nowSec();
+    const s = await stack({ now: () => clock });
+    const w = await installedPortal(s);
+    await killAppTokens(s, w.p.member_id);
+    const before = portalRows(s.store, w.p.member_id);
+    const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'));
+    expect(res.status).toBe(202);
+    expect(portalRows(s.store, w.p.member_id)).toEqual(before!);
+    expect(before).toMatchObject({ status: 'installed', items: 1 });
+    expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toMatchObject({ clean: true });
+    // The user's session still works, and a fresh verified launch proves the app installed.
+    const me = await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${w.session}` } });
+    expect(me.status).toBe(200);
+    expect((await openApp(s, await launchAs(s, w.p, 3))).status).toBe(200);
+    expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toBeNull();
+    clock += 30 * 86_400;
+    expect(await s.server.app.recheckUninstalls()).toEqual({ confirmed: 0, disproved: 0, expired: 0, pending: 0 });
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+  });
+
+  it('is dropped when a re-check finds the app tokens working', async () => {
+    const s = await stack();
+    const w = await installedPortal(s);
+    const working = (await s.store.tokens.find(portalIdOf(s, w.p.member_id), { kind: 'app' }))!;
+    await killAppTokens(s, w.p.member_id);
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(202);
+    await s.store.tokens.save(portalIdOf(s, w.p.member_id), { kind: 'app' }, 1, working);
+    expect(await s.server.app.recheckUninstalls()).toMatchObject({ disproved: 1 });
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+  });
+
+  it('is carried out when the grace period ends undisproved, not before; the portal then stays closed until a verified install', async () => {
+    let clock = nowSec();
+    const s = await stack({ now: () => clock });
+    const w = await installedPortal(s);
+    const other = await installedPortal(s);
+    const otherBefore = portalRows(s.store, other.p.member_id);
+    await killAppTokens(s, w.p.member_id);
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(202);
+    expect(await s.server.app.recheckUninstalls()).toMatchObject({ pending: 1 });
+    clock += 6 * 86_400;
+    expect(await s.server.app.recheckUninstalls()).toMatchObject({ pending: 1, expired: 0 });
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ items: 1 });
+    clock += 2 * 86_400;
+    expect(await s.server.app.recheckUninstalls()).toMatchObject({ expired: 1 });
+    expect(portalRows(s.store, w.p.member_id)).toBeNull();
+    expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
+    // Here the app was in fact still installed: genuine launches now meet "not installed", in both languages' page.
+    const refused = await openApp(s, await launchAs(s, w.p, 2));
+    expect(refused.status).toBe(401);
+    expect(refused.html).toContain('The app is not installed');
+    const session = await fetch(`${s.appUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ AUTH_ID: w.userLaunch.form.AUTH_ID, DOMAIN: w.p.domain, member_id: w.p.member_id }),
+    });
+    expect(session.status).toBe(401);
+    expect(((await session.json()) as { error: { code: string } }).error.code).toBe('not_installed');
+    expect(portalRows(s.store, w.p.member_id)).toBeNull();
+    // An administrator opening the installer page is a verified install: the portal is back.
+    const admin = await launchAs(s, w.p, 1);
+    const url = new URL(`${s.appUrl}/install`);
+    for (const [k, v] of Object.entries(admin.query)) url.searchParams.set(k, v);
+    expect((await fetch(url, { method: 'POST', body: new URLSearchParams(admin.form) })).status).toBe(200);
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(w.applicationToken) });
+    expect((await openApp(s, await launchAs(s, w.p, 2))).status).toBe(200);
+  });
+});
+
+describe('requests captured before an uninstall', () => {
+  for (const clean of [false, true]) {
+    it(`open nothing after it (CLEAN=${clean ? 1 : 0}): no page, no session, the portal stays ${clean ? 'absent' : 'uninstalled'}`, async () => {
+      const s = await stack();
+      const w = await installedPortal(s);
+      const captured = await launchAs(s, w.p, 3);
+      expect((await openApp(s, captured)).status).toBe(200); // its verdict is now cached
+      await s.emu.uninstall(w.p.member_id, clean);
+      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 }));
+      for (const l of [captured, w.userLaunch]) {
+        const replay = await openApp(s, l);
+        expect(replay.status).toBe(401);
+        expect(replay.session).toBeNull();
+        const session = await fetch(`${s.appUrl}/api/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ AUTH_ID: l.form.AUTH_ID, DOMAIN: w.p.domain, member_id: w.p.member_id }),
+        });
+        expect(session.status).toBe(401);
+      }
+      const me = await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${w.session}` } });
+      expect(me.status).toBe(401);
+      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
+      // A replay of the uninstall itself is an idempotent success that changes nothing.
+      expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(200);
+      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
+    });
+  }
+});
+
+describe('genuine events captured and replayed around an uninstall and a reinstall (API-only app)', () => {
+  it('change nothing, and the genuine later uninstall still works', async () => {
+    const s = await stack();
+    const sink = startAppSink('localhost');
+    sinks.push(sink);
+    const p = await s.emu.createPortal({ api_only: true });
+    const other = await installedPortal(s);
+    const otherBefore = portalRows(s.store, other.p.member_id);
+    const adminToken = async () => (await launchAs(s, p, 1)).form.AUTH_ID!;
+    const ours = `${s.appUrl}/events`;
+    // A copy of every lifecycle event goes to the sink: that is the attacker's capture.
+    await rest(p.client_endpoint, 'event.bind', { event: 'ONAPPINSTALL', handler: `${sink.url}/capture` }, await adminToken());
+    const first = await s.emu.install(p.member_id);
+    expect(first.event_status).toBe(200);
+    const [capturedInstall] = await sink.waitFor((r) => r.form.get('event') === 'ONAPPINSTALL');
+    await waitUntil(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), 'the app bound ONAPPUNINSTALL');
+    await rest(p.client_endpoint, 'event.bind', { event: 'ONAPPUNINSTALL', handler: `${sink.url}/capture` }, await adminToken());
+    await s.emu.uninstall(p.member_id, false);
+    const [capturedUninstall] = await sink.waitFor((r) => r.form.get('event') === 'ONAPPUNINSTALL');
+    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'uninstalled' });
+
+    const second = await s.emu.install(p.member_id);
+    expect(second.application_token).not.toBe(first.application_token);
+    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(second.application_token) });
+    const opened = await openApp(s, await launchAs(s, p, 2));
+    await createItem(s, opened.session!, 'after the reinstall');
+    const before = portalRows(s.store, p.member_id);
+    const tokensBefore = tokenRows(s.store);
+
+    for (const path of ['/install', '/events']) expect((await postForm(s.appUrl, path, Object.fromEntries(capturedInstall!.form))).status).toBe(401);
+    expect((await postForm(s.appUrl, '/events', Object.fromEntries(capturedUninstall!.form))).status).toBe(401);
+    const cleaning = Object.fromEntries(capturedUninstall!.form);
+    cleaning['data[CLEAN]'] = '1';
+    expect((await postForm(s.appUrl, '/events', cleaning)).status).toBe(401);
+    expect(portalRows(s.store, p.member_id)).toEqual(before!);
+    expect(tokenRows(s.store)).toEqual(tokensBefore);
+
+    await waitUntil(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), 'the app bound ONAPPUNINSTALL again');
+    await s.emu.uninstall(p.member_id, true);
+    expect(portalRows(s.store, p.member_id)).toBeNull();
+    expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
+  });
+});
+
+describe('both ways of installing', () => {
+  for (const apiOnly of [false, true]) {
+    it(`${apiOnly ? 'ONAPPINSTALL (API only)' : 'the installer page'}: the portal, the app tokens, the application_token and the ONAPPUNINSTALL binding; a cleaning uninstall deletes that portal's rows only`, async () => {
+      const s = await stack();
+      const other = await installedPortal(s);
+      const otherBefore = portalRows(s.store, other.p.member_id);
+      const w = await installedPortal(s, { api_only: apiOnly });
+      expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(w.applicationToken), items: 1 });
+      const portalId = portalIdOf(s, w.p.member_id);
+      const app = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
+      expect(app.userId).toBe(1);
+      const admin = await launchAs(s, w.p, 1);
+      await waitUntil(async () => (await boundHandlers(w.p, admin.form.AUTH_ID!)).some((b) => b.event === 'ONAPPUNINSTALL' && b.handler === `${s.appUrl}/events`), 'ONAPPUNINSTALL is bound');
+      // The pair that became the app's is nobody's user pair: a refresh token is single-use.
+      const userRefresh = s.store.db.query("SELECT user_id FROM portal_tokens WHERE portal_id = ? AND kind = 'user'").all(portalId) as { user_id: number }[];
+      for (const row of userRefresh) expect((await s.store.tokens.find(portalId, { kind: 'user', userId: row.user_id }))!.refreshToken).not.toBe(app.refreshToken);
+      await s.emu.uninstall(w.p.member_id, true);
+      expect(portalRows(s.store, w.p.member_id)).toBeNull();
+      for (const table of ['users', 'sessions', 'items', 'portal_tokens']) {
+        const orphans = s.store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id NOT IN (SELECT id FROM portals)`).get() as { n: number };
+        expect(orphans.n).toBe(0);
+      }
+      expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
+    });
+  }
+
+  it('an admin re-opening the installer of an installed portal changes nothing', async () => {
+    const s = await stack();
+    const w = await installedPortal(s);
+    const tokensBefore = tokenRows(s.store).filter((r) => (r as { kind: string }).kind === 'app');
+    const admin = await launchAs(s, w.p, 1);
+    const url = new URL(`${s.appUrl}/install`);
+    for (const [k, v] of Object.entries(admin.query)) url.searchParams.set(k, v);
+    expect((await fetch(url, { method: 'POST', body: new URLSearchParams({ ...admin.form, APPLICATION_TOKEN: 'another-application-token-0001' }) })).status).toBe(200);
+    expect(tokenRows(s.store).filter((r) => (r as { kind: string }).kind === 'app')).toEqual(tokensBefore);
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ hash: sha256Hex(w.applicationToken) });
+  });
+});
+
+describe('the platform endpoints are limited like launches', () => {
+  it('answers 429 after a burst of forged install events or rejected events, without asking the OAuth server again', async () => {
+    const s = await stack();
+    const w = await installedPortal(s);
+    const forged = { AUTH_ID: 'f'.repeat(64), REFRESH_ID: 'r'.repeat(64), APPLICATION_TOKEN: 'x'.repeat(32) };
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await postForm(s.appUrl, '/install', installEvent(s, w.p, { url: '', query: {}, form: forged }))).status);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    const asked = (await s.emu.stats()).app_info_calls!;
+    expect((await postForm(s.appUrl, '/install', installEvent(s, w.p, { url: '', query: {}, form: forged }))).status).toBe(429);
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken))).status).toBe(429);
+    expect((await s.emu.stats()).app_info_calls).toBe(asked);
+
+    const t = await stack();
+    const v = await installedPortal(t);
+    for (let i = 0; i < 20; i++) expect((await postForm(t.appUrl, '/events', uninstallEvent(v.p, 'wrong-token'))).status).toBe(401);
+    expect((await postForm(t.appUrl, '/events', uninstallEvent(v.p, 'wrong-token'))).status).toBe(429);
+  });
+});
