@@ -64,7 +64,8 @@ for (const mode of ['default', 'blocked'] as const) {
       const frame = await cabinetFrame(admin);
       expect(await act.greeting(frame)).toBe('Hello, Ada Lovelace');
       expect(await act.itemNames(frame)).toEqual([]);
-      // ONAPPINSTALL reached the app: the portal is known and has its application token.
+      // The installer page installed the app (no ONAPPINSTALL comes to installer apps): the portal is
+      // known and has its application token.
       expect(await stack.store.portals.applicationTokenHash(portal.member_id)).toBeTruthy();
       await screenshotBoth(admin, `${mode}-installed-admin`);
       await admin.close();
@@ -179,6 +180,7 @@ for (const mode of ['default', 'blocked'] as const) {
       const admin = await open(1, '&reinstall=Y');
       await admin.page.waitForURL(/install_finished=Y/, { timeout: STEP.timeout });
       expect(admin.requests.some((r) => r.path === '/install')).toBe(true);
+      expect(await stack.store.portals.findByMemberId(portal.member_id)).toMatchObject({ status: 'installed', hasApplicationToken: true });
       const again = await open(2);
       expect(await act.itemNames(await cabinetFrame(again))).toEqual([]);
     });
