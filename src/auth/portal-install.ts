@@ -16,7 +16,7 @@
  * An accepted install records the portal (out of `uninstalled`, or back after a removal), stores the
  * admin's pair as the app's tokens and the application_token's hash, and binds ONAPPUNINSTALL.
  */
-import { isBitrixError, type Bitrix } from '../bitrix/index.ts';
+import type { Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { OAuthTokens, Portal } from '../domain/types.ts';
 import { formString, type FormObject } from '../http/php-form.ts';
@@ -24,6 +24,7 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { VerifiedLaunch } from './launch-verifier.ts';
 import type { VerifyLaunchFrom } from './limited-verifier.ts';
+import { askBitrixAboutInstall } from './portal-uninstall.ts';
 import { sha256Hex } from './secret-hash.ts';
 
 export interface InstallerDeps {
@@ -55,17 +56,6 @@ export function createInstaller(deps: InstallerDeps) {
   const { store, logger } = deps;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
 
-  /** True only when Bitrix24 accepts the portal's stored app tokens right now. */
-  async function appTokensWork(portal: Portal): Promise<boolean> {
-    try {
-      await deps.bitrix.client(portal, { kind: 'app' }).call('app.info');
-      return true;
-    } catch (e) {
-      if (!isBitrixError(e)) throw e;
-      return false;
-    }
-  }
-
   /** ONAPPUNINSTALL to PUBLIC_URL/events, once: asks `event.get` first, so a repeat binds nothing. */
   async function bindEvents(portal: Portal): Promise<void> {
     try {
@@ -93,7 +83,8 @@ export function createInstaller(deps: InstallerDeps) {
       logger.warn('install refused: older than the last lifecycle event (a replay)', { member_id: memberId });
       throw new AppError('unauthorized', EVENT_REJECTED);
     }
-    if (existing?.status === 'installed' && existing.hasApplicationToken && (await appTokensWork(existing))) {
+    // The stored app tokens still work: the app is installed and this install is not news.
+    if (existing?.status === 'installed' && existing.hasApplicationToken && (await askBitrixAboutInstall(deps.bitrix, existing)) === 'installed') {
       return { kind: 'already_installed', portal: existing };
     }
     const portal = await store.portals.upsert(verified.portal);

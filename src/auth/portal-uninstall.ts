@@ -64,19 +64,21 @@ export async function authenticateEvent(store: Store, form: FormObject): Promise
   return portal;
 }
 
+/** Asks Bitrix24 with the portal's app tokens (refreshing them if needed) whether the app is there. */
+export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Promise<InstallVerdict> {
+  try {
+    await bitrix.client(portal, { kind: 'app' }).call('app.info');
+    return 'installed'; // INSTALLED=false included: the app is on the portal, its installer unfinished
+  } catch (e) {
+    if (!isBitrixError(e)) throw e;
+    return e.code === LocalCode.tokensDead && e.refusal === 'invalid_client' ? 'gone' : 'unknown';
+  }
+}
+
 export function createUninstaller(deps: UninstallerDeps) {
   const { store, logger } = deps;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
-
-  async function askBitrix(portal: Portal): Promise<InstallVerdict> {
-    try {
-      await deps.bitrix.client(portal, { kind: 'app' }).call('app.info');
-      return 'installed'; // INSTALLED=false included: the app is on the portal, its installer unfinished
-    } catch (e) {
-      if (!isBitrixError(e)) throw e;
-      return e.code === LocalCode.tokensDead && e.refusal === 'invalid_client' ? 'gone' : 'unknown';
-    }
-  }
+  const askBitrix = (portal: Portal) => askBitrixAboutInstall(deps.bitrix, portal);
 
   async function carryOut(portal: Portal, clean: boolean, ts: number | null): Promise<'removed' | 'deactivated'> {
     if (clean) await store.portals.removeWithData(portal.id, ts, now());
@@ -151,7 +153,7 @@ export function createUninstaller(deps: UninstallerDeps) {
     logger.info('uninstall claim disproved by a verified launch', { member_id: portal.memberId });
   }
 
-  return { handleEvent, recheckClaims, disprovedBy, askBitrix };
+  return { handleEvent, recheckClaims, disprovedBy };
 }
 
 export type Uninstaller = ReturnType<typeof createUninstaller>;
