@@ -10,7 +10,6 @@ import { Elysia } from 'elysia';
 import { pickLang, translator } from '../../views/i18n.ts';
 import { InstallPage } from '../../views/install-page.tsx';
 import type { Installer } from '../auth/portal-install.ts';
-import { AppError } from '../domain/errors.ts';
 import type { RouteContext } from './context.ts';
 import { launchTokens } from './launch-tokens.ts';
 import { launchedPage, outsidePage, verifyForm } from './launch-flow.ts';
@@ -22,9 +21,8 @@ export const installRoutes = (ctx: RouteContext, installer: Installer) => {
   const handle = async (request: Request) => {
     const form = await readForm(request);
     if ((form.get('event') ?? '').toUpperCase() === 'ONAPPINSTALL') {
-      const client = clientIpOf(request);
-      if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
-      await installer.installFromEvent(parsePhpForm(form), client);
+      // Its verification goes through the failed-attempt limiter like a launch.
+      await installer.installFromEvent(parsePhpForm(form), clientIpOf(request));
       return new Response('OK', { headers: { 'content-type': 'text/plain' } });
     }
     const lang = pickLang(form.get('LANG'));
