@@ -19,7 +19,6 @@
 import type { Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { OAuthTokens, Portal } from '../domain/types.ts';
-import { formString, type FormObject } from '../http/php-form.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { VerifiedLaunch } from './launch-verifier.ts';
@@ -46,6 +45,19 @@ export interface InstallRequest {
   applicationToken: string;
   /** Bitrix24's `ts` of ONAPPINSTALL; null for an installer launch, which is not an event. */
   ts: number | null;
+}
+
+/** ONAPPINSTALL as read from Bitrix24's form (src/http/events.ts); every field as sent, unchecked. */
+export interface InstallEvent {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: string;
+  domain: string;
+  memberId: string;
+  serverEndpoint: string;
+  applicationToken: string;
+  ts: string;
+  languageId: string;
 }
 
 export type InstallOutcome = { kind: 'installed'; portal: Portal } | { kind: 'already_installed'; portal: Portal };
@@ -98,30 +110,27 @@ export function createInstaller(deps: InstallerDeps) {
    * ONAPPINSTALL (API-only apps; also accepted at /events). Refusals all look alike to the sender:
    * 401 "Install event rejected." — the log says which rule refused it.
    */
-  async function installFromEvent(form: FormObject, clientKey: string): Promise<Portal> {
-    const auth = (name: string) => formString(form, 'auth', name);
-    const applicationToken = auth('application_token');
-    const refreshToken = auth('refresh_token');
-    const ts = Number(formString(form, 'ts'));
-    if (!applicationToken || !refreshToken || !Number.isSafeInteger(ts) || ts <= 0) throw new AppError('unauthorized', EVENT_REJECTED);
+  async function installFromEvent(event: InstallEvent, clientKey: string): Promise<Portal> {
+    const ts = Number(event.ts);
+    if (!event.applicationToken || !event.refreshToken || !Number.isSafeInteger(ts) || ts <= 0) throw new AppError('unauthorized', EVENT_REJECTED);
     let verified: VerifiedLaunch;
     try {
       verified = await deps.verifyLaunch(
-        { authId: auth('access_token'), domain: auth('domain'), memberId: auth('member_id'), serverEndpoint: auth('server_endpoint'), fresh: true },
+        { authId: event.accessToken, domain: event.domain, memberId: event.memberId, serverEndpoint: event.serverEndpoint, fresh: true },
         clientKey,
       );
     } catch (e) {
-      logger.warn('install event rejected: the token did not verify', { member_id: auth('member_id').slice(0, 64) });
+      logger.warn('install event rejected: the token did not verify', { member_id: event.memberId.slice(0, 64) });
       if (e instanceof AppError && e.code === 'rate_limited') throw e;
       throw new AppError('unauthorized', EVENT_REJECTED);
     }
-    const expiresIn = Number(auth('expires_in')) || 3600;
+    const expiresIn = Number(event.expiresIn) || 3600;
     let outcome: InstallOutcome;
     try {
       outcome = await install({
         verified,
-        tokens: { accessToken: auth('access_token'), refreshToken, expiresAt: Math.min(verified.expiresAt, now() + expiresIn), scope: verified.portal.scope },
-        applicationToken,
+        tokens: { accessToken: event.accessToken, refreshToken: event.refreshToken, expiresAt: Math.min(verified.expiresAt, now() + expiresIn), scope: verified.portal.scope },
+        applicationToken: event.applicationToken,
         ts,
       });
     } catch (e) {
@@ -135,7 +144,7 @@ export function createInstaller(deps: InstallerDeps) {
     await store.users.upsert(outcome.portal.id, verified.user.id, {
       name: verified.user.name,
       isAdmin: verified.user.isAdmin,
-      lang: /^[a-z]{2}$/.test(formString(form, 'data', 'LANGUAGE_ID')) ? formString(form, 'data', 'LANGUAGE_ID') : 'en',
+      lang: /^[a-z]{2}$/.test(event.languageId) ? event.languageId : 'en',
       photoUrl: verified.user.photoUrl,
       timeZone: verified.user.timeZone,
     });

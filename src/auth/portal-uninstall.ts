@@ -24,7 +24,6 @@
 import { isBitrixError, LocalCode, type Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Portal } from '../domain/types.ts';
-import { formString, type FormObject } from '../http/php-form.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { matchesHash } from './secret-hash.ts';
@@ -43,6 +42,18 @@ export interface UninstallerDeps {
 /** What Bitrix24 says about the app on a portal: only `gone` is proof of an uninstall. */
 export type InstallVerdict = 'gone' | 'installed' | 'unknown';
 
+/** What an event says about its origin, as read from Bitrix24's form (src/http/events.ts). */
+export interface EventOrigin {
+  memberId: string;
+  applicationToken: string;
+}
+
+/** ONAPPUNINSTALL as read from Bitrix24's form; every field as sent, unchecked. */
+export interface UninstallEvent extends EventOrigin {
+  ts: string;
+  clean: string;
+}
+
 export type UninstallOutcome = 'removed' | 'deactivated' | 'claimed' | 'already_uninstalled' | 'replay';
 
 export interface RecheckSummary {
@@ -55,12 +66,10 @@ export interface RecheckSummary {
 const REJECTED = 'Event rejected.';
 
 /** Verifies application_token for an event; 401 for an unknown portal or a mismatch, in constant time. */
-export async function authenticateEvent(store: Store, form: FormObject): Promise<Portal> {
-  const memberId = formString(form, 'auth', 'member_id');
-  const presented = formString(form, 'auth', 'application_token');
-  const storedHash = memberId ? await store.portals.applicationTokenHash(memberId) : null;
-  const portal = storedHash ? await store.portals.findByMemberId(memberId) : null;
-  if (!matchesHash(presented, storedHash) || !portal) throw new AppError('unauthorized', REJECTED);
+export async function authenticateEvent(store: Store, origin: EventOrigin): Promise<Portal> {
+  const storedHash = origin.memberId ? await store.portals.applicationTokenHash(origin.memberId) : null;
+  const portal = storedHash ? await store.portals.findByMemberId(origin.memberId) : null;
+  if (!matchesHash(origin.applicationToken, storedHash) || !portal) throw new AppError('unauthorized', REJECTED);
   return portal;
 }
 
@@ -93,18 +102,16 @@ export function createUninstaller(deps: UninstallerDeps) {
   }
 
   /** ONAPPUNINSTALL, after the constant-time application_token check. */
-  async function handleEvent(form: FormObject): Promise<UninstallOutcome> {
-    const memberId = formString(form, 'auth', 'member_id');
-    const presented = formString(form, 'auth', 'application_token');
-    const ts = Number(formString(form, 'ts'));
+  async function handleEvent(event: UninstallEvent): Promise<UninstallOutcome> {
+    const ts = Number(event.ts);
     if (!Number.isSafeInteger(ts) || ts <= 0) throw new AppError('unauthorized', REJECTED);
-    const clean = formString(form, 'data', 'CLEAN') === '1';
-    const removed = memberId ? await store.portals.findRemoved(memberId) : null;
-    if (removed && !(await store.portals.findByMemberId(memberId))) {
-      if (!matchesHash(presented, removed.applicationTokenHash)) throw new AppError('unauthorized', REJECTED);
+    const clean = event.clean === '1';
+    const removed = event.memberId ? await store.portals.findRemoved(event.memberId) : null;
+    if (removed && !(await store.portals.findByMemberId(event.memberId))) {
+      if (!matchesHash(event.applicationToken, removed.applicationTokenHash)) throw new AppError('unauthorized', REJECTED);
       return 'already_uninstalled';
     }
-    const portal = await authenticateEvent(store, form);
+    const portal = await authenticateEvent(store, event);
     // Whatever it asks (CLEAN included: the admin chose to keep the data), it changes nothing now.
     if (portal.status === 'uninstalled') return 'already_uninstalled';
     if (portal.lifecycleTs !== null && ts < portal.lifecycleTs) {

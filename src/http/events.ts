@@ -4,17 +4,43 @@
  * Bitrix24 confirms it (src/auth/portal-uninstall.ts). Replies are short: Bitrix24 does not retry,
  * and slow handlers get throttled. A client that keeps sending events that do not authenticate is
  * limited like a failing launch.
+ *
+ * Events arrive as PHP-style forms (`auth[member_id]=…&data[CLEAN]=1`); the readers below turn them
+ * into the plain records the auth core takes, so it never sees HTTP.
  */
 import { Elysia } from 'elysia';
-import type { Installer } from '../auth/portal-install.ts';
-import { authenticateEvent, type Uninstaller } from '../auth/portal-uninstall.ts';
+import type { InstallEvent, Installer } from '../auth/portal-install.ts';
+import { authenticateEvent, type EventOrigin, type UninstallEvent, type Uninstaller } from '../auth/portal-uninstall.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { RouteContext } from './context.ts';
-import { formString, parsePhpForm } from './php-form.ts';
+import { formString, parsePhpForm, type FormObject } from './php-form.ts';
 import { readForm } from './request-form.ts';
 import { clientIpOf } from './request-meta.ts';
 
 const text = (body: string, status = 200) => new Response(body, { status, headers: { 'content-type': 'text/plain' } });
+
+const readOrigin = (form: FormObject): EventOrigin => ({
+  memberId: formString(form, 'auth', 'member_id'),
+  applicationToken: formString(form, 'auth', 'application_token'),
+});
+
+export const readInstallEvent = (form: FormObject): InstallEvent => ({
+  accessToken: formString(form, 'auth', 'access_token'),
+  refreshToken: formString(form, 'auth', 'refresh_token'),
+  expiresIn: formString(form, 'auth', 'expires_in'),
+  domain: formString(form, 'auth', 'domain'),
+  memberId: formString(form, 'auth', 'member_id'),
+  serverEndpoint: formString(form, 'auth', 'server_endpoint'),
+  applicationToken: formString(form, 'auth', 'application_token'),
+  ts: formString(form, 'ts'),
+  languageId: formString(form, 'data', 'LANGUAGE_ID'),
+});
+
+const readUninstallEvent = (form: FormObject): UninstallEvent => ({
+  ...readOrigin(form),
+  ts: formString(form, 'ts'),
+  clean: formString(form, 'data', 'CLEAN'),
+});
 
 export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller: Uninstaller) =>
   new Elysia({ name: 'events', seed: ctx }).post(
@@ -26,14 +52,14 @@ export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller
       const event = formString(form, 'event').toUpperCase();
       try {
         if (event === 'ONAPPINSTALL') {
-          await installer.installFromEvent(form, client);
+          await installer.installFromEvent(readInstallEvent(form), client);
           return text('OK');
         }
         if (event === 'ONAPPUNINSTALL') {
-          const outcome = await uninstaller.handleEvent(form);
+          const outcome = await uninstaller.handleEvent(readUninstallEvent(form));
           return outcome === 'claimed' ? text('Accepted', 202) : text('OK');
         }
-        const portal = await authenticateEvent(ctx.store, form);
+        const portal = await authenticateEvent(ctx.store, readOrigin(form));
         ctx.logger.info('event received', { event: event.slice(0, 64), member_id: portal.memberId });
         return text('OK');
       } catch (e) {

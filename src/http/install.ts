@@ -11,6 +11,7 @@ import { pickLang, translator } from '../../views/i18n.ts';
 import { InstallPage } from '../../views/install-page.tsx';
 import type { Installer } from '../auth/portal-install.ts';
 import type { RouteContext } from './context.ts';
+import { readInstallEvent } from './events.ts';
 import { launchTokens } from './launch-tokens.ts';
 import { launchedPage, outsidePage, verifyForm } from './launch-flow.ts';
 import { parsePhpForm } from './php-form.ts';
@@ -22,7 +23,7 @@ export const installRoutes = (ctx: RouteContext, installer: Installer) => {
     const form = await readForm(request);
     if ((form.get('event') ?? '').toUpperCase() === 'ONAPPINSTALL') {
       // Its verification goes through the failed-attempt limiter like a launch.
-      await installer.installFromEvent(parsePhpForm(form), clientIpOf(request));
+      await installer.installFromEvent(readInstallEvent(parsePhpForm(form)), clientIpOf(request));
       return new Response('OK', { headers: { 'content-type': 'text/plain' } });
     }
     const lang = pickLang(form.get('LANG'));
