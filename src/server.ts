@@ -30,7 +30,18 @@ export function startServer(opts: {
     port: opts.port,
     // Above any body the app accepts (the API caps JSON at 64 KB itself), below memory trouble.
     maxRequestBodySize: 1024 * 1024,
+    // Never Bun's development error page (source paths, lines, a stack) whatever NODE_ENV says.
+    development: false,
     fetch: (request) => app.handle(request),
+    // Last line of defence for anything thrown before the app's own handlers: bland, with an id.
+    error: (error) => {
+      const requestId = crypto.randomUUID();
+      opts.logger.error('request failed before the app', { request_id: requestId, error });
+      return new Response(`Internal error (request id ${requestId})`, {
+        status: 500,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'x-request-id': requestId, 'cache-control': 'no-store' },
+      });
+    },
   });
   let closing: Promise<void> | null = null;
   const shutdown = (reason = 'shutdown') =>

@@ -17,9 +17,9 @@ export interface EdgeOptions {
 type Handler = (request: Request) => Promise<Response> | Response;
 type PeerIp = (request: Request) => string | undefined;
 
-function stripBasePath(request: Request, basePath: string): Request {
+function stripBasePath(request: Request, parsed: URL, basePath: string): Request {
   if (!basePath) return request;
-  const url = new URL(request.url);
+  const url = new URL(parsed);
   if (url.pathname !== basePath && !url.pathname.startsWith(basePath + '/')) return request;
   url.pathname = url.pathname.slice(basePath.length) || '/';
   return new Request(url, request);
@@ -33,20 +33,55 @@ function clientIp(request: Request, trustProxy: boolean, peerIp: PeerIp): string
   return peerIp(request);
 }
 
+function parsedUrl(request: Request): URL | null {
+  try {
+    return new URL(request.url);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Bun leaves `request.url` relative when the Host header is absent or malformed. Absent is legal in
+ * HTTP/1.0 (health checkers send it): route it under a placeholder host, which nothing here reads
+ * (absolute URLs come from PUBLIC_URL). Present but malformed has nothing sane to route: null, a 400.
+ */
+function routable(request: Request): { request: Request; url: URL } | null {
+  const url = parsedUrl(request);
+  if (url) return url.hostname ? { request, url } : null;
+  if (request.headers.has('host') || !request.url.startsWith('/')) return null;
+  const rebuilt = parsedUrl(new Request(`http://host.invalid${request.url}`));
+  return rebuilt ? { request: new Request(rebuilt, request), url: rebuilt } : null;
+}
+
 export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = () => undefined): Handler {
   return async (incoming) => {
     const started = performance.now();
-    const request = stripBasePath(incoming, opts.basePath);
-    const requestId = assignRequestId(request);
-    const ip = clientIp(incoming, opts.trustProxy, peerIp);
-    rememberClientIp(request, ip);
+    const target = routable(incoming);
+    if (!target) {
+      const requestId = assignRequestId(incoming);
+      opts.logger.info('request', { request_id: requestId, method: incoming.method, status: 400, reason: 'unparsable URL or Host' });
+      return new Response('Bad request: missing or malformed Host header', {
+        status: 400,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'x-request-id': requestId, 'x-content-type-options': 'nosniff' },
+      });
+    }
+    const { url } = target;
+    let request = target.request;
     let response: Response;
+    let requestId = '';
+    let ip: string | undefined;
     try {
+      request = stripBasePath(request, url, opts.basePath);
+      requestId = assignRequestId(request);
+      ip = clientIp(incoming, opts.trustProxy, peerIp); // the peer address belongs to the original request object
+      rememberClientIp(request, ip);
       response = await handle(request);
     } catch (error) {
       // The router's own error handler catches route errors; this is the last line of defence.
+      requestId ||= assignRequestId(request);
       opts.logger.error('request failed outside the router', { request_id: requestId, error });
-      response = new Response('Internal error', { status: 500 });
+      response = new Response(`Internal error (request id ${requestId})`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     }
     const h = response.headers;
     h.set('x-request-id', requestId);
@@ -58,7 +93,7 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
     opts.logger.info('request', {
       request_id: requestId,
       method: request.method,
-      path: new URL(request.url).pathname,
+      path: parsedUrl(request)?.pathname ?? url.pathname,
       status: response.status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       ip,
