@@ -23,6 +23,7 @@ export const ConfigSchema = t.Object({
   trustProxy: t.Boolean(),
   logLevel: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error')]),
   uninstallGraceDays: t.Number({ minimum: 0, maximum: 365 }),
+  portalDomains: t.Array(t.String({ pattern: '^\\.[a-z0-9.-]+$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
 
@@ -51,6 +52,13 @@ function parseUrl(raw: string, what: string): Parsed<URL> {
 }
 
 const trimSlash = (p: string) => p.replace(/\/+$/, '');
+
+/** Bitrix24 cloud portals live under these; self-hosted portals are added by the operator. */
+const CLOUD_PORTAL_DOMAINS = [
+  'bitrix24.ru', 'bitrix24.com', 'bitrix24.de', 'bitrix24.eu', 'bitrix24.es', 'bitrix24.fr', 'bitrix24.it', 'bitrix24.pl',
+  'bitrix24.uk', 'bitrix24.ua', 'bitrix24.by', 'bitrix24.kz', 'bitrix24.uz', 'bitrix24.com.br', 'bitrix24.com.tr', 'bitrix24.in',
+  'bitrix24.cn', 'bitrix24.jp', 'bitrix24.id', 'bitrix24.vn', 'bitrix24.co',
+].map((d) => `.${d}`).join(',');
 
 export const parsers = {
   PORT: (raw = '3000') =>
@@ -99,6 +107,12 @@ export const parsers = {
     if (['0', 'false', 'no', 'off', ''].includes(v)) return ok(false);
     return bad(`must be true or false, got "${raw}"`);
   },
+  BITRIX24_PORTAL_DOMAINS: (raw = CLOUD_PORTAL_DOMAINS) => {
+    const list = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const wrong = list.find((s) => !/^\.?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(s));
+    if (wrong !== undefined) return bad(`must list domain suffixes like .bitrix24.ru, got "${wrong}"`);
+    return ok(list.map((s) => (s.startsWith('.') ? s : `.${s}`)));
+  },
   UNINSTALL_GRACE_DAYS: (raw = '7') =>
     /^\d+(\.\d+)?$/.test(raw) && Number(raw) <= 365 ? ok(Number(raw)) : bad(`must be a number of days 0-365, got "${raw}"`),
   LOG_LEVEL: (raw = 'info') =>
@@ -138,6 +152,7 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     trustProxy: get('TRUST_PROXY', false),
     logLevel: get('LOG_LEVEL', 'info'),
     uninstallGraceDays: get('UNINSTALL_GRACE_DAYS', 7),
+    portalDomains: get('BITRIX24_PORTAL_DOMAINS', [] as string[]),
   };
   if (problems.length) throw new ConfigError(problems);
   if (!Value.Check(ConfigSchema, config)) {

@@ -6,7 +6,15 @@ const DOMAIN = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*
 
 export function normalizeDomain(raw: string): string | null {
   const d = raw.trim().toLowerCase().replace(/:(80|443)$/, '');
-  return d.length <= 253 && DOMAIN.test(d) ? d : null;
+  if (d.length > 253 || !DOMAIN.test(d)) return null;
+  const port = /:(\d+)$/.exec(d)?.[1];
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535) ? d : null;
+}
+
+/** Whether a normalised domain's host ends with one of the suffixes (each starting with a dot). */
+export function domainMatches(domain: string, suffixes: readonly string[]): boolean {
+  const host = domain.replace(/:\d+$/, '');
+  return suffixes.some((s) => host.endsWith(s));
 }
 
 /** The host[:port] of a URL, normalised the same way; null when not a URL. */

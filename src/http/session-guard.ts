@@ -19,14 +19,17 @@ export function bearerToken(request: Request): string | null {
   return m ? m[1]! : null;
 }
 
-export function cookieToken(request: Request): string | null {
+/** A cookie's value when it is a well-formed random token (20-128 URL-safe characters). */
+export function cookieValue(request: Request, name: string): string | null {
   const cookie = request.headers.get('cookie') ?? '';
-  for (const part of cookie.split(';')) {
+  for (const part of cookie.split(';', 50)) {
     const [k, v] = part.trim().split('=');
-    if (k === SESSION_COOKIE && v && /^[A-Za-z0-9_-]{20,128}$/.test(v)) return v;
+    if (k === name && v && /^[A-Za-z0-9_-]{20,128}$/.test(v)) return v;
   }
   return null;
 }
+
+export const cookieToken = (request: Request): string | null => cookieValue(request, SESSION_COOKIE);
 
 /** A cookie-borne unsafe request is ours only if the browser says it came from our origin. */
 export function isSameOrigin(request: Request, appOrigin: string): boolean {

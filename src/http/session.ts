@@ -8,15 +8,27 @@ import { Elysia, t } from 'elysia';
 import { AppError } from '../domain/errors.ts';
 import type { RouteContext } from './context.ts';
 import { REFRESH_TOKEN_SHAPE, verifiedPair } from './launch-tokens.ts';
+import { readJsonBody } from './json-body.ts';
 import { clientIpOf } from './request-meta.ts';
 import { requireActor, sessionGuard } from './session-guard.ts';
+
+const SessionBody = t.Object({
+  AUTH_ID: t.String({ minLength: 1, maxLength: 512 }),
+  DOMAIN: t.String({ minLength: 1, maxLength: 253 }),
+  member_id: t.String({ minLength: 1, maxLength: 64 }),
+  REFRESH_ID: t.Optional(t.String({ pattern: REFRESH_TOKEN_SHAPE })),
+  LANG: t.Optional(t.String({ maxLength: 8 })),
+});
 
 export const sessionRoutes = (ctx: RouteContext) =>
   new Elysia({ name: 'session', seed: ctx })
     .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
     .post(
       '/api/session',
-      async ({ body, set, request }) => {
+      async ({ set, request }) => {
+        // Read with our JSON reader (415/413/400/422, never a 500), not Elysia's body schema, whose
+        // error builder throws on values such as {"AUTH_ID":{"toString":1}}.
+        const body = await readJsonBody(request, SessionBody);
         const verified = await ctx.verifyLaunch({ authId: body.AUTH_ID, domain: body.DOMAIN, memberId: body.member_id }, clientIpOf(request));
         const existing = await ctx.store.portals.findByMemberId(verified.portal.memberId);
         const known = existing ? await ctx.store.users.find(existing.id, verified.user.id) : null;
@@ -31,15 +43,7 @@ export const sessionRoutes = (ctx: RouteContext) =>
           user: { id: signed.user.userId, name: signed.user.name, is_admin: signed.user.isAdmin, lang: signed.user.lang },
         };
       },
-      {
-        body: t.Object({
-          AUTH_ID: t.String({ minLength: 1, maxLength: 512 }),
-          DOMAIN: t.String({ minLength: 1, maxLength: 253 }),
-          member_id: t.String({ minLength: 1, maxLength: 64 }),
-          REFRESH_ID: t.Optional(t.String({ pattern: REFRESH_TOKEN_SHAPE })),
-          LANG: t.Optional(t.String({ maxLength: 8 })),
-        }),
-      },
+      { parse: 'none' },
     )
     .get('/api/users/current', async ({ actor }) => {
       const a = requireActor(actor);

@@ -25,6 +25,8 @@ import type {
 export interface PortalRepo {
   findByMemberId(memberId: string): Promise<Portal | null>;
   findById(id: number): Promise<Portal | null>;
+  /** The portal the app knows at this domain (any status), for starting a sign-in there. */
+  findByDomain(domain: string): Promise<Portal | null>;
   /**
    * Creates the portal with `statusIfNew`, or refreshes an existing one's endpoints and scope. Never
    * changes an existing portal's status or application token: only the lifecycle methods below do.
@@ -137,7 +139,11 @@ export interface ItemRepo {
 }
 
 export interface OAuthStateRepo {
-  create(nonceHash: string, domain: string, createdAt: number): Promise<void>;
+  /**
+   * Stores a state after sweeping those created before `notBefore`; false (nothing stored) when
+   * `maxPending` states are still pending: anonymous requests create these, so they are bounded.
+   */
+  create(nonceHash: string, domain: string, createdAt: number, notBefore: number, maxPending: number): Promise<boolean>;
   /** Deletes and returns the state if it existed and is younger than `notBefore` allows: single use. */
   consume(nonceHash: string, notBefore: number): Promise<{ domain: string } | null>;
 }

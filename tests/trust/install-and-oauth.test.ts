@@ -58,29 +58,34 @@ describe('/install page', () => {
 });
 
 describe('GET /auth/bitrix24 (OAuth code flow)', () => {
+  /** The browser's side of the flow: the authorize URL, and the first-party cookie binding the state to it. */
   async function startFlow(domain = portal.domain) {
     const res = await fetch(`${s.appUrl}/auth/bitrix24?domain=${encodeURIComponent(domain)}`, { redirect: 'manual' });
     expect(res.status).toBe(302);
-    return new URL(res.headers.get('location')!);
+    const cookie = /b24app_oauth=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
+    expect(res.headers.get('set-cookie')).toContain('HttpOnly');
+    return { authorize: new URL(res.headers.get('location')!), cookie: `b24app_oauth=${cookie}` };
   }
-  async function consent(authorize: URL) {
-    const res = await fetch(authorize, { redirect: 'manual' });
+  async function consent(flow: { authorize: URL; cookie: string }) {
+    const res = await fetch(flow.authorize, { redirect: 'manual' });
     expect(res.status).toBe(302);
-    return new URL(res.headers.get('location')!);
+    const callback = new URL(res.headers.get('location')!);
+    secrets.add(callback.searchParams.get('code'));
+    return { callback, cookie: flow.cookie };
   }
+  const finish = (c: { callback: URL; cookie: string }) => fetch(c.callback, { redirect: 'manual', headers: { cookie: c.cookie } });
 
   it('signs the user in with a first-party cookie and opens the cabinet', async () => {
-    const authorize = await startFlow();
-    expect(authorize.origin).toBe(`http://${portal.domain}`);
-    expect(authorize.searchParams.get('client_id')).toBe(s.clientId);
-    const callback = await consent(authorize);
-    secrets.add(callback.searchParams.get('code'));
-    const done = await fetch(callback, { redirect: 'manual' });
+    const flow = await startFlow();
+    expect(flow.authorize.origin).toBe(`http://${portal.domain}`);
+    expect(flow.authorize.searchParams.get('client_id')).toBe(s.clientId);
+    const done = await finish(await consent(flow));
     expect(done.status).toBe(302);
     expect(done.headers.get('location')).toBe('/');
     const cookie = done.headers.get('set-cookie')!;
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Lax');
+    expect(cookie).toContain('b24app_oauth=;'); // the binding cookie is spent
     const token = /b24app_session=([^;]+)/.exec(cookie)![1]!;
     secrets.add(token);
     const page = await fetch(`${s.appUrl}/`, { headers: { cookie: `b24app_session=${token}` } });
@@ -90,39 +95,59 @@ describe('GET /auth/bitrix24 (OAuth code flow)', () => {
   });
 
   it('rejects a reused state', async () => {
-    const callback = await consent(await startFlow());
-    secrets.add(callback.searchParams.get('code'));
-    expect((await fetch(callback, { redirect: 'manual' })).status).toBe(302);
-    const again = await fetch(callback, { redirect: 'manual' });
+    const c = await consent(await startFlow());
+    expect((await finish(c)).status).toBe(302);
+    const again = await finish(c);
     expect(again.status).toBe(400);
     expect(again.headers.get('set-cookie')).toBeNull();
   });
 
   it('rejects a missing state', async () => {
-    const callback = await consent(await startFlow());
-    callback.searchParams.delete('state');
-    const res = await fetch(callback, { redirect: 'manual' });
+    const c = await consent(await startFlow());
+    c.callback.searchParams.delete('state');
+    const res = await finish(c);
     expect(res.status).toBe(400);
     expect(res.headers.get('set-cookie')).toBeNull();
   });
 
+  it('refuses a callback in a browser that did not start the flow (login CSRF), and keeps it usable by the one that did', async () => {
+    const attackers = await consent(await startFlow());
+    const victim = await fetch(attackers.callback, { redirect: 'manual' });
+    expect(victim.status).toBe(400);
+    expect(victim.headers.get('set-cookie')).toBeNull();
+    const otherBrowser = await startFlow();
+    expect((await finish({ callback: attackers.callback, cookie: otherBrowser.cookie })).status).toBe(400);
+  });
+
   it('rejects a foreign state (issued for another portal) and a state nobody issued', async () => {
     const other = await s.emu.createPortal();
+    secrets.addForm((await s.emu.install(other.member_id)).launch.form);
     const mine = await consent(await startFlow());
     const foreign = await startFlow(other.domain);
-    mine.searchParams.set('state', foreign.searchParams.get('state')!);
-    expect((await fetch(mine, { redirect: 'manual' })).status).toBe(400);
-    mine.searchParams.set('state', 'made-up-state-value-000000000000000000000');
-    const res = await fetch(mine, { redirect: 'manual' });
+    mine.callback.searchParams.set('state', foreign.authorize.searchParams.get('state')!);
+    expect((await finish({ callback: mine.callback, cookie: foreign.cookie })).status).toBe(400);
+    mine.callback.searchParams.set('state', 'made-up-state-value-000000000000000000000');
+    const res = await finish(mine);
     expect(res.status).toBe(400);
     const html = await res.text();
     expect(html).toContain('Sign-in failed');
   });
 
   it('refuses a token server outside the allow-list', async () => {
-    const callback = await consent(await startFlow());
-    callback.searchParams.set('server_domain', 'oauth.attacker.example');
-    expect((await fetch(callback, { redirect: 'manual' })).status).toBe(400);
+    const c = await consent(await startFlow());
+    c.callback.searchParams.set('server_domain', 'oauth.attacker.example');
+    expect((await finish(c)).status).toBe(400);
+  });
+
+  it('starts only at Bitrix24 portals: no redirect to any other domain, a clear 400 for a bad one', async () => {
+    for (const domain of ['evil.example', 'bitrix24.ru.evil.example', 'a.bitrix24.com:99999', '127.0.0.1:1']) {
+      const res = await fetch(`${s.appUrl}/auth/bitrix24?domain=${encodeURIComponent(domain)}`, { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+    }
+    const cloud = await fetch(`${s.appUrl}/auth/bitrix24?domain=acme.bitrix24.ru`, { redirect: 'manual' });
+    expect(cloud.status).toBe(302);
+    expect(new URL(cloud.headers.get('location')!).host).toBe('acme.bitrix24.ru');
   });
 
   it('passes an OAuth callback that lands on the handler URL to /auth/bitrix24', async () => {

@@ -8,10 +8,15 @@ export function createOAuthStateRepo(db: Database): OAuthStateRepo {
     'DELETE FROM oauth_states WHERE nonce_hash = ? RETURNING domain, created_at',
   );
   const sweep = db.query('DELETE FROM oauth_states WHERE created_at < ?');
+  const pending = db.query<{ n: number }, []>('SELECT count(*) AS n FROM oauth_states');
+  const create = db.transaction((nonceHash: string, domain: string, createdAt: number, notBefore: number, maxPending: number) => {
+    sweep.run(notBefore);
+    if (pending.get()!.n >= maxPending) return false;
+    insert.run(nonceHash, domain, createdAt);
+    return true;
+  });
   return {
-    create: async (nonceHash, domain, createdAt) => {
-      insert.run(nonceHash, domain, createdAt);
-    },
+    create: async (nonceHash, domain, createdAt, notBefore, maxPending) => create(nonceHash, domain, createdAt, notBefore, maxPending),
     consume: async (nonceHash, notBefore) => {
       sweep.run(notBefore);
       const r = consume.get(nonceHash);

@@ -57,6 +57,7 @@ const newerTs = (column: string, param: string) => `NULLIF(max(COALESCE(${column
 export function createPortalRepo(db: Database): PortalRepo {
   const byMember = db.query<PortalRow, [string]>('SELECT * FROM portals WHERE member_id = ?');
   const byId = db.query<PortalRow, [number]>('SELECT * FROM portals WHERE id = ?');
+  const byDomain = db.query<PortalRow, [string]>('SELECT * FROM portals WHERE domain = ? LIMIT 1');
   const upsert = db.query<PortalRow, Record<string, string | number | null>>(
     `INSERT INTO portals (member_id, domain, client_endpoint, server_endpoint, status, app_status, scope,
                           installed_at, created_at, updated_at)
@@ -121,6 +122,10 @@ export function createPortalRepo(db: Database): PortalRepo {
     },
     findById: async (id) => {
       const r = byId.get(id);
+      return r ? toPortal(r) : null;
+    },
+    findByDomain: async (domain) => {
+      const r = byDomain.get(domain);
       return r ? toPortal(r) : null;
     },
     upsert: async (input: PortalInput, statusIfNew = 'pending') => {
