@@ -20,7 +20,8 @@ export const ConfigSchema = t.Object({
   ]),
   appSecret: t.String(),
   bx24SdkUrl: t.String({ minLength: 1 }),
-  trustProxy: t.Boolean(),
+  /** Proxies in front of the app whose X-Forwarded-For entries are trusted (0: none). */
+  trustProxy: t.Integer({ minimum: 0, maximum: 10 }),
   logLevel: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error')]),
   uninstallGraceDays: t.Number({ minimum: 0, maximum: 365 }),
   portalDomains: t.Array(t.String({ pattern: '^\\.[a-z0-9.-]+$' })),
@@ -103,9 +104,10 @@ export const parsers = {
     /^(https?:)?\/\/[^/\s]+/.test(raw) ? ok(raw) : bad(`must be an http(s) or protocol-relative URL, got "${raw}"`),
   TRUST_PROXY: (raw = 'false') => {
     const v = raw.toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(v)) return ok(true);
-    if (['0', 'false', 'no', 'off', ''].includes(v)) return ok(false);
-    return bad(`must be true or false, got "${raw}"`);
+    if (['true', 'yes', 'on'].includes(v)) return ok(1);
+    if (['false', 'no', 'off', ''].includes(v)) return ok(0);
+    if (/^\d$|^10$/.test(v)) return ok(Number(v));
+    return bad(`must be true or false, or the number of proxies in front of the app (0-10), got "${raw}"`);
   },
   BITRIX24_PORTAL_DOMAINS: (raw = CLOUD_PORTAL_DOMAINS) => {
     const list = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -149,7 +151,7 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     database: get('DATABASE_URL', { kind: 'sqlite', path: './data/b24app.db' } as Config['database']),
     appSecret: get('APP_SECRET', ''),
     bx24SdkUrl: get('BX24_SDK_URL', '//api.bitrix24.com/api/v1/'),
-    trustProxy: get('TRUST_PROXY', false),
+    trustProxy: get('TRUST_PROXY', 0),
     logLevel: get('LOG_LEVEL', 'info'),
     uninstallGraceDays: get('UNINSTALL_GRACE_DAYS', 7),
     portalDomains: get('BITRIX24_PORTAL_DOMAINS', [] as string[]),

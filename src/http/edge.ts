@@ -8,7 +8,8 @@ import { assignRequestId, rememberClientIp } from './request-meta.ts';
 
 export interface EdgeOptions {
   basePath: string;
-  trustProxy: boolean;
+  /** How many proxies' X-Forwarded-For entries to trust (TRUST_PROXY): 0 for none. */
+  trustProxy: number;
   logger: Logger;
   /** CSP for HTML responses that did not set their own (error pages): who may frame them. */
   defaultHtmlCsp: string;
@@ -25,10 +26,16 @@ function stripBasePath(request: Request, parsed: URL, basePath: string): Request
   return new Request(url, request);
 }
 
-function clientIp(request: Request, trustProxy: boolean, peerIp: PeerIp): string | undefined {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for');
-    if (forwarded) return forwarded.split(',')[0]!.trim();
+/**
+ * Each proxy appends the address it saw to X-Forwarded-For (nginx's $proxy_add_x_forwarded_for), so
+ * only the last `trustedHops` entries were written by our proxies; anything left of them is whatever
+ * the client sent. The client is the entry our outermost proxy appended.
+ */
+function clientIp(request: Request, trustedHops: number, peerIp: PeerIp): string | undefined {
+  if (trustedHops > 0) {
+    const entries = (request.headers.get('x-forwarded-for') ?? '').split(',', 100).map((s) => s.trim());
+    const appended = entries[entries.length - trustedHops];
+    if (entries.length >= trustedHops && appended) return appended.slice(0, 64);
   }
   return peerIp(request);
 }

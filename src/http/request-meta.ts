@@ -20,5 +20,5 @@ export function rememberClientIp(request: Request, ip: string | undefined): void
   if (ip) ips.set(request, ip);
 }
 
-/** The client's address (X-Forwarded-For only with TRUST_PROXY), or 'unknown'. */
+/** The client's address (from X-Forwarded-For as TRUST_PROXY says, see edge.ts), or 'unknown'. */
 export const clientIpOf = (request: Request): string => ips.get(request) ?? 'unknown';

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     expect(c.oauthServers).toEqual(['https://oauth.bitrix.info', 'https://oauth.bitrix24.tech']);
     expect(c.database).toEqual({ kind: 'sqlite', path: './data/b24app.db' });
     expect(c.bx24SdkUrl).toBe('//api.bitrix24.com/api/v1/');
-    expect(c.trustProxy).toBe(false);
+    expect(c.trustProxy).toBe(0);
     expect(c.logLevel).toBe('info');
   });
 
@@ -58,7 +58,7 @@ describe('loadConfig', () => {
     },
     { name: 'APP_SECRET', pick: (c) => c.appSecret, good: [['k'.repeat(40), 'k'.repeat(40)]], bad: [['', 'required'], ['short', 'at least 32']] },
     { name: 'BX24_SDK_URL', pick: (c) => c.bx24SdkUrl, good: [['http://127.0.0.1:4100/api/v1/', 'http://127.0.0.1:4100/api/v1/']], bad: [['api/v1', 'protocol-relative']] },
-    { name: 'TRUST_PROXY', pick: (c) => c.trustProxy, good: [['true', true], ['0', false], ['yes', true]], bad: [['maybe', 'true or false']] },
+    { name: 'TRUST_PROXY', pick: (c) => c.trustProxy, good: [['true', 1], ['0', 0], ['yes', 1], ['2', 2]], bad: [['maybe', 'true or false'], ['11', 'number of proxies']] },
     { name: 'LOG_LEVEL', pick: (c) => c.logLevel, good: [['debug', 'debug']], bad: [['verbose', 'debug, info']] },
   ];
 
