@@ -91,7 +91,10 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
       response = new Response(`Internal error (request id ${requestId})`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     }
     const h = response.headers;
+    const path = parsedUrl(request)?.pathname ?? url.pathname;
     h.set('x-request-id', requestId);
+    // Answers about a user's own data are for that user only: never stored by a browser or a proxy.
+    if (!h.has('cache-control') && (path.startsWith('/api/') || path.startsWith('/ui/'))) h.set('cache-control', 'no-store');
     if (!h.has('x-content-type-options')) h.set('x-content-type-options', 'nosniff');
     if (!h.has('referrer-policy')) h.set('referrer-policy', 'no-referrer');
     if (!h.has('content-security-policy') && (h.get('content-type') ?? '').startsWith('text/html')) {
@@ -100,7 +103,7 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
     opts.logger.info('request', {
       request_id: requestId,
       method: request.method,
-      path: parsedUrl(request)?.pathname ?? url.pathname,
+      path,
       status: response.status,
       duration_ms: Math.round((performance.now() - started) * 100) / 100,
       ip,

@@ -332,3 +332,21 @@ describe('error statuses', () => {
     expect(cab.stack.logLines.filter((l) => l.includes('unhandled error'))).toEqual([]);
   });
 });
+
+describe('caching of answers about a user\'s data', () => {
+  it('forbids it on every authenticated JSON answer, success or error', async () => {
+    const item = (await ivan.api('POST', '/api/items', { name: 'cached?' }));
+    expect(item.headers.get('cache-control')).toBe('no-store');
+    const id = (item.json as ItemJson).id;
+    for (const [method, path, body] of [
+      ['GET', '/api/items', undefined],
+      ['GET', `/api/items/${id}`, undefined],
+      ['PUT', `/api/items/${id}`, { name: 'still', version: 1 }],
+      ['GET', '/api/users/current', undefined],
+      ['GET', '/api/items/no-such-item', undefined],
+    ] as const) {
+      const r = await ivan.api(method, path, body);
+      expect([r.status, r.headers.get('cache-control')]).toEqual([r.status, 'no-store']);
+    }
+  });
+});
