@@ -17,7 +17,7 @@ import { createItemService } from './domain/item-service.ts';
 import { assetRoutes, createAssets, type Assets } from './http/assets.ts';
 import type { RouteContext } from './http/context.ts';
 import { withEdge } from './http/edge.ts';
-import { createErrorHandler } from './http/errors.ts';
+import { createErrorHandler, methodLookup } from './http/errors.ts';
 import { eventRoutes } from './http/events.ts';
 import { healthRoutes } from './http/health.ts';
 import { installRoutes } from './http/install.ts';
@@ -94,9 +94,9 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   };
   const items = createItemService(store.items, createCalendarPort(store, bitrix));
   const itemsUi = createItemsUi(ctx, items);
-  const onError = createErrorHandler({ logger, pageAssets: ctx.pageAssets(false) });
+  const onError = createErrorHandler({ logger, pageAssets: ctx.pageAssets(false), allowedMethods: methodLookup(() => router.routes) });
 
-  const router = new Elysia()
+  const router: Elysia<any, any, any, any, any, any, any> = new Elysia()
     .use(html({ autoDetect: true, autoDoctype: false }))
     .onError(({ code, error, request, path }) => onError({ code, error, request, path }))
     .use(healthRoutes(store))

@@ -73,11 +73,35 @@ const wantsJson = (request: Request, path: string) =>
 export interface ErrorHandlerDeps {
   logger: Logger;
   pageAssets: PageAssets;
+  /** The methods the route table answers on a path (for 405 and its Allow header). */
+  allowedMethods(path: string): string[];
 }
 
-export function createErrorHandler({ logger, pageAssets }: ErrorHandlerDeps) {
+/** From the route table: which methods each path pattern (`/api/items/:id`) answers. */
+export function methodLookup(routes: () => readonly { method: string; path: string }[]): (path: string) => string[] {
+  let table: { pattern: RegExp; method: string }[] | null = null;
+  return (path) => {
+    table ??= routes().map((r) => ({
+      method: r.method,
+      pattern: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}/?$`),
+    }));
+    const methods = new Set(table.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
+}
+
+export function createErrorHandler({ logger, pageAssets, allowedMethods }: ErrorHandlerDeps) {
   return ({ code, error, request, path }: { code: string | number; error: unknown; request: Request; path: string }) => {
     const requestId = requestIdOf(request);
+    // A known path asked with a method it does not answer: 405 with the methods it does.
+    const allow = code === 'NOT_FOUND' ? allowedMethods(path) : [];
+    if (allow.length) {
+      return Response.json(
+        { error: { code: 'method_not_allowed', message: `Use ${allow.join(', ')}.` } },
+        { status: 405, headers: { allow: allow.join(', '), 'x-request-id': requestId, 'cache-control': 'no-store' } },
+      );
+    }
     const known = describe(code, error);
     if (!known) logger.error('unhandled error', { request_id: requestId, path, error });
     const d: Described = known ?? { code: 'internal', message: 'Something went wrong. Please try again.' };
