@@ -9,7 +9,7 @@ import { createLaunchVerifier } from './auth/launch-verifier.ts';
 import { limitVerification } from './auth/limited-verifier.ts';
 import { createSessions, type SessionPolicy } from './auth/sessions.ts';
 import { createInstaller } from './auth/portal-install.ts';
-import { createUninstaller, type RecheckSummary } from './auth/portal-uninstall.ts';
+import { createUninstaller, type JobSummary } from './auth/portal-uninstall.ts';
 import { createSignIn } from './auth/sign-in.ts';
 import { createBitrix, type Bitrix } from './bitrix/index.ts';
 import type { Config } from './config.ts';
@@ -47,8 +47,8 @@ export interface App {
   handle(request: Request): Promise<Response>;
   assets: Assets;
   router: Elysia<any, any, any, any, any, any, any>;
-  /** Re-asks Bitrix24 about unconfirmed uninstalls; the server runs it periodically. */
-  recheckUninstalls(): Promise<RecheckSummary>;
+  /** Re-asks Bitrix24 about unconfirmed uninstalls and deletes what is due; the server runs it periodically. */
+  runLifecycleJobs(): Promise<JobSummary>;
 }
 
 export function createApp(deps: AppDeps, peerIp?: (request: Request) => string | undefined): App {
@@ -71,8 +71,16 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   // launches, session renewals, install events, OAuth callbacks, unauthenticated events.
   const attempts = createAttemptLimiter();
   const verifyLaunch = limitVerification(verifier, attempts);
-  const uninstaller = createUninstaller({ store, bitrix, logger, forgetPortal: verifier.forgetPortal, graceSec: config.uninstallGraceDays * 86_400, now: deps.now });
-  const installer = createInstaller({ store, bitrix, logger, verifyLaunch, eventsUrl: `${config.publicUrl}/events` });
+  const uninstaller = createUninstaller({
+    store,
+    bitrix,
+    logger,
+    forgetPortal: verifier.forgetPortal,
+    graceSec: config.uninstallGraceDays * 86_400,
+    purgeDelaySec: config.cleanUninstallDelayMinutes * 60,
+    now: deps.now,
+  });
+  const installer = createInstaller({ store, bitrix, logger, verifyLaunch: verifier, eventsUrl: `${config.publicUrl}/events` });
   const ctx: RouteContext = {
     config,
     store,
@@ -101,7 +109,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .onError(({ code, error, request, path }) => onError({ code, error, request, path }))
     .use(healthRoutes(store))
     .use(assetRoutes(assets))
-    .use(launchRoutes(ctx, itemsUi.renderer)) // GET, POST /
+    .use(launchRoutes(ctx, itemsUi.renderer, installer)) // GET, POST /
     .use(installRoutes(ctx, installer)) // GET, POST /install (installer page and ONAPPINSTALL)
     .use(eventRoutes(ctx, installer, uninstaller)) // POST /events
     .use(oauthRoutes(ctx)) // GET /auth/bitrix24
@@ -111,5 +119,5 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
 
   const defaultHtmlCsp = pageHeaders(config, null)['content-security-policy']!;
   const handle = withEdge((request) => router.handle(request), { ...config, logger, defaultHtmlCsp }, peerIp);
-  return { handle: async (request) => handle(request), assets, router, recheckUninstalls: uninstaller.recheckClaims };
+  return { handle: async (request) => handle(request), assets, router, runLifecycleJobs: uninstaller.runJobs };
 }

@@ -24,6 +24,7 @@ export const ConfigSchema = t.Object({
   trustProxy: t.Integer({ minimum: 0, maximum: 10 }),
   logLevel: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error')]),
   uninstallGraceDays: t.Number({ minimum: 0, maximum: 365 }),
+  cleanUninstallDelayMinutes: t.Number({ minimum: 0, maximum: 43_200 }),
   portalDomains: t.Array(t.String({ pattern: '^\\.[a-z0-9.-]+$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -115,6 +116,8 @@ export const parsers = {
     if (wrong !== undefined) return bad(`must list domain suffixes like .bitrix24.ru, got "${wrong}"`);
     return ok(list.map((s) => (s.startsWith('.') ? s : `.${s}`)));
   },
+  CLEAN_UNINSTALL_DELAY_MINUTES: (raw = '60') =>
+    /^\d+$/.test(raw) && Number(raw) <= 43_200 ? ok(Number(raw)) : bad(`must be a number of minutes 0-43200, got "${raw}"`),
   UNINSTALL_GRACE_DAYS: (raw = '7') =>
     /^\d+(\.\d+)?$/.test(raw) && Number(raw) <= 365 ? ok(Number(raw)) : bad(`must be a number of days 0-365, got "${raw}"`),
   LOG_LEVEL: (raw = 'info') =>
@@ -154,6 +157,7 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     trustProxy: get('TRUST_PROXY', 0),
     logLevel: get('LOG_LEVEL', 'info'),
     uninstallGraceDays: get('UNINSTALL_GRACE_DAYS', 7),
+    cleanUninstallDelayMinutes: get('CLEAN_UNINSTALL_DELAY_MINUTES', 60),
     portalDomains: get('BITRIX24_PORTAL_DOMAINS', [] as string[]),
   };
   if (problems.length) throw new ConfigError(problems);

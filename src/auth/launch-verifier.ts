@@ -39,6 +39,8 @@ export interface VerifiedLaunch {
   expiresAt: number;
   /** Unix seconds when Bitrix24 vouched for the token (earlier than now for a cached verdict). */
   verifiedAt: number;
+  /** Served from the verdict cache: Bitrix24 was not asked this time. */
+  fromCache: boolean;
 }
 
 const TOKEN_SHAPE = /^[A-Za-z0-9._-]{16,512}$/;
@@ -114,7 +116,7 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
     }
     const key = sha256Hex(`${claim.authId}|${domain}|${claim.memberId}`);
     const cached = claim.fresh ? undefined : cache.get(key);
-    if (cached) return cached;
+    if (cached) return { ...cached, fromCache: true };
 
     const answer = await askOAuthServers(claim);
     if (!answer) throw refuse('no allow-listed OAuth server vouched for the token', deps.logger, { domain });
@@ -147,6 +149,7 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
       user,
       expiresAt: Number(info.expires) || now() + 600,
       verifiedAt: now(),
+      fromCache: false,
     };
     cache.set(key, verdict, Math.min(verdict.expiresAt, now() + 3600));
     return verdict;

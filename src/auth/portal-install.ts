@@ -10,8 +10,9 @@
  *   portal may install;
  * - a portal whose stored app tokens still work is installed: another install changes nothing (a
  *   replay, or someone's genuine token in a forged event);
- * - an install event older than the last lifecycle event processed (`ts`) is a replay. (Seconds are
- *   coarse: an event of the same second is let through to the checks above, which hold without it.)
+ * - an install event older (`ts`) than the last confirmed lifecycle event of the portal is a replay, and
+ *   one dated ahead of our clock is refused. (Seconds are coarse: an event of the same second is let
+ *   through to the checks above, which hold without it.)
  *
  * An accepted install records the portal (out of `uninstalled`, or back after a removal), stores the
  * admin's pair as the app's tokens and the application_token's hash, and binds ONAPPUNINSTALL.
@@ -21,17 +22,16 @@ import { AppError } from '../domain/errors.ts';
 import type { OAuthTokens, Portal } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
-import type { VerifiedLaunch } from './launch-verifier.ts';
-import type { VerifyLaunchFrom } from './limited-verifier.ts';
-import { askBitrixAboutInstall } from './portal-uninstall.ts';
+import type { VerifiedLaunch, VerifyLaunch } from './launch-verifier.ts';
+import { askBitrixAboutInstall, eventTs } from './portal-uninstall.ts';
 import { sha256Hex } from './secret-hash.ts';
 
 export interface InstallerDeps {
   store: Store;
   bitrix: Bitrix;
   logger: Logger;
-  /** Launch verification behind the failed-attempt limiter (an install costs an OAuth round trip). */
-  verifyLaunch: VerifyLaunchFrom;
+  /** Launch verification; the routes limit failed attempts around the whole event (src/http/events.ts). */
+  verifyLaunch: VerifyLaunch;
   /** Where Bitrix24 should send ONAPPUNINSTALL (PUBLIC_URL/events). */
   eventsUrl: string;
   now?: () => number;
@@ -110,18 +110,20 @@ export function createInstaller(deps: InstallerDeps) {
    * ONAPPINSTALL (API-only apps; also accepted at /events). Refusals all look alike to the sender:
    * 401 "Install event rejected." — the log says which rule refused it.
    */
-  async function installFromEvent(event: InstallEvent, clientKey: string): Promise<Portal> {
-    const ts = Number(event.ts);
-    if (!event.applicationToken || !event.refreshToken || !Number.isSafeInteger(ts) || ts <= 0) throw new AppError('unauthorized', EVENT_REJECTED);
+  async function installFromEvent(event: InstallEvent): Promise<Portal> {
+    const ts = eventTs(event.ts, now());
+    if (!event.applicationToken || !event.refreshToken || ts === null) throw new AppError('unauthorized', EVENT_REJECTED);
     let verified: VerifiedLaunch;
     try {
-      verified = await deps.verifyLaunch(
-        { authId: event.accessToken, domain: event.domain, memberId: event.memberId, serverEndpoint: event.serverEndpoint, fresh: true },
-        clientKey,
-      );
-    } catch (e) {
+      verified = await deps.verifyLaunch({
+        authId: event.accessToken,
+        domain: event.domain,
+        memberId: event.memberId,
+        serverEndpoint: event.serverEndpoint,
+        fresh: true,
+      });
+    } catch {
       logger.warn('install event rejected: the token did not verify', { member_id: event.memberId.slice(0, 64) });
-      if (e instanceof AppError && e.code === 'rate_limited') throw e;
       throw new AppError('unauthorized', EVENT_REJECTED);
     }
     const expiresIn = Number(event.expiresIn) || 3600;

@@ -1,25 +1,31 @@
 /**
- * Uninstalling: the only way a portal's data is deleted or its access revoked. ONAPPUNINSTALL carries
- * no tokens, only the application_token — which every launch form carries too, so every user of the
- * portal holds it. The token is necessary, never sufficient: nothing is deleted or revoked until
- * Bitrix24 says positively that the app is gone from this portal.
+ * Uninstalling: the only way a portal is closed or its data deleted. ONAPPUNINSTALL carries no tokens,
+ * only the application_token — which every launch form carries too, so every user of the portal holds
+ * it. The token is necessary, never sufficient.
  *
- * The positive answer: the OAuth server refuses the portal's stored app refresh token with
- * `invalid_client` ("the application may not be installed", settings/oauth/error-codes.md), as it
- * does once the app is removed and every token of it stops working (settings/app-uninstallation.md,
- * api-reference/common/events/on-app-uninstall.md). Only the app tokens can give it: they come from a
- * verified administrator's install, while a user's stored refresh token came from their browser and
- * could be any portal's.
+ * Closing needs positive proof that the app is gone from this portal: the OAuth server refusing the
+ * portal's stored app refresh token with `invalid_client` ("the application may not be installed",
+ * settings/oauth/error-codes.md), as it does once the app is removed and every token of it stops working
+ * (settings/app-uninstallation.md, api-reference/common/events/on-app-uninstall.md). Only the app
+ * tokens can give it: they come from a verified administrator's install, while a user's stored refresh
+ * token came from their browser and could be any portal's.
  *
- * Anything else — dead tokens, `invalid_grant`, no tokens, a timeout, a 5xx — is unknown. The event is
- * kept as a claim on the portal and re-checked (`recheckClaims`, run periodically); a working app token
- * or any fresh verified launch (`disprovedBy`) drops it. A claim nobody could confirm or disprove is
- * carried out when its grace period (UNINSTALL_GRACE_DAYS) ends: the one case where an unconfirmed
- * uninstall deletes data, documented in the README's security notes.
+ * Anything else proves nothing. A refusal of another kind, or no app tokens, means our tokens are
+ * `dead`; limits, timeouts and 5xx mean Bitrix24 was `unreachable` — and a user can make it so by
+ * exhausting the portal's REST limit with their own token. Either way the event is kept as a claim
+ * and re-checked (`runJobs`); a working app token or any fresh verified launch disproves it. Only a
+ * claim whose app tokens are still dead when its grace period (UNINSTALL_GRACE_DAYS) ends is carried
+ * out: unreachable never turns into proof.
  *
- * Replays: events carry Bitrix24's `ts`; one older than the last lifecycle event processed for the
- * portal changes nothing, and an uninstall of a portal already uninstalled or removed is an idempotent
- * success.
+ * Deleting needs more than closing. CLEAN=1 is the admin's choice, but it is an unsigned form field: a
+ * user can send CLEAN=1 right after (or instead of) the admin's keep-data uninstall. So a confirmed
+ * uninstall closes the portal at once (tokens and sessions deleted, nothing opens it) and a CLEAN=1
+ * schedules the deletion of its rows after CLEAN_UNINSTALL_DELAY_MINUTES. Any uninstall event with the
+ * right token and CLEAN=0, or a reinstall, cancels it: between two claims the least destructive wins.
+ *
+ * Replays: `ts` must be a plain unix time not ahead of our clock (beyond a skew allowance); an event
+ * older than the last confirmed lifecycle event changes nothing; an uninstall of a portal already
+ * closed or removed is an idempotent success. Unconfirmed events never record their `ts`.
  */
 import { isBitrixError, LocalCode, type Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
@@ -34,13 +40,12 @@ export interface UninstallerDeps {
   logger: Logger;
   /** Drops the cached launch verdicts of a portal (the verifier's `forgetPortal`). */
   forgetPortal(memberId: string): void;
-  /** Seconds after which an unconfirmed, undisproved claim is carried out. */
+  /** Seconds after which an unconfirmed claim whose app tokens are dead is carried out. */
   graceSec: number;
+  /** Seconds between a confirmed CLEAN=1 uninstall and the deletion of the rows (0: at once). */
+  purgeDelaySec: number;
   now?: () => number;
 }
-
-/** What Bitrix24 says about the app on a portal: only `gone` is proof of an uninstall. */
-export type InstallVerdict = 'gone' | 'installed' | 'unknown';
 
 /** What an event says about its origin, as read from Bitrix24's form (src/http/events.ts). */
 export interface EventOrigin {
@@ -54,16 +59,22 @@ export interface UninstallEvent extends EventOrigin {
   clean: string;
 }
 
-export type UninstallOutcome = 'removed' | 'deactivated' | 'claimed' | 'already_uninstalled' | 'replay';
+/** What Bitrix24 says about the app on a portal: only `gone` is proof of an uninstall. */
+export type InstallVerdict = 'gone' | 'installed' | 'dead' | 'unreachable';
 
-export interface RecheckSummary {
+export type UninstallOutcome = 'removed' | 'deactivated' | 'purge_scheduled' | 'claimed' | 'already_uninstalled' | 'replay';
+
+export interface JobSummary {
   confirmed: number;
   disproved: number;
   expired: number;
   pending: number;
+  purged: number;
 }
 
 const REJECTED = 'Event rejected.';
+/** How far ahead of our clock an event's `ts` may be (clock skew), in seconds. */
+const MAX_TS_SKEW = 300;
 
 /** Verifies application_token for an event; 401 for an unknown portal or a mismatch, in constant time. */
 export async function authenticateEvent(store: Store, origin: EventOrigin): Promise<Portal> {
@@ -73,6 +84,13 @@ export async function authenticateEvent(store: Store, origin: EventOrigin): Prom
   return portal;
 }
 
+/** An event's `ts`: digits only, positive, not ahead of `now` beyond the skew allowance; else null. */
+export function eventTs(raw: string, now: number): number | null {
+  if (!/^\d{1,10}$/.test(raw)) return null;
+  const ts = Number(raw);
+  return ts > 0 && ts <= now + MAX_TS_SKEW ? ts : null;
+}
+
 /** Asks Bitrix24 with the portal's app tokens (refreshing them if needed) whether the app is there. */
 export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Promise<InstallVerdict> {
   try {
@@ -80,7 +98,8 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
     return 'installed'; // INSTALLED=false included: the app is on the portal, its installer unfinished
   } catch (e) {
     if (!isBitrixError(e)) throw e;
-    return e.code === LocalCode.tokensDead && e.refusal === 'invalid_client' ? 'gone' : 'unknown';
+    if (e.code === LocalCode.tokensDead) return e.refusal === 'invalid_client' ? 'gone' : 'dead';
+    return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
   }
 }
 
@@ -89,22 +108,31 @@ export function createUninstaller(deps: UninstallerDeps) {
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
   const askBitrix = (portal: Portal) => askBitrixAboutInstall(deps.bitrix, portal);
 
-  async function carryOut(portal: Portal, clean: boolean, ts: number | null): Promise<'removed' | 'deactivated'> {
-    if (clean) await store.portals.removeWithData(portal.id, ts, now());
-    else {
-      await store.tokens.deleteForPortal(portal.id);
-      await store.sessions.deleteForPortal(portal.id);
-      await store.portals.markUninstalled(portal.id, ts);
+  async function purge(portal: Portal): Promise<void> {
+    await store.portals.removeWithData(portal.id, now());
+    logger.info('portal data deleted after a cleaning uninstall', { member_id: portal.memberId });
+  }
+
+  /** Closes the portal after a confirmed uninstall; CLEAN=1 schedules the deletion of its rows. */
+  async function close(portal: Portal, clean: boolean, ts: number | null): Promise<UninstallOutcome> {
+    const purgeAt = clean ? now() + deps.purgeDelaySec : null;
+    if (!(await store.portals.closeAfterUninstall(portal.id, ts, purgeAt))) {
+      // Another event closed it meanwhile; if either asked to keep the data, it is kept.
+      if (!clean) await store.portals.cancelPurge(portal.id);
+      return 'already_uninstalled';
     }
     deps.forgetPortal(portal.memberId);
-    logger.info(clean ? 'app uninstalled, data deleted' : 'app uninstalled, data kept', { member_id: portal.memberId });
-    return clean ? 'removed' : 'deactivated';
+    logger.info(clean ? 'app uninstalled; data to be deleted' : 'app uninstalled, data kept', { member_id: portal.memberId, purge_at: purgeAt });
+    if (!clean) return 'deactivated';
+    if (deps.purgeDelaySec > 0) return 'purge_scheduled';
+    await purge(portal);
+    return 'removed';
   }
 
   /** ONAPPUNINSTALL, after the constant-time application_token check. */
   async function handleEvent(event: UninstallEvent): Promise<UninstallOutcome> {
-    const ts = Number(event.ts);
-    if (!Number.isSafeInteger(ts) || ts <= 0) throw new AppError('unauthorized', REJECTED);
+    const ts = eventTs(event.ts, now());
+    if (ts === null) throw new AppError('unauthorized', REJECTED);
     const clean = event.clean === '1';
     const removed = event.memberId ? await store.portals.findRemoved(event.memberId) : null;
     if (removed && !(await store.portals.findByMemberId(event.memberId))) {
@@ -112,8 +140,11 @@ export function createUninstaller(deps: UninstallerDeps) {
       return 'already_uninstalled';
     }
     const portal = await authenticateEvent(store, event);
-    // Whatever it asks (CLEAN included: the admin chose to keep the data), it changes nothing now.
-    if (portal.status === 'uninstalled') return 'already_uninstalled';
+    if (portal.status === 'uninstalled') {
+      // Already closed: CLEAN=1 changes nothing, CLEAN=0 keeps data whose deletion was scheduled.
+      if (!clean && (await store.portals.cancelPurge(portal.id))) logger.info('data deletion cancelled: an uninstall event asked to keep the data', { member_id: portal.memberId });
+      return 'already_uninstalled';
+    }
     if (portal.lifecycleTs !== null && ts < portal.lifecycleTs) {
       logger.warn('uninstall ignored: older than the last lifecycle event (a replay)', { member_id: portal.memberId });
       return 'replay';
@@ -123,17 +154,21 @@ export function createUninstaller(deps: UninstallerDeps) {
       logger.warn('forged uninstall refused: the portal still accepts the app', { member_id: portal.memberId });
       throw new AppError('forbidden', REJECTED);
     }
-    if (verdict === 'gone') return carryOut(portal, clean, ts);
-    await store.portals.claimUninstall(portal.id, clean, now(), ts);
+    if (verdict === 'gone') return close(portal, clean, ts);
+    await store.portals.claimUninstall(portal.id, clean, now());
     // From now on only a fresh verification can disprove the claim, not a verdict cached before it.
     deps.forgetPortal(portal.memberId);
-    logger.warn('uninstall not confirmed by Bitrix24; kept as a claim and re-checked', { member_id: portal.memberId, clean });
+    logger.warn('uninstall not confirmed by Bitrix24; kept as a claim and re-checked', { member_id: portal.memberId, clean, verdict });
     return 'claimed';
   }
 
-  /** Asks Bitrix24 again about every claimed portal; carries out claims past their grace period. */
-  async function recheckClaims(): Promise<RecheckSummary> {
-    const summary: RecheckSummary = { confirmed: 0, disproved: 0, expired: 0, pending: 0 };
+  /**
+   * The periodic work: asks Bitrix24 again about every claim (closing confirmed ones, dropping
+   * disproved ones, closing those whose tokens stayed dead past the grace period), then deletes the
+   * rows of closed portals whose purge time has come.
+   */
+  async function runJobs(): Promise<JobSummary> {
+    const summary: JobSummary = { confirmed: 0, disproved: 0, expired: 0, pending: 0, purged: 0 };
     for (const portal of await store.portals.listUninstallClaims()) {
       const claim = portal.uninstallClaim!;
       const verdict = await askBitrix(portal);
@@ -142,13 +177,17 @@ export function createUninstaller(deps: UninstallerDeps) {
         logger.info('uninstall claim disproved: the app tokens work', { member_id: portal.memberId });
         summary.disproved++;
       } else if (verdict === 'gone') {
-        await carryOut(portal, claim.clean, null);
+        await close(portal, claim.clean, null);
         summary.confirmed++;
-      } else if (now() - claim.claimedAt >= deps.graceSec) {
-        logger.warn('uninstall claim neither confirmed nor disproved within the grace period; carried out', { member_id: portal.memberId });
-        await carryOut(portal, claim.clean, null);
+      } else if (verdict === 'dead' && now() - claim.claimedAt >= deps.graceSec) {
+        logger.warn('uninstall claim neither confirmed nor disproved within the grace period, app tokens dead; carried out', { member_id: portal.memberId });
+        await close(portal, claim.clean, null);
         summary.expired++;
       } else summary.pending++;
+    }
+    for (const portal of await store.portals.listDuePurges(now())) {
+      await purge(portal);
+      summary.purged++;
     }
     return summary;
   }
@@ -160,7 +199,7 @@ export function createUninstaller(deps: UninstallerDeps) {
     logger.info('uninstall claim disproved by a verified launch', { member_id: portal.memberId });
   }
 
-  return { handleEvent, recheckClaims, disprovedBy };
+  return { handleEvent, runJobs, disprovedBy };
 }
 
 export type Uninstaller = ReturnType<typeof createUninstaller>;

@@ -28,9 +28,9 @@ export const notInstalled = () =>
 
 export function createSignIn(store: Store, sessions: Sessions, uninstaller: Pick<Uninstaller, 'disprovedBy'>) {
   return async function signIn(v: VerifiedLaunch, lang: string, tokens: OAuthTokens | null): Promise<SignedIn> {
-    const known = await store.portals.findByMemberId(v.portal.memberId);
-    if (known?.status === 'uninstalled' || (!known && (await store.portals.findRemoved(v.portal.memberId)))) throw notInstalled();
-    const portal = await store.portals.upsert(v.portal);
+    // One statement checks "not closed" and writes, so an uninstall cannot slip in between.
+    const portal = await store.portals.recordLaunch(v.portal);
+    if (!portal) throw notInstalled();
     await uninstaller.disprovedBy(portal, v.verifiedAt);
     const user = await store.users.upsert(portal.id, v.user.id, {
       name: v.user.name,

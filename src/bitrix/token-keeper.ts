@@ -106,6 +106,13 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       log?.warn('bitrix refresh failed', { code: e instanceof BitrixError ? e.code : 'unknown' });
       throw e;
     }
+    if (grant.memberId && grant.memberId !== portal.memberId) {
+      // A refresh token of another portal (planted through a launch form): never this portal's tokens,
+      // and never read as news about this portal's install.
+      await deps.tokens.markDead(portal.id, owner, claim.version);
+      log?.warn('bitrix refresh answered for another portal; tokens marked dead');
+      throw new BitrixError(LocalCode.tokensDead, 'the refresh token belongs to another portal', 401, 'oauth.refresh', false, 'wrong_portal');
+    }
     const saved = await deps.tokens.replaceIfVersion(portal.id, owner, claim.version, grant.tokens);
     if (saved) {
       log?.info('bitrix tokens refreshed', { version: saved.version });

@@ -23,21 +23,21 @@ export async function startServe(config: Config, logger: Logger = createLogger(c
   return { ...running, shutdown: scheduleLifecycleJobs(running, logger) };
 }
 
-/** How often unconfirmed uninstalls are re-checked with Bitrix24. */
+/** How often unconfirmed uninstalls are re-checked with Bitrix24 and due deletions carried out. */
 const RECHECK_EVERY_MS = 10 * 60 * 1000;
 
-/** Runs the periodic re-check of uninstall claims; returns the server's shutdown, which stops it. */
+/** Runs the periodic lifecycle jobs; returns the server's shutdown, which stops them. */
 function scheduleLifecycleJobs(running: RunningServer, logger: Logger): RunningServer['shutdown'] {
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     running.app
-      .recheckUninstalls()
+      .runLifecycleJobs()
       .then((summary) => {
-        if (summary.confirmed + summary.disproved + summary.expired + summary.pending > 0) logger.info('uninstall claims re-checked', { ...summary });
+        if (Object.values(summary).some((n) => n > 0)) logger.info('lifecycle jobs ran', { ...summary });
       })
-      .catch((error: unknown) => logger.error('uninstall re-check failed', { error }))
+      .catch((error: unknown) => logger.error('lifecycle jobs failed', { error }))
       .finally(() => {
         busy = false;
       });

@@ -16,10 +16,12 @@ export interface Portal {
   hasApplicationToken: boolean;
   installedAt: number | null;
   uninstalledAt: number | null;
-  /** Bitrix24's `ts` of the newest install/uninstall event processed: older ones are replays. */
+  /** Bitrix24's `ts` of the last install/uninstall event that changed the portal: older ones are replays. */
   lifecycleTs: number | null;
   /** An uninstall Bitrix24 has not confirmed yet (see src/auth/portal-uninstall.ts). */
   uninstallClaim: UninstallClaim | null;
+  /** When the rows of this closed portal are deleted (a confirmed uninstall with CLEAN=1); null: kept. */
+  purgeAt: number | null;
 }
 
 export interface UninstallClaim {

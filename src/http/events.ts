@@ -42,6 +42,19 @@ const readUninstallEvent = (form: FormObject): UninstallEvent => ({
   clean: formString(form, 'data', 'CLEAN'),
 });
 
+/**
+ * Runs a lifecycle event's handling; a refusal (401, or 403 for a forged uninstall of an installed
+ * portal) counts against the client like a failed launch: each one cost a round trip to Bitrix24.
+ */
+export async function countingRefusals<T>(ctx: RouteContext, client: string, handle: () => Promise<T>): Promise<T> {
+  try {
+    return await handle();
+  } catch (e) {
+    if (isAppError(e) && (e.code === 'unauthorized' || e.code === 'forbidden')) ctx.attempts.recordFailure(client);
+    throw e;
+  }
+}
+
 export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller: Uninstaller) =>
   new Elysia({ name: 'events', seed: ctx }).post(
     '/events',
@@ -50,9 +63,9 @@ export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller
       if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
       const form = parsePhpForm(await readForm(request));
       const event = formString(form, 'event').toUpperCase();
-      try {
+      return countingRefusals(ctx, client, async () => {
         if (event === 'ONAPPINSTALL') {
-          await installer.installFromEvent(readInstallEvent(form), client);
+          await installer.installFromEvent(readInstallEvent(form));
           return text('OK');
         }
         if (event === 'ONAPPUNINSTALL') {
@@ -62,10 +75,7 @@ export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller
         const portal = await authenticateEvent(ctx.store, readOrigin(form));
         ctx.logger.info('event received', { event: event.slice(0, 64), member_id: portal.memberId });
         return text('OK');
-      } catch (e) {
-        if (isAppError(e) && e.code === 'unauthorized' && event !== 'ONAPPINSTALL') ctx.attempts.recordFailure(client);
-        throw e;
-      }
+      });
     },
     { parse: 'none' },
   );

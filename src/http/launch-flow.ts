@@ -1,9 +1,16 @@
 /**
  * The shared path of every frame launch (the app page and the installer): verify the portal's form,
  * record who it is, open a session, and answer with the page and a convenience cookie.
+ *
+ * A launch never changes who owns a portal, except when it is an install by the rules of
+ * src/auth/portal-install.ts: a fresh verification of an administrator, on the installer page, or on
+ * the app page of a portal the app does not hold as installed (its install never reached us, or an
+ * uninstall it could not confirm was carried out: Bitrix24 shows the app page only where the app is
+ * installed). A portal not held as installed is never opened on a cached verdict.
  */
 import { translator } from '../../views/i18n.ts';
 import { OutsidePage } from '../../views/outside-page.tsx';
+import type { Installer } from '../auth/portal-install.ts';
 import type { SignedIn } from '../auth/sign-in.ts';
 import type { VerifiedLaunch } from '../auth/launch-verifier.ts';
 import { portalOrigin } from '../auth/portal-domain.ts';
@@ -19,9 +26,9 @@ export interface Launched {
 
 /**
  * Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the form's AUTH_ID;
- * `fresh` asks it even when a verdict is cached (installs).
+ * `fresh` asks it even when a verdict is cached.
  */
-export function verifyForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, fresh = false): Promise<VerifiedLaunch> {
+function verifyForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, fresh: boolean): Promise<VerifiedLaunch> {
   return ctx.verifyLaunch({
     authId,
     domain: form.get('DOMAIN') ?? '',
@@ -31,10 +38,35 @@ export function verifyForm(ctx: RouteContext, request: Request, form: URLSearchP
   }, clientIpOf(request));
 }
 
-/** A verified launch of the app page: the portal and user recorded, a session opened. */
-export async function launchFromForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, lang: string): Promise<Launched> {
-  const verified = await verifyForm(ctx, request, form, authId);
-  const signed = await ctx.signIn(verified, lang, launchTokens(form, verified));
+const APPLICATION_TOKEN_SHAPE = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** A verified launch of the app page or the installer page: the portal and user recorded, a session opened. */
+export async function launchFromForm(
+  ctx: RouteContext,
+  installer: Installer,
+  request: Request,
+  form: URLSearchParams,
+  authId: string,
+  lang: string,
+  page: 'app' | 'installer',
+): Promise<Launched> {
+  let verified = await verifyForm(ctx, request, form, authId, page === 'installer');
+  const held = (await ctx.store.portals.findByMemberId(verified.portal.memberId))?.status === 'installed';
+  if (!held && verified.fromCache) verified = await verifyForm(ctx, request, form, authId, true);
+  let pair = launchTokens(form, verified);
+  const applicationToken = form.get('APPLICATION_TOKEN') ?? '';
+  if (verified.user.isAdmin && (page === 'installer' || !held)) {
+    if (pair && APPLICATION_TOKEN_SHAPE.test(applicationToken)) {
+      const outcome = await installer.install({ verified, tokens: pair, applicationToken, ts: null });
+      // A refresh token is single-use: the pair that became the app's is not also kept as the admin's
+      // own (the admin's next launch brings a pair of its own).
+      if (outcome.kind === 'installed') pair = null;
+      await installer.bindEvents(outcome.portal);
+    } else {
+      ctx.logger.warn('admin launch without REFRESH_ID or APPLICATION_TOKEN: nothing installed', { member_id: verified.portal.memberId });
+    }
+  }
+  const signed = await ctx.signIn(verified, lang, pair);
   return { verified, signed };
 }
 

@@ -6,6 +6,7 @@
 import { Elysia } from 'elysia';
 import { pickLang } from '../../views/i18n.ts';
 import { portalOrigin } from '../auth/portal-domain.ts';
+import type { Installer } from '../auth/portal-install.ts';
 import { cookieToken } from './session-guard.ts';
 import type { RouteContext } from './context.ts';
 import { htmlResponse, pageHeaders } from './page-security.ts';
@@ -13,14 +14,14 @@ import { readForm } from './request-form.ts';
 import type { CabinetRenderer } from './items-ui.ts';
 import { launchedPage, launchFromForm, outsidePage } from './launch-flow.ts';
 
-export const launchRoutes = (ctx: RouteContext, cabinet: CabinetRenderer) => {
+export const launchRoutes = (ctx: RouteContext, cabinet: CabinetRenderer, installer: Installer) => {
   return new Elysia({ name: 'launch', seed: ctx })
     .post('/', async ({ request }) => {
       const form = await readForm(request);
       const lang = pickLang(form.get('LANG'));
       const authId = form.get('AUTH_ID');
       if (!authId) return outsidePage(ctx, lang);
-      const { signed } = await launchFromForm(ctx, request, form, authId, lang);
+      const { signed } = await launchFromForm(ctx, installer, request, form, authId, lang, 'app');
       const html = await cabinet.renderPage({
         actor: { portalId: signed.portal.id, userId: signed.user.userId },
         user: signed.user,

@@ -33,25 +33,39 @@ export interface PortalRepo {
    */
   upsert(input: PortalInput, statusIfNew?: Portal['status']): Promise<Portal>;
   /**
-   * A verified install: `installed`, the application_token's hash (kept when null), the event's `ts`
-   * (the newest wins); clears an uninstall claim and forgets an earlier removal of the same member_id.
+   * A launch, in one statement: creates the portal as `pending` or refreshes its endpoints and scope.
+   * Null, and nothing written, when the portal is closed: `uninstalled`, or removed with its data.
+   */
+  recordLaunch(input: PortalInput): Promise<Portal | null>;
+  /**
+   * A verified install: `installed`, the application_token's hash (kept when null), the install event's
+   * `ts` (null for an installer launch); clears an uninstall claim and a scheduled purge, and forgets an
+   * earlier removal of the same member_id.
    */
   markInstalled(portalId: number, applicationTokenHash: string | null, lifecycleTs: number | null): Promise<Portal>;
   /** The stored hash for constant-time comparison by the caller. */
   applicationTokenHash(memberId: string): Promise<string | null>;
-  /** A confirmed uninstall without CLEAN: `uninstalled`, the claim cleared, `ts` recorded. */
-  markUninstalled(portalId: number, lifecycleTs: number | null): Promise<void>;
-  /** Records an unconfirmed uninstall (the first claim's time is kept; CLEAN from any claim sticks). */
-  claimUninstall(portalId: number, clean: boolean, claimedAt: number, lifecycleTs: number | null): Promise<void>;
+  /**
+   * A confirmed uninstall, in one transaction: an open portal becomes `uninstalled`, its tokens and
+   * sessions are deleted, the claim cleared, `ts` recorded, and its rows scheduled for deletion at
+   * `purgeAt` (null: kept). False, and nothing changed, when it was closed already.
+   */
+  closeAfterUninstall(portalId: number, lifecycleTs: number | null, purgeAt: number | null): Promise<boolean>;
+  /** Keeps a closed portal's data: drops its scheduled purge. False when none was scheduled. */
+  cancelPurge(portalId: number): Promise<boolean>;
+  /** Closed portals whose purge time has come. */
+  listDuePurges(now: number): Promise<Portal[]>;
+  /** Records an unconfirmed uninstall: the first claim's time is kept, and CLEAN only if every claim asked for it. */
+  claimUninstall(portalId: number, clean: boolean, claimedAt: number): Promise<void>;
   dropUninstallClaim(portalId: number): Promise<void>;
   listUninstallClaims(): Promise<Portal[]>;
   /** A renamed portal (Bitrix24 answered 302): its REST endpoint and domain move, its identity stays. */
   moveEndpoint(oldClientEndpoint: string, newClientEndpoint: string, newDomain: string): Promise<void>;
   /**
-   * A confirmed cleaning uninstall: deletes the portal and, by cascade, every row that belongs to it,
-   * keeping only a `RemovedPortal` record, in one transaction.
+   * Deletes the portal and, by cascade, every row that belongs to it, keeping only a `RemovedPortal`
+   * record, in one transaction.
    */
-  removeWithData(portalId: number, lifecycleTs: number | null, removedAt: number): Promise<void>;
+  removeWithData(portalId: number, removedAt: number): Promise<void>;
   findRemoved(memberId: string): Promise<RemovedPortal | null>;
 }
 

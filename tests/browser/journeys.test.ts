@@ -27,7 +27,9 @@ const consoleErrors = (tab: PortalTab) =>
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  // A cleaning uninstall deletes at once here (no deletion delay), so the journey meets what users
+  // see once the data is gone.
+  stack = await startStack({ env: { CLEAN_UNINSTALL_DELAY_MINUTES: '0' } });
 });
 afterAll(async () => {
   await stack?.stop();

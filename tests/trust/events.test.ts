@@ -22,8 +22,11 @@ interface World {
 }
 
 /** Two installed portals, each with a user session and an item. */
+/** The app's clock, moved by tests that wait out the deletion delay of a cleaning uninstall. */
+const clock = { now: Math.floor(Date.now() / 1000) };
+
 async function world(): Promise<World> {
-  const s = await startStack();
+  const s = await startStack({ now: () => clock.now });
   stacks.push(s);
   const [a, b] = [await s.emu.createPortal(), await s.emu.createPortal()];
   let applicationToken = '';
@@ -80,10 +83,14 @@ describe('ONAPPUNINSTALL', () => {
     expect(w.s.logLines.some((l) => l.includes('forged uninstall refused'))).toBe(true);
   });
 
-  it('with CLEAN=1 removes every row of that portal and none of another', async () => {
+  it('with CLEAN=1 closes the portal at once and removes every row of it, and none of another, after the deletion delay', async () => {
     const otherBefore = rowsOf(w.s, w.b.member_id);
     const r = await w.s.emu.uninstall(w.a.member_id, true);
     expect(r.app_status).toBe('uninstalled');
+    expect(rowsOf(w.s, w.a.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+    expect(await w.s.server.app.runLifecycleJobs()).toMatchObject({ purged: 0 });
+    clock.now += 3601;
+    expect(await w.s.server.app.runLifecycleJobs()).toMatchObject({ purged: 1 });
     expect(rowsOf(w.s, w.a.member_id)).toBeNull();
     for (const table of ['users', 'sessions', 'items', 'portal_tokens']) {
       const orphans = w.s.store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id NOT IN (SELECT id FROM portals)`).get() as { n: number };

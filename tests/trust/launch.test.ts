@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { sha256Hex } from '../../src/auth/secret-hash.ts';
 import { secretsSeen } from './secrets-seen.ts';
 import { sessionTokenOf, startStack, type Stack } from '../support/stack.ts';
 import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
@@ -188,19 +189,30 @@ describe('sessions', () => {
   });
 });
 
-describe('a launch when the install never reached the app', () => {
-  it('creates the portal as pending from the verified answer, without an application token', async () => {
+describe('a portal whose install never reached the app', () => {
+  it("opens for users as pending (never on a cached verdict), and an administrator's launch installs it", async () => {
     const lost = await startStack({ emulator: {} });
-    // The installer page is at a dead address, so the install never reached the app.
-    const app = { client_id: lost.clientId, client_secret: lost.clientSecret, app_url: lost.appUrl, install_url: 'http://127.0.0.1:9/install' };
-    await lost.emu.registerApp(app);
-    const p = await lost.emu.createPortal();
-    await lost.emu.install(p.member_id);
-    const res = await lost.launch(await lost.emu.launch(p.member_id, 1));
-    expect(res.status).toBe(200);
-    const row = lost.store.db.query('SELECT status, application_token_hash FROM portals WHERE member_id = ?').get(p.member_id);
-    expect(row).toEqual({ status: 'pending', application_token_hash: null });
-    await lost.stop();
+    try {
+      // An API-only portal whose ONAPPINSTALL went to a dead address: "late or lost", as the platform doc warns.
+      const app = { client_id: lost.clientId, client_secret: lost.clientSecret, app_url: lost.appUrl, install_url: 'http://127.0.0.1:9/install' };
+      await lost.emu.registerApp(app);
+      const p = await lost.emu.createPortal({ api_only: true });
+      await lost.emu.install(p.member_id);
+      const user = await lost.emu.launch(p.member_id, 2);
+      secrets.addForm(user.form);
+      expect((await lost.launch(user)).status).toBe(200);
+      const row = () => lost.store.db.query('SELECT status, application_token_hash FROM portals WHERE member_id = ?').get(p.member_id);
+      expect(row()).toEqual({ status: 'pending', application_token_hash: null });
+      const asked = (await lost.emu.stats()).app_info_calls!;
+      expect((await lost.launch(user)).status).toBe(200);
+      expect((await lost.emu.stats()).app_info_calls).toBe(asked + 1); // asked again, not served from the cache
+      const admin = await lost.emu.launch(p.member_id, 1);
+      secrets.addForm(admin.form);
+      expect((await lost.launch(admin)).status).toBe(200);
+      expect(row()).toEqual({ status: 'installed', application_token_hash: sha256Hex(admin.form.APPLICATION_TOKEN!) });
+    } finally {
+      await lost.stop();
+    }
   });
 });
 

@@ -23,13 +23,23 @@ afterAll(async () => {
   for (const sink of sinks) sink.stop();
 });
 
-async function stack(opts: StackOptions = {}): Promise<Stack> {
-  const s = await startStack(opts);
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+/** A stack whose app clock (unix seconds) the test moves: grace periods and deletion delays end on demand. */
+type TimedStack = Stack & { clock: { now: number } };
+
+async function stack(opts: StackOptions = {}): Promise<TimedStack> {
+  const clock = { now: nowSec() };
+  const s = Object.assign(await startStack({ now: () => clock.now, ...opts }), { clock });
   stacks.push(s);
   return s;
 }
 
-const nowSec = () => Math.floor(Date.now() / 1000);
+/** Moves the clock past the deletion delay of a cleaning uninstall (default 60 minutes) and runs the jobs. */
+async function afterDeletionDelay(s: TimedStack) {
+  s.clock.now += 61 * 60;
+  return s.server.app.runLifecycleJobs();
+}
 
 async function launchAs(s: Stack, p: EmulatedPortal, userId: number): Promise<LaunchParams> {
   const l = await s.emu.launch(p.member_id, userId);
@@ -148,8 +158,7 @@ describe('a non-admin with their own genuine token', () => {
 
 describe('an uninstall Bitrix24 cannot confirm', () => {
   it('deletes nothing while the app tokens are dead, even with CLEAN and the right application_token; a launch disproves it', async () => {
-    let clock = nowSec();
-    const s = await stack({ now: () => clock });
+    const s = await stack();
     const w = await installedPortal(s);
     await killAppTokens(s, w.p.member_id);
     const before = portalRows(s.store, w.p.member_id);
@@ -163,8 +172,8 @@ describe('an uninstall Bitrix24 cannot confirm', () => {
     expect(me.status).toBe(200);
     expect((await openApp(s, await launchAs(s, w.p, 3))).status).toBe(200);
     expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toBeNull();
-    clock += 30 * 86_400;
-    expect(await s.server.app.recheckUninstalls()).toEqual({ confirmed: 0, disproved: 0, expired: 0, pending: 0 });
+    s.clock.now += 30 * 86_400;
+    expect(await s.server.app.runLifecycleJobs()).toEqual({ confirmed: 0, disproved: 0, expired: 0, pending: 0, purged: 0 });
     expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   });
 
@@ -175,24 +184,25 @@ describe('an uninstall Bitrix24 cannot confirm', () => {
     await killAppTokens(s, w.p.member_id);
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(202);
     await s.store.tokens.save(portalIdOf(s, w.p.member_id), { kind: 'app' }, 1, working);
-    expect(await s.server.app.recheckUninstalls()).toMatchObject({ disproved: 1 });
+    expect(await s.server.app.runLifecycleJobs()).toMatchObject({ disproved: 1 });
     expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   });
 
-  it('is carried out when the grace period ends undisproved, not before; the portal then stays closed until a verified install', async () => {
-    let clock = nowSec();
-    const s = await stack({ now: () => clock });
+  it('is carried out when the grace period ends undisproved with the app tokens still dead, not before; the data goes after the deletion delay; then only a verified install reopens the portal', async () => {
+    const s = await stack();
     const w = await installedPortal(s);
     const other = await installedPortal(s);
     const otherBefore = portalRows(s.store, other.p.member_id);
     await killAppTokens(s, w.p.member_id);
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(202);
-    expect(await s.server.app.recheckUninstalls()).toMatchObject({ pending: 1 });
-    clock += 6 * 86_400;
-    expect(await s.server.app.recheckUninstalls()).toMatchObject({ pending: 1, expired: 0 });
+    expect(await s.server.app.runLifecycleJobs()).toMatchObject({ pending: 1 });
+    s.clock.now += 6 * 86_400;
+    expect(await s.server.app.runLifecycleJobs()).toMatchObject({ pending: 1, expired: 0 });
     expect(portalRows(s.store, w.p.member_id)).toMatchObject({ items: 1 });
-    clock += 2 * 86_400;
-    expect(await s.server.app.recheckUninstalls()).toMatchObject({ expired: 1 });
+    s.clock.now += 2 * 86_400;
+    expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 1, purged: 0 });
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+    expect(await afterDeletionDelay(s)).toMatchObject({ purged: 1 });
     expect(portalRows(s.store, w.p.member_id)).toBeNull();
     expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
     // Here the app was in fact still installed: genuine launches now meet "not installed", in both languages' page.
@@ -225,7 +235,9 @@ describe('requests captured before an uninstall', () => {
       const captured = await launchAs(s, w.p, 3);
       expect((await openApp(s, captured)).status).toBe(200); // its verdict is now cached
       await s.emu.uninstall(w.p.member_id, clean);
-      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 }));
+      expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+      if (clean) await afterDeletionDelay(s);
+      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
       for (const l of [captured, w.userLaunch]) {
         const replay = await openApp(s, l);
         expect(replay.status).toBe(401);
@@ -286,6 +298,8 @@ describe('genuine events captured and replayed around an uninstall and a reinsta
 
     await waitUntil(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), 'the app bound ONAPPUNINSTALL again');
     await s.emu.uninstall(p.member_id, true);
+    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'uninstalled', sessions: 0, tokens: 0 });
+    await afterDeletionDelay(s);
     expect(portalRows(s.store, p.member_id)).toBeNull();
     expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
   });
@@ -308,6 +322,9 @@ describe('both ways of installing', () => {
       const userRefresh = s.store.db.query("SELECT user_id FROM portal_tokens WHERE portal_id = ? AND kind = 'user'").all(portalId) as { user_id: number }[];
       for (const row of userRefresh) expect((await s.store.tokens.find(portalId, { kind: 'user', userId: row.user_id }))!.refreshToken).not.toBe(app.refreshToken);
       await s.emu.uninstall(w.p.member_id, true);
+      // Closed at once; the rows go when the deletion delay has passed with nobody asking to keep them.
+      expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+      expect(await afterDeletionDelay(s)).toMatchObject({ purged: 1 });
       expect(portalRows(s.store, w.p.member_id)).toBeNull();
       for (const table of ['users', 'sessions', 'items', 'portal_tokens']) {
         const orphans = s.store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id NOT IN (SELECT id FROM portals)`).get() as { n: number };

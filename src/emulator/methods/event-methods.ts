@@ -32,10 +32,12 @@ export const eventMethods: MethodTable = {
       if (!handler) throw argumentError('HANDLER');
       if (!KNOWN_EVENTS.includes(event)) throw new RestError('ERROR_EVENT_NOT_FOUND', 'Event not found');
       const offline = asString(params.EVENT_TYPE)?.toLowerCase() === 'offline';
-      const authType = Number.parseInt(asString(params.AUTH_TYPE) ?? '0', 10) || 0;
-      if (!ctx.user.ADMIN && (offline || (authType !== 0 && authType !== ctx.user.ID))) {
+      const asked = Number.parseInt(asString(params.AUTH_TYPE) ?? '0', 10) || 0;
+      if (!ctx.user.ADMIN && (offline || (asked !== 0 && asked !== ctx.user.ID))) {
         throw new RestError('ACCESS_DENIED', 'Access denied!', 403);
       }
+      // event-bind.md: a non-admin's handlers are always set on behalf of that user.
+      const authType = ctx.user.ADMIN ? asked : ctx.user.ID;
       const url = checkHandlerUrl(handler, ctx.install.app);
       const events = ctx.install.events;
       if (events.some((b) => b.event === event && b.handler === url && b.auth_type === authType)) {
@@ -51,12 +53,14 @@ export const eventMethods: MethodTable = {
       const event = asString(params.EVENT)?.toUpperCase();
       const handler = asString(params.HANDLER);
       if (!event) throw argumentError('EVENT');
-      const authType = params.AUTH_TYPE === undefined ? undefined : Number.parseInt(asString(params.AUTH_TYPE) ?? '0', 10) || 0;
+      const asked = params.AUTH_TYPE === undefined ? undefined : Number.parseInt(asString(params.AUTH_TYPE) ?? '0', 10) || 0;
+      // event-unbind.md: a non-admin removes only online handlers registered for themselves.
+      const authType = ctx.user.ADMIN ? asked : ctx.user.ID;
       const before = ctx.install.events.length;
       ctx.install.events = ctx.install.events.filter(
         (b) =>
           !(b.event === event && (handler === undefined || b.handler === handler || b.handler === safeUrl(handler)) &&
-            (authType === undefined || b.auth_type === authType)),
+            (authType === undefined || b.auth_type === authType) && (ctx.user.ADMIN || !b.offline)),
       );
       return { result: { count: before - ctx.install.events.length } };
     },

@@ -17,6 +17,7 @@ interface PortalRow {
   lifecycle_ts: number | null;
   uninstall_claimed_at: number | null;
   uninstall_claim_clean: number | null;
+  purge_at: number | null;
 }
 
 interface RemovedRow {
@@ -40,6 +41,7 @@ const toPortal = (r: PortalRow): Portal => ({
   uninstalledAt: r.uninstalled_at,
   lifecycleTs: r.lifecycle_ts,
   uninstallClaim: r.uninstall_claimed_at === null ? null : { claimedAt: r.uninstall_claimed_at, clean: r.uninstall_claim_clean === 1 },
+  purgeAt: r.purge_at,
 });
 
 const toRemoved = (r: RemovedRow): RemovedPortal => ({
@@ -50,9 +52,6 @@ const toRemoved = (r: RemovedRow): RemovedPortal => ({
 });
 
 const now = () => Math.floor(Date.now() / 1000);
-
-/** The newer of a stored and a given event ts, in SQL; NULL when neither is known. */
-const newerTs = (column: string, param: string) => `NULLIF(max(COALESCE(${column}, 0), COALESCE(${param}, 0)), 0)`;
 
 export function createPortalRepo(db: Database): PortalRepo {
   const byMember = db.query<PortalRow, [string]>('SELECT * FROM portals WHERE member_id = ?');
@@ -69,33 +68,44 @@ export function createPortalRepo(db: Database): PortalRepo {
        updated_at = excluded.updated_at
      RETURNING *`,
   );
+  const launch = db.query<PortalRow, Record<string, string | number>>(
+    `INSERT INTO portals (member_id, domain, client_endpoint, server_endpoint, status, app_status, scope, created_at, updated_at)
+     SELECT $member_id, $domain, $client_endpoint, $server_endpoint, 'pending', $app_status, $scope, $now, $now
+      WHERE NOT EXISTS (SELECT 1 FROM removed_portals WHERE member_id = $member_id)
+     ON CONFLICT (member_id) DO UPDATE SET
+       domain = excluded.domain, client_endpoint = excluded.client_endpoint,
+       server_endpoint = excluded.server_endpoint, app_status = excluded.app_status, scope = excluded.scope,
+       updated_at = excluded.updated_at
+      WHERE portals.status <> 'uninstalled'
+     RETURNING *`,
+  );
   const install = db.query<PortalRow, [string | null, number | null, number, number]>(
     `UPDATE portals SET status = 'installed', installed_at = ?3, uninstalled_at = NULL,
-       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL,
-       application_token_hash = COALESCE(?1, application_token_hash),
-       lifecycle_ts = NULLIF(max(COALESCE(lifecycle_ts, 0), COALESCE(?2, 0),
-         COALESCE((SELECT r.lifecycle_ts FROM removed_portals r WHERE r.member_id = portals.member_id), 0)), 0),
-       updated_at = ?3
+       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL, purge_at = NULL,
+       application_token_hash = COALESCE(?1, application_token_hash), lifecycle_ts = ?2, updated_at = ?3
      WHERE id = ?4 RETURNING *`,
   );
   const forgetRemoval = db.query('DELETE FROM removed_portals WHERE member_id = ?');
   const hashOf = db.query<{ h: string | null }, [string]>('SELECT application_token_hash AS h FROM portals WHERE member_id = ?');
-  const uninstall = db.query<unknown, [number, number | null, number]>(
+  const close = db.query<{ id: number }, [number, number | null, number | null, number]>(
     `UPDATE portals SET status = 'uninstalled', uninstalled_at = ?1, updated_at = ?1,
-       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL, lifecycle_ts = ${newerTs('lifecycle_ts', '?2')}
-     WHERE id = ?3`,
+       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL, lifecycle_ts = COALESCE(?2, lifecycle_ts), purge_at = ?3
+     WHERE id = ?4 AND status <> 'uninstalled' RETURNING id`,
   );
-  const claim = db.query<unknown, [number, number, number | null, number]>(
+  const dropTokens = db.query('DELETE FROM portal_tokens WHERE portal_id = ?');
+  const dropSessions = db.query('DELETE FROM sessions WHERE portal_id = ?');
+  const cancelPurge = db.query<{ id: number }, [number]>('UPDATE portals SET purge_at = NULL WHERE id = ? AND purge_at IS NOT NULL RETURNING id');
+  const duePurges = db.query<PortalRow, [number]>('SELECT * FROM portals WHERE purge_at IS NOT NULL AND purge_at <= ? ORDER BY purge_at');
+  const claim = db.query<unknown, [number, number, number]>(
     `UPDATE portals SET uninstall_claimed_at = COALESCE(uninstall_claimed_at, ?1),
-       uninstall_claim_clean = max(COALESCE(uninstall_claim_clean, 0), ?2),
-       lifecycle_ts = ${newerTs('lifecycle_ts', '?3')}, updated_at = ?1
-     WHERE id = ?4`,
+       uninstall_claim_clean = min(COALESCE(uninstall_claim_clean, ?2), ?2), updated_at = ?1
+     WHERE id = ?3`,
   );
   const dropClaim = db.query('UPDATE portals SET uninstall_claimed_at = NULL, uninstall_claim_clean = NULL WHERE id = ?');
   const claims = db.query<PortalRow, []>('SELECT * FROM portals WHERE uninstall_claimed_at IS NOT NULL ORDER BY uninstall_claimed_at');
-  const remember = db.query<unknown, [number | null, number, number]>(
+  const remember = db.query<unknown, [number, number]>(
     `INSERT INTO removed_portals (member_id, application_token_hash, lifecycle_ts, removed_at)
-       SELECT member_id, application_token_hash, ${newerTs('lifecycle_ts', '?1')}, ?2 FROM portals WHERE id = ?3
+       SELECT member_id, application_token_hash, lifecycle_ts, ?1 FROM portals WHERE id = ?2
      ON CONFLICT (member_id) DO UPDATE SET application_token_hash = excluded.application_token_hash,
        lifecycle_ts = excluded.lifecycle_ts, removed_at = excluded.removed_at`,
   );
@@ -109,9 +119,15 @@ export function createPortalRepo(db: Database): PortalRepo {
     forgetRemoval.run(row.member_id);
     return toPortal(row);
   });
+  const closePortal = db.transaction((portalId: number, ts: number | null, purgeAt: number | null) => {
+    if (!close.get(now(), ts, purgeAt, portalId)) return false;
+    dropTokens.run(portalId);
+    dropSessions.run(portalId);
+    return true;
+  });
   // sessions reference users, users and items and tokens reference portals: all cascade.
-  const removeWithData = db.transaction((portalId: number, ts: number | null, at: number) => {
-    remember.run(ts, at, portalId);
+  const removeWithData = db.transaction((portalId: number, at: number) => {
+    remember.run(at, portalId);
     remove.run(portalId);
   });
 
@@ -141,13 +157,25 @@ export function createPortalRepo(db: Database): PortalRepo {
       });
       return toPortal(row!);
     },
+    recordLaunch: async (input) => {
+      const row = launch.get({
+        member_id: input.memberId,
+        domain: input.domain,
+        client_endpoint: input.clientEndpoint,
+        server_endpoint: input.serverEndpoint,
+        app_status: input.appStatus,
+        scope: input.scope,
+        now: now(),
+      });
+      return row ? toPortal(row) : null;
+    },
     markInstalled: async (portalId, hash, ts) => markInstalled(portalId, hash, ts),
     applicationTokenHash: async (memberId) => hashOf.get(memberId)?.h ?? null,
-    markUninstalled: async (portalId, ts) => {
-      uninstall.run(now(), ts, portalId);
-    },
-    claimUninstall: async (portalId, clean, claimedAt, ts) => {
-      claim.run(claimedAt, clean ? 1 : 0, ts, portalId);
+    closeAfterUninstall: async (portalId, ts, purgeAt) => closePortal(portalId, ts, purgeAt),
+    cancelPurge: async (portalId) => cancelPurge.get(portalId) !== null,
+    listDuePurges: async (at) => duePurges.all(at).map(toPortal),
+    claimUninstall: async (portalId, clean, claimedAt) => {
+      claim.run(claimedAt, clean ? 1 : 0, portalId);
     },
     dropUninstallClaim: async (portalId) => {
       dropClaim.run(portalId);
@@ -156,7 +184,7 @@ export function createPortalRepo(db: Database): PortalRepo {
     moveEndpoint: async (oldClientEndpoint, newClientEndpoint, newDomain) => {
       move.run(newClientEndpoint, newDomain, now(), oldClientEndpoint);
     },
-    removeWithData: async (portalId, ts, at) => removeWithData(portalId, ts, at),
+    removeWithData: async (portalId, at) => removeWithData(portalId, at),
     findRemoved: async (memberId) => {
       const r = removed.get(memberId);
       return r ? toRemoved(r) : null;

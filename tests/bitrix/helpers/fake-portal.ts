@@ -58,6 +58,7 @@ export function fakePortal(overrides: Partial<Portal> = {}): Portal {
     uninstalledAt: null,
     lifecycleTs: null,
     uninstallClaim: null,
+    purgeAt: null,
     ...overrides,
   };
 }
