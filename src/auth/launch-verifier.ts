@@ -4,7 +4,7 @@
  * it must belong to our client_id and to exactly the claimed portal. The user is then read from the
  * portal's verified client_endpoint, never from a URL built from the request.
  */
-import { isBitrixError, type Bitrix } from '../bitrix/index.ts';
+import { isBitrixError, LocalCode, type Bitrix, type BitrixError } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { PortalInput } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
@@ -51,6 +51,15 @@ const refuse = (reason: string, logger?: Logger, fields: Record<string, unknown>
   return new AppError('unauthorized', 'This launch could not be verified with Bitrix24. Open the app from your portal again.');
 };
 
+/** Bitrix24 did not answer about the token (no answer, a 5xx, a limit): says nothing about the token. */
+const isFault = (e: BitrixError) =>
+  e.code === LocalCode.network || e.code === LocalCode.timeout || e.code === LocalCode.badResponse || e.status >= 500 || e.status === 429;
+
+const unavailable = (logger?: Logger) => {
+  logger?.warn('launch not verified: Bitrix24 did not answer');
+  return new AppError('unavailable', 'Bitrix24 is not answering right now. Try again in a moment.');
+};
+
 export interface LaunchVerifierDeps {
   bitrix: Bitrix;
   clientId: string;
@@ -63,28 +72,42 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
   const cache = new VerdictCache<VerifiedLaunch>(10_000, now);
 
-  /** The hint first when it is allow-listed, then the rest of the allow-list. */
+  /** The server that last answered at all: asked first next time, after an allow-listed hint. */
+  let lastAnswered: string | undefined;
+
   const serversToAsk = (hint?: string): string[] => {
-    let first: string | undefined;
+    let hinted: string | undefined;
     try {
-      first = hint ? new URL(hint).origin : undefined;
+      hinted = hint ? new URL(hint).origin : undefined;
     } catch {
-      first = undefined;
+      hinted = undefined;
     }
-    return first && deps.oauthServers.includes(first)
-      ? [first, ...deps.oauthServers.filter((s) => s !== first)]
-      : [...deps.oauthServers];
+    const preferred = [hinted, lastAnswered].filter((s): s is string => s !== undefined && deps.oauthServers.includes(s));
+    return [...new Set([...preferred, ...deps.oauthServers])];
   };
 
+  /**
+   * The verified answer; null when a server refused the token; AppError('unavailable') when none
+   * answered (timeouts, resets, 5xx): an outage is not a failed verification, so it is not counted
+   * against the client, and the caller is told to retry.
+   */
   async function askOAuthServers(claim: LaunchClaim) {
+    let refused = false;
     for (const server of serversToAsk(claim.serverEndpoint)) {
       try {
-        return { server, info: await deps.bitrix.oauth.appInfo(server, claim.authId) };
+        const info = await deps.bitrix.oauth.appInfo(server, claim.authId);
+        lastAnswered = server;
+        return { server, info };
       } catch (e) {
         if (!isBitrixError(e)) throw e;
-        deps.logger?.debug('app.info refused the token', { server, code: e.code });
+        if (!isFault(e)) {
+          refused = true;
+          lastAnswered = server;
+        }
+        deps.logger?.debug('app.info did not vouch for the token', { server, code: e.code });
       }
     }
+    if (!refused) throw unavailable(deps.logger);
     return null;
   }
 
@@ -131,7 +154,8 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
     let user: VerifiedUser;
     try {
       user = await readUser(info.install.client_endpoint, claim.authId);
-    } catch {
+    } catch (e) {
+      if (isBitrixError(e) && isFault(e)) throw unavailable(deps.logger);
       throw refuse('could not read the user from the verified portal', deps.logger, { domain });
     }
     if (Number(info.user_id) !== user.id) throw refuse('user.current is not the token user', deps.logger, { domain });

@@ -55,16 +55,18 @@ export interface OAuthClientOptions {
   policy: EndpointPolicy;
   fetch: FetchFn;
   timeoutMs: number;
+  /** For `app.info`, which a user waits on while their launch is verified (default 5 s). */
+  appInfoTimeoutMs?: number;
   now?: () => number;
 }
 
 export function createOAuthClient(opts: OAuthClientOptions): OAuthClient {
   const now = opts.now ?? Date.now;
 
-  const request = async (label: string, url: string, init: RequestInit, secrets: string[]): Promise<Record<string, unknown>> => {
+  const request = async (label: string, url: string, init: RequestInit, secrets: string[], timeoutMs = opts.timeoutMs): Promise<Record<string, unknown>> => {
     let res: Response;
     try {
-      res = await opts.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs) });
+      res = await opts.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
       throw new BitrixError(timedOut ? LocalCode.timeout : LocalCode.network, 'OAuth server unreachable', 0, label);
@@ -104,7 +106,7 @@ export function createOAuthClient(opts: OAuthClientOptions): OAuthClient {
       const b = await request('oauth.app.info', `${origin}/rest/app.info?auth=${encodeURIComponent(accessToken)}`, {
         method: 'GET',
         headers: { accept: 'application/json' },
-      }, [accessToken]);
+      }, [accessToken], opts.appInfoTimeoutMs ?? 5_000);
       const r = b.result;
       if (!r || typeof r !== 'object' || !('install' in r)) throw new BitrixError(LocalCode.badResponse, 'app.info without install', 200, 'oauth.app.info');
       return r as AppInfo;

@@ -24,6 +24,7 @@ interface Described {
 const pageTexts: Partial<Record<ErrorCode, [MessageKey, MessageKey]>> = {
   unauthorized: ['pageErrorSignedOut', 'launchUnverified'],
   not_installed: ['pageErrorNotInstalled', 'appNotInstalled'],
+  unavailable: ['pageErrorUnavailable', 'bitrixUnavailable'],
   rate_limited: ['pageErrorBusy', 'tooManyAttempts'],
   not_found: ['pageErrorNotFound', 'nothingHere'],
   internal: ['pageErrorBroken', 'errorGeneric'],
@@ -107,6 +108,8 @@ export function createErrorHandler({ logger, pageAssets, allowedMethods }: Error
     const d: Described = known ?? { code: 'internal', message: 'Something went wrong. Please try again.' };
     const status = statusOf[d.code];
     const headers: Record<string, string> = { 'x-request-id': requestId, 'cache-control': 'no-store' };
+    // Bitrix24 did not answer: the page (or the island) may simply try again shortly.
+    if (d.code === 'unavailable') headers['retry-after'] = '5';
 
     if (wantsJson(request, path)) {
       const body: Record<string, unknown> = { code: d.code, message: d.message };

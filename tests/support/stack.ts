@@ -50,6 +50,8 @@ export interface StackOptions {
   dbPath?: string;
   /** The app's clock (unix seconds) where it takes one. */
   now?: () => number;
+  /** OAuth server origins allow-listed ahead of the emulator's (to test servers that fail). */
+  oauthServersBefore?: string[];
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -70,7 +72,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     PORT: String(port),
     BITRIX24_CLIENT_ID: clientId,
     BITRIX24_CLIENT_SECRET: clientSecret,
-    BITRIX24_OAUTH_SERVERS: emulator.url,
+    BITRIX24_OAUTH_SERVERS: [...(opts.oauthServersBefore ?? []), emulator.url].join(','),
     BX24_SDK_URL: `${emulator.url}/api/v1/`,
     DATABASE_URL: `sqlite:${dbPath}`,
     LOG_LEVEL: 'debug',
