@@ -14,9 +14,11 @@ export interface SessionPolicy {
   absoluteTtl: number;
   /** Minimum interval between sliding writes, seconds. */
   touchEvery: number;
+  /** Live sessions kept per user (tabs, devices); issuing another ends the oldest. */
+  maxPerUser: number;
 }
 
-export const defaultSessionPolicy: SessionPolicy = { idleTtl: 2 * 3600, absoluteTtl: 24 * 3600, touchEvery: 60 };
+export const defaultSessionPolicy: SessionPolicy = { idleTtl: 2 * 3600, absoluteTtl: 24 * 3600, touchEvery: 60, maxPerUser: 20 };
 
 /** Expired rows are removed when presented, and swept at most this often when sessions are issued. */
 const SWEEP_EVERY = 600;
@@ -55,7 +57,7 @@ export function createSessions(
         absoluteExpiresAt: t + policy.absoluteTtl,
         expiresAt: Math.min(t + policy.idleTtl, t + policy.absoluteTtl),
       };
-      await store.sessions.create(sha256Hex(token), session);
+      await store.sessions.create(sha256Hex(token), session, policy.maxPerUser);
       return { token, expiresAt: session.expiresAt };
     },
     async verify(token) {

@@ -109,7 +109,8 @@ export interface UserRepo {
 }
 
 export interface SessionRepo {
-  create(idHash: string, session: Session): Promise<void>;
+  /** Stores a session and keeps only the user's `keepPerUser` newest ones (a token cannot mint without bound). */
+  create(idHash: string, session: Session, keepPerUser: number): Promise<void>;
   find(idHash: string): Promise<Session | null>;
   /** Slides the expiry (callers rate-limit these writes). */
   touch(idHash: string, lastUsedAt: number, expiresAt: number): Promise<void>;

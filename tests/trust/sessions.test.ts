@@ -15,8 +15,9 @@ async function setup() {
     'installed',
   );
   await store.users.upsert(portal.id, 7, { name: 'U', isAdmin: false, lang: 'en', photoUrl: null, timeZone: null });
+  await store.users.upsert(portal.id, 8, { name: 'V', isAdmin: false, lang: 'en', photoUrl: null, timeZone: null });
   let clock = 1_000_000;
-  const sessions = createSessions(store, { idleTtl: 100, absoluteTtl: 250, touchEvery: 10 }, () => clock);
+  const sessions = createSessions(store, { idleTtl: 100, absoluteTtl: 250, touchEvery: 10, maxPerUser: 3 }, () => clock);
   return { store, sessions, actor: { portalId: portal.id, userId: 7 }, advance: (s: number) => (clock += s) };
 }
 
@@ -68,6 +69,20 @@ describe('sessions', () => {
     await sessions.issue(actor);
     const hash = new Bun.CryptoHasher('sha256').update(abandoned).digest('hex');
     expect(await store.sessions.find(hash)).toBeNull();
+  });
+
+  it("keeps at most maxPerUser live sessions per user: one token cannot mint without bound, and others' are untouched", async () => {
+    const { sessions, actor, advance } = await setup();
+    const other = await sessions.issue({ ...actor, userId: 8 });
+    const issued = [];
+    for (let i = 0; i < 5; i++) {
+      issued.push((await sessions.issue(actor)).token);
+      advance(1);
+    }
+    const alive = [];
+    for (const t of issued) alive.push((await sessions.verify(t)) !== null);
+    expect(alive).toEqual([false, false, true, true, true]);
+    expect(await sessions.verify(other.token)).not.toBeNull();
   });
 
   it('revokes', async () => {

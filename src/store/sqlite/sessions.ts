@@ -25,15 +25,21 @@ export function createSessionRepo(db: Database): SessionRepo {
     `INSERT INTO sessions (id_hash, portal_id, user_id, created_at, expires_at, absolute_expires_at, last_used_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
+  const trim = db.query<unknown, [number, number, number]>(
+    `DELETE FROM sessions WHERE portal_id = ?1 AND user_id = ?2 AND id_hash NOT IN (
+       SELECT id_hash FROM sessions WHERE portal_id = ?1 AND user_id = ?2 ORDER BY created_at DESC, rowid DESC LIMIT ?3)`,
+  );
+  const create = db.transaction((idHash: string, s: Session, keep: number) => {
+    insert.run(idHash, s.portalId, s.userId, s.createdAt, s.expiresAt, s.absoluteExpiresAt, s.lastUsedAt);
+    trim.run(s.portalId, s.userId, keep);
+  });
   const find = db.query<SessionRow, [string]>('SELECT * FROM sessions WHERE id_hash = ?');
   const touch = db.query('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id_hash = ?');
   const remove = db.query('DELETE FROM sessions WHERE id_hash = ?');
   const removePortal = db.query('DELETE FROM sessions WHERE portal_id = ?');
   const removeExpired = db.query('DELETE FROM sessions WHERE expires_at <= ?');
   return {
-    create: async (idHash, s) => {
-      insert.run(idHash, s.portalId, s.userId, s.createdAt, s.expiresAt, s.absoluteExpiresAt, s.lastUsedAt);
-    },
+    create: async (idHash, s, keepPerUser) => create(idHash, s, keepPerUser),
     find: async (idHash) => {
       const r = find.get(idHash);
       return r ? toSession(r) : null;
