@@ -91,13 +91,25 @@ function ItemFields({ prefix, values, errors, v, withStatus }: ItemFieldsProps) 
   );
 }
 
-/** Create form, shown in the dialog. A 422 reply re-renders it with the input and the messages. */
-export function CreateItemForm({ values, errors, v }: { values: ItemFormValues; errors: Record<string, string>; v: ViewContext }) {
+export interface CreateItemFormProps {
+  values: ItemFormValues;
+  errors: Record<string, string>;
+  /** The id the item will get: sending the same form twice creates one item (see ItemService.create). */
+  draftId: string;
+  v: ViewContext;
+}
+
+/**
+ * Create form, shown in the dialog. A 422 reply re-renders it with the input, the messages and the
+ * same draft id. The submit button is disabled while the request runs (no double submit).
+ */
+export function CreateItemForm({ values, errors, draftId, v }: CreateItemFormProps) {
   return (
-    <form class="item-form" hx-post={v.url('/ui/items')} hx-target="this" hx-swap="outerHTML">
+    <form class="item-form" hx-post={v.url('/ui/items')} hx-target="this" hx-swap="outerHTML" hx-disabled-elt="find button[type=submit]">
       <h2 id="dialog-title" class="dialog__title" safe>
         {v.t('newItem')}
       </h2>
+      <input type="hidden" name="draft_id" value={draftId} />
       <ItemFields prefix="new" values={values} errors={errors} v={v} withStatus={false} />
       <div class="form-actions">
         <button type="submit" class="btn btn--primary" safe>
@@ -125,7 +137,7 @@ export function EditItemForm({ item, values, errors, conflict, v }: EditItemForm
   const rowUrl = v.url(`/ui/items/${item.id}`);
   return (
     <li id={`item-${item.id}`} class="item-row item-row--editing">
-      <form class="item-form item-form--inline" hx-put={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML">
+      <form class="item-form item-form--inline" hx-put={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML" hx-disabled-elt="find button[type=submit]">
         {conflict ? (
           <p class="notice notice--warning" role="alert" safe>
             {v.t('conflict')}

@@ -82,6 +82,9 @@ export function newItemId(nowMs = Date.now()): string {
   return nowMs.toString(32).padStart(10, '0') + lastRand.toString(16).padStart(16, '0');
 }
 
+/** The shape of an id made by newItemId (a form proposes one; anything else is ignored). */
+export const isItemId = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-v]{10}[0-9a-f]{16}$/.test(s);
+
 /** Cursors are opaque to clients: base64url of "createdAt:id". */
 export function encodeCursor(c: ItemCursor): string {
   return Buffer.from(`${c.createdAt}:${c.id}`).toString('base64url');

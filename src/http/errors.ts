@@ -9,6 +9,7 @@ import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
 import { translator, type MessageKey } from '../../views/i18n.ts';
+import { setHxTrigger } from './hx-headers.ts';
 import { pageLang } from './page-lang.ts';
 import type { PageAssets } from '../../views/layout.tsx';
 import { requestIdOf } from './request-meta.ts';
@@ -93,7 +94,7 @@ export function createErrorHandler({ logger, pageAssets }: ErrorHandlerDeps) {
     if (request.headers.get('hx-request') === 'true') {
       // htmx does not swap error responses; the page shows the message as a toast (in the user's
       // language, by code). A 401 gets none: the page renews its session and repeats the request.
-      if (status !== 401) headers['hx-trigger'] = JSON.stringify({ toast: { kind: 'error', code: d.code, message: d.message } });
+      if (status !== 401) setHxTrigger(headers, { toast: { kind: 'error', code: d.code, message: d.message } });
       return new Response('', { status, headers });
     }
     const lang = pageLang(request);

@@ -14,9 +14,10 @@ import type { ItemView, ListState, ViewContext } from '../../views/view-model.ts
 import type { IssuedSession } from '../auth/sessions.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { ItemService } from '../domain/item-service.ts';
-import { isStatus, type ItemDraft } from '../domain/items.ts';
+import { isItemId, isStatus, newItemId, type ItemDraft } from '../domain/items.ts';
 import type { Actor, Item, User } from '../domain/types.ts';
 import type { RouteContext } from './context.ts';
+import { setHxTrigger } from './hx-headers.ts';
 import { readForm } from './request-form.ts';
 import { requireActor, sessionGuard } from './session-guard.ts';
 
@@ -45,8 +46,7 @@ const withNotes = (data: Record<string, unknown> | null, notes: string): Record<
 
 const html = (body: string, status = 200, toast?: { kind: 'success' | 'error'; message: string }, extra: Record<string, unknown> = {}) => {
   const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
-  const events = { ...extra, ...(toast ? { toast } : {}) };
-  if (Object.keys(events).length) headers['hx-trigger'] = JSON.stringify(events);
+  setHxTrigger(headers, { ...extra, ...(toast ? { toast } : {}) });
   return new Response(body, { status, headers });
 };
 
@@ -120,9 +120,9 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
     })
     .get('/ui/items/new', async ({ actor }) => {
       const v = await viewFor(requireActor(actor));
-      const res = html(CreateItemForm({ values: emptyFormValues, errors: {}, v }) as string);
+      const res = html(CreateItemForm({ values: emptyFormValues, errors: {}, draftId: newItemId(), v }) as string);
       // After the swap, so that the dialog opens on the form and can focus its first field.
-      res.headers.set('hx-trigger-after-settle', JSON.stringify({ openDialog: true }));
+      setHxTrigger(res.headers, { openDialog: true }, 'hx-trigger-after-settle');
       return res;
     })
     .post(
@@ -130,11 +130,14 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       async ({ actor, request }) => {
         const a = requireActor(actor);
         const v = await viewFor(a);
-        const { draft, values, errors } = readDraft(await readForm(request), v);
-        const again = (errs: Record<string, string>) => html(CreateItemForm({ values, errors: errs, v }) as string, 422);
+        const form = await readForm(request);
+        const { draft, values, errors } = readDraft(form, v);
+        const proposed = form.get('draft_id');
+        const draftId = isItemId(proposed) ? proposed : newItemId();
+        const again = (errs: Record<string, string>) => html(CreateItemForm({ values, errors: errs, draftId, v }) as string, 422);
         if (Object.keys(errors).length) return again(errors);
         try {
-          const item = await items.create(a, { ...draft, name: draft.name });
+          const item = await items.create(a, { ...draft, name: draft.name }, draftId);
           // The new row goes to the top of the list out of band; the dialog closes.
           const row = `<ul hx-swap-oob="afterbegin:#item-list">${ItemRow({ item: toView(item), v }) as string}</ul>`;
           return html(row, 200, toastText(v, 'created'), { closeDialog: true });

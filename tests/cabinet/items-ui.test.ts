@@ -52,6 +52,32 @@ describe('POST /ui/items', () => {
     expect(cab.row(id)).toMatchObject({ name: 'Plan trip', data: '{"notes":"pack bags"}', owner_id: 2 });
   });
 
+  it('the same form sent twice (a retry after a failed answer, a double click) creates one item', async () => {
+    const draftId = inputValue((await user.ui('GET', '/ui/items/new')).text, 'draft_id')!;
+    expect(draftId).toMatch(/^[0-9a-v]{10}[0-9a-f]{16}$/);
+    const fields = { ...form({ name: 'Only once' }), draft_id: draftId };
+    const [a, b] = await Promise.all([user.ui('POST', '/ui/items', fields), user.ui('POST', '/ui/items', fields)]);
+    const c = await user.ui('POST', '/ui/items', fields);
+    for (const r of [a, b, c]) {
+      expect(r.status).toBe(200);
+      expect(rowIdOf(r.text)).toBe(draftId);
+      expect(trigger(r).toast.kind).toBe('success');
+    }
+    expect(cab.rows().filter((row) => row.name === 'Only once')).toHaveLength(1);
+  });
+
+  it("a draft id that is another user's item, or garbage, gets a fresh id and touches nothing else", async () => {
+    const other = await cab.signIn(user.portal, 3);
+    const theirs = await other.create({ name: 'Not yours' });
+    for (const draft_id of [theirs.id, 'garbage', '']) {
+      const r = await user.ui('POST', '/ui/items', { ...form({ name: `Mine ${draft_id}` }), draft_id });
+      expect(r.status).toBe(200);
+      expect(rowIdOf(r.text)).not.toBe(theirs.id);
+      expect(r.text).not.toContain('Not yours');
+    }
+    expect(cab.row(theirs.id)).toMatchObject({ name: 'Not yours', owner_id: 3, version: 1 });
+  });
+
   const failures: [string, Record<string, string>, string, string][] = [
     ['a blank name', form({ name: '   ', notes: 'keep me' }), 'name', 'Name is required.'],
     ['a 5,000-character name', form({ name: 'Ж'.repeat(5000), notes: 'keep me' }), 'name', 'Name must be at most 200 characters.'],
