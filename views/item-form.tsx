@@ -1,3 +1,4 @@
+import { fieldMessage } from './field-errors.ts';
 import type { ItemView, ViewContext } from './view-model.ts';
 
 /** The user's input as typed, so a failed form comes back exactly as it was sent. */
@@ -47,6 +48,7 @@ function Field({ id, label, error, children }: FieldProps) {
 interface ItemFieldsProps {
   prefix: string;
   values: ItemFormValues;
+  /** Problem codes by field (domain FieldIssue, or not_a_date from the form's own parsing). */
   errors: Record<string, string>;
   v: ViewContext;
   withStatus: boolean;
@@ -55,21 +57,22 @@ interface ItemFieldsProps {
 function ItemFields({ prefix, values, errors, v, withStatus }: ItemFieldsProps) {
   const { t } = v;
   const invalid = (key: string) => (errors[key] ? { 'aria-invalid': 'true', 'aria-describedby': `${prefix}-${key}-error` } : {});
+  const message = (key: string) => (errors[key] ? fieldMessage(t, v.lang, errors[key]) : undefined);
   return (
     <>
-      <Field id={`${prefix}-name`} label={t('name')} error={errors.name}>
+      <Field id={`${prefix}-name`} label={t('name')} error={message('name')}>
         <input id={`${prefix}-name`} name="name" type="text" required maxlength="200" value={values.name} autofocus {...invalid('name')} />
       </Field>
-      <Field id={`${prefix}-notes`} label={t('notes')} error={errors.data}>
+      <Field id={`${prefix}-notes`} label={t('notes')} error={message('data')}>
         <textarea id={`${prefix}-notes`} name="notes" rows="3" maxlength="4000" {...invalid('data')} safe>
           {values.notes}
         </textarea>
       </Field>
       <div class="field-row">
-        <Field id={`${prefix}-starts_at`} label={t('startsAt')} error={errors.starts_at}>
+        <Field id={`${prefix}-starts_at`} label={t('startsAt')} error={message('starts_at')}>
           <input id={`${prefix}-starts_at`} name="starts_at" type="datetime-local" value={values.startsAt} {...invalid('starts_at')} />
         </Field>
-        <Field id={`${prefix}-ends_at`} label={t('endsAt')} error={errors.ends_at}>
+        <Field id={`${prefix}-ends_at`} label={t('endsAt')} error={message('ends_at')}>
           <input id={`${prefix}-ends_at`} name="ends_at" type="datetime-local" value={values.endsAt} {...invalid('ends_at')} />
         </Field>
       </div>

@@ -4,7 +4,7 @@
  */
 import type { ItemRepo } from '../store/store.ts';
 import { AppError } from './errors.ts';
-import { decodeCursor, encodeCursor, isItemId, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type ItemDraft } from './items.ts';
+import { decodeCursor, encodeCursor, isItemId, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';
 
 /** Adds an event to the user's own Bitrix24 calendar and returns its id. */
@@ -75,7 +75,7 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort) {
       const item = await find(actor, id);
       if (item.startsAt === null) {
         throw new AppError('unprocessable', 'Set a start time to add the item to the calendar.', {
-          fields: { starts_at: 'Required for the calendar.' },
+          fields: { starts_at: 'start_required_for_calendar' satisfies FieldIssue },
         });
       }
       if (item.calendarEventId) return item;

@@ -8,6 +8,7 @@ import { isBitrixError, toAppError } from '../bitrix/index.ts';
 import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
+import { fieldMessages } from '../../views/field-errors.ts';
 import { translator, type MessageKey } from '../../views/i18n.ts';
 import { setHxTrigger } from './hx-headers.ts';
 import { pageLang } from './page-lang.ts';
@@ -75,6 +76,8 @@ export interface ErrorHandlerDeps {
   pageAssets: PageAssets;
 }
 
+const apiText = translator('en');
+
 export function createErrorHandler({ logger, pageAssets }: ErrorHandlerDeps) {
   return ({ code, error, request, path }: { code: string | number; error: unknown; request: Request; path: string }) => {
     const requestId = requestIdOf(request);
@@ -86,7 +89,8 @@ export function createErrorHandler({ logger, pageAssets }: ErrorHandlerDeps) {
 
     if (wantsJson(request, path)) {
       const body: Record<string, unknown> = { code: d.code, message: d.message };
-      if (d.fields) body.fields = d.fields;
+      // The API speaks English; field problems arrive as codes (domain FieldIssue) or Elysia's text.
+      if (d.fields) body.fields = fieldMessages(apiText, 'en', d.fields);
       if (d.current !== undefined) body.current = d.current;
       if (!known) body.request_id = requestId;
       return Response.json({ error: body }, { status, headers });

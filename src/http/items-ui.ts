@@ -14,7 +14,7 @@ import type { ItemView, ListState, ViewContext } from '../../views/view-model.ts
 import type { IssuedSession } from '../auth/sessions.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { ItemService } from '../domain/item-service.ts';
-import { isItemId, isStatus, newItemId, type ItemDraft } from '../domain/items.ts';
+import { isItemId, isStatus, newItemId, type FieldIssue, type ItemDraft } from '../domain/items.ts';
 import type { Actor, Item, User } from '../domain/types.ts';
 import type { RouteContext } from './context.ts';
 import { setHxTrigger } from './hx-headers.ts';
@@ -69,8 +69,8 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
     const errors: Record<string, string> = {};
     const startsAt = parseLocalInput(values.startsAt, v.dates.zone);
     const endsAt = parseLocalInput(values.endsAt, v.dates.zone);
-    if (startsAt === undefined) errors.starts_at = 'Not a date and time.';
-    if (endsAt === undefined) errors.ends_at = 'Not a date and time.';
+    if (startsAt === undefined) errors.starts_at = 'not_a_date' satisfies FieldIssue;
+    if (endsAt === undefined) errors.ends_at = 'not_a_date' satisfies FieldIssue;
     const draft: Partial<ItemDraft> = {
       name: values.name,
       data: values.notes.trim() ? { notes: values.notes.trim() } : null,
@@ -193,8 +193,14 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
         const a = requireActor(actor);
         const v = await viewFor(a);
         if (params.action === 'calendar') {
-          const item = await items.linkCalendar(a, params.id);
-          return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, 'calendarAdded'));
+          try {
+            const item = await items.linkCalendar(a, params.id);
+            return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, 'calendarAdded'));
+          } catch (e) {
+            if (!fieldErrors(e)) throw e;
+            // The row was stale (its start removed elsewhere): show the current row and say why.
+            return html(ItemRow({ item: toView(await items.find(a, params.id)), v }) as string, 200, { kind: 'error', message: v.t('calendarNeedsStart') });
+          }
         }
         if (params.action !== 'archive' && params.action !== 'restore') throw new AppError('not_found', 'Nothing here.');
         const version = Number((await readForm(request)).get('version'));

@@ -19,10 +19,13 @@ import { cabinetFrame, contextFor, layoutHeight, OUTPUT_DIR, openPortalTab, scre
 // Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
 setDefaultTimeout(30_000);
 
-/** What each language's user types: five items (newest last), one renamed, one searched for. */
-const DATA: Record<Lang, { items: string[]; renamed: string; query: string }> = {
-  en: { items: ['Alpha report', 'Beta plan', 'Gamma notes', 'Delta list', 'Epsilon idea'], renamed: 'Omega plan', query: 'omega' },
-  ru: { items: ['Отчёт за ноябрь', 'План на неделю', 'Заметки к встрече', 'Список покупок', 'Идея для проекта'], renamed: 'Итоговый план', query: 'итоговый' },
+/**
+ * What each language's user types: five items (newest last), one renamed, one searched for, and a
+ * search written differently from the first item's name (case; ё typed as е).
+ */
+const DATA: Record<Lang, { items: string[]; renamed: string; query: string; folded: string }> = {
+  en: { items: ['Alpha report', 'Beta plan', 'Gamma notes', 'Delta list', 'Epsilon idea'], renamed: 'Omega plan', query: 'omega', folded: 'ALPHA' },
+  ru: { items: ['Отчёт за ноябрь', 'План на неделю', 'Заметки к встрече', 'Список покупок', 'Идея для проекта'], renamed: 'Итоговый план', query: 'итоговый', folded: 'отчет за' },
 };
 
 /**
@@ -51,7 +54,7 @@ for (const { lang, mode } of RUNS) {
   describe(`the app in the portal frame (${lang}, ${mode === 'blocked' ? 'third-party cookies blocked' : 'default cookies'})`, () => {
     const t = translator(lang);
     const STEP = { timeout: 8_000, t };
-    const { items: ITEMS, renamed, query } = DATA[lang];
+    const { items: ITEMS, renamed, query, folded } = DATA[lang];
     const [first, second, third, fourth, fifth] = ITEMS as [string, string, string, string, string];
     const shot = (name: string) => `${lang}-${mode}-${name}`;
     let context: BrowserContext;
@@ -123,10 +126,11 @@ for (const { lang, mode } of RUNS) {
       await act.archiveItem(frame, third, STEP);
       await act.restoreItem(frame, third, STEP);
       await act.search(frame, query, [renamed], STEP);
+      await act.search(frame, folded, [first], STEP);
       await act.search(frame, 'zzz-nothing', [], STEP);
       await frame.locator('.empty-state__title', { hasText: t('emptySearch') }).waitFor({ state: 'visible', timeout: STEP.timeout });
       await act.search(frame, '', [first, renamed, third, fourth, fifth], STEP);
-      await act.deleteItem(frame, fourth, STEP);
+      expect(await act.deleteItem(frame, fourth, STEP)).toBe(t('confirmDelete', { name: fourth }));
       expect(await act.itemNames(frame)).toEqual([fifth, third, renamed, first]);
 
       const toasts = await act.seenToasts(frame);

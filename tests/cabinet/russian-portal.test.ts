@@ -87,6 +87,63 @@ describe('a Russian user changes items through the htmx UI', () => {
   });
 });
 
+describe('a Russian user reads everything in Russian', () => {
+  const failures: [string, Record<string, string>, string, string][] = [
+    ['a blank name', { name: '  ' }, 'name', 'Укажите название.'],
+    ['a 300-character name', { name: 'Ж'.repeat(300) }, 'name', 'Название — не длиннее 200 символов.'],
+    ['a start that is not a date', { name: 'x', starts_at: 'завтра' }, 'starts_at', 'Это не дата и время.'],
+    ['an end before the start', { name: 'x', starts_at: '2030-01-15T10:00', ends_at: '2030-01-15T09:00' }, 'ends_at', 'Окончание не может быть раньше начала.'],
+    ['an end without a start', { name: 'x', ends_at: '2030-01-15T09:00' }, 'starts_at', 'Укажите начало, если указано окончание.'],
+  ];
+  for (const [label, fields, key, message] of failures) {
+    it(`validation: ${label} -> «${message}» (422, input kept)`, async () => {
+      const r = await user.ui('POST', '/ui/items', form({ ...fields, notes: 'не потерять' }));
+      expect(r.status).toBe(422);
+      expect(r.text).toContain(`<p class="field__error" id="new-${key}-error">${message}</p>`);
+      expect(r.text).toContain('не потерять');
+    });
+  }
+
+  it('the JSON API keeps its English field messages (the domain only gives codes)', async () => {
+    const r = await user.api('POST', '/api/items', { name: '', starts_at: '2030-01-15T10:00:00Z', ends_at: '2030-01-15T09:00:00Z' });
+    expect(r.status).toBe(422);
+    expect(r.json.error.fields).toEqual({ name: 'Name is required.', ends_at: 'The end must not be before the start.' });
+  });
+
+  it('the page, the forms and the rows contain no English text from the dictionary', async () => {
+    const { allDictionaries } = await import('../../views/i18n.ts');
+    const item = await user.create({ name: 'Проверка', data: { notes: 'текст' }, starts_at: '2030-01-15T10:00:00Z' });
+    const texts = [
+      user.page,
+      (await user.ui('GET', '/ui/items/new')).text,
+      (await user.ui('GET', `/ui/items/${item.id}/edit`)).text,
+      (await user.ui('GET', '/ui/items?q=ничего')).text,
+      (await user.ui('POST', '/ui/items', form({ name: '', starts_at: 'x' }))).text,
+    ].join('\n');
+    const english = Object.values(allDictionaries.en).filter((text) => /[a-z]{3}/.test(text) && !text.includes('{'));
+    expect(english.filter((text) => texts.includes(text))).toEqual([]);
+  });
+
+  it('the delete confirmation quotes a quoted name with „…“ inside «…»', async () => {
+    const r = await user.ui('POST', '/ui/items', form({ name: 'Отчёт «Итоги»' }));
+    expect(r.text).toContain('hx-confirm="Удалить «Отчёт „Итоги“»? Это действие нельзя отменить."');
+  });
+
+  it('search reads ё as е both ways, in any case', async () => {
+    const other = await cab.signIn(user.portal, 4);
+    const yo = await other.create({ name: 'Отчёт по ЁЛКАМ' });
+    const ye = await other.create({ name: 'отчет без точек' });
+    await other.create({ name: 'Совсем другое' });
+    const ids = async (q: string) => [...(await other.ui('GET', `/ui/items?q=${encodeURIComponent(q)}`)).text.matchAll(/<li id="item-([0-9a-v]+)"/g)].map((m) => m[1]).sort();
+    const both = [yo.id, ye.id].sort();
+    expect(await ids('отчет')).toEqual(both);
+    expect(await ids('ОТЧЁТ')).toEqual(both);
+    expect(await ids('елкам')).toEqual([yo.id]);
+    const api = await other.api('GET', `/api/items?q=${encodeURIComponent('Ёлкам')}`);
+    expect(api.json.items.map((i: { id: string }) => i.id)).toEqual([yo.id]);
+  });
+});
+
 describe('asciiJson (every JSON header value)', () => {
   const samples = ['Запись создана', 'ёЁ «„“»', 'emoji 🎉 and \u007f', 'tab\tnew\nline "quoted" \\ back', 'lone \ud800 surrogate', 'Jürgen Müller'];
   for (const text of samples) {

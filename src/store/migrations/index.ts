@@ -4,6 +4,7 @@
  */
 import initial from './001_initial.sql' with { type: 'text' };
 import refreshLease from './002_refresh_lease.sql' with { type: 'text' };
+import searchFoldYo from './004_search_fold_yo.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -14,6 +15,8 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, name: '001_initial', sql: initial },
   { version: 2, name: '002_refresh_lease', sql: refreshLease },
+  // 003 is the install lifecycle's (another branch); the runner applies whichever is missing.
+  { version: 4, name: '004_search_fold_yo', sql: searchFoldYo },
 ];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));
