@@ -121,8 +121,17 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
             <EmptyState v={v} searching={Boolean(state.q || state.status)} />
             <ItemPage items={page.items} nextCursor={page.nextCursor} state={state} v={v} />
           </ul>
+          {/* The frame is as tall as the list, so the header's button may be far above the user's view. */}
+          <div class="list-footer">
+            <button type="button" class="btn" hx-get={url('/ui/items/new')} hx-target="#dialog-body" safe>
+              {t('newItem')}
+            </button>
+          </div>
         </main>
         <dialog id="dialog" class="dialog" aria-labelledby="dialog-title">
+          <button type="button" class="dialog__close" data-close-dialog aria-label={t('close')}>
+            ×
+          </button>
           <div id="dialog-body"></div>
         </dialog>
         <div id="toasts" class="toasts" role="status" aria-live="polite"></div>

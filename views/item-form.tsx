@@ -154,7 +154,8 @@ export function EditItemForm({ item, values, errors, conflict, v }: EditItemForm
           <button type="submit" class="btn btn--primary" safe>
             {v.t('save')}
           </button>
-          <button type="button" class="btn btn--link" hx-get={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
+          {/* hx-disabled-elt is inherited from the form; its selector means nothing from this button. */}
+          <button type="button" class="btn btn--link" hx-get={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML" hx-disabled-elt="unset" data-cancel-edit safe>
             {v.t('cancel')}
           </button>
         </div>

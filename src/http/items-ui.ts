@@ -140,7 +140,10 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
           const item = await items.create(a, { ...draft, name: draft.name }, draftId);
           // The new row goes to the top of the list out of band; the dialog closes.
           const row = `<ul hx-swap-oob="afterbegin:#item-list">${ItemRow({ item: toView(item), v }) as string}</ul>`;
-          return html(row, 200, toastText(v, 'created'), { closeDialog: true });
+          const res = html(row, 200, toastText(v, 'created'), { closeDialog: true });
+          // Only the server knows the new row's id: the page focuses (and so shows) it once it is in place.
+          setHxTrigger(res.headers, { focusRow: `item-${item.id}` }, 'hx-trigger-after-settle');
+          return res;
         } catch (e) {
           const errs = fieldErrors(e);
           if (errs) return again(errs);

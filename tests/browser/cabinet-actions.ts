@@ -55,7 +55,7 @@ export async function openCreateDialog(frame: Frame, opts: StepOptions): Promise
   const { timeout } = opts;
   await measure(
     'open the create dialog',
-    () => frame.getByRole('button', { name: tr(opts)('newItem'), exact: true }).click(),
+    () => frame.locator('.topbar').getByRole('button', { name: tr(opts)('newItem'), exact: true }).click(),
     () => frame.locator('#dialog[open] #new-name').waitFor({ timeout }),
   );
   await frame.waitForFunction(() => document.activeElement?.id === 'new-name', undefined, { timeout });

@@ -129,7 +129,7 @@ describe('inline edit', () => {
     const item = await user.create({ name: 'Old', data: { notes: 'old notes' } });
     const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'New', notes: 'new notes', status: 'active', version: '1' }));
     expect(r.status).toBe(200);
-    expect(r.text).toStartWith(`<li id="item-${item.id}" class="item-row item-row--active">`);
+    expect(r.text).toStartWith(`<li id="item-${item.id}" class="item-row item-row--active" tabindex="-1">`);
     expect(r.text).toContain('New');
     expect(trigger(r)).toEqual({ toast: { kind: 'success', message: 'Changes saved' } });
     expect(cab.row(item.id)).toMatchObject({ name: 'New', version: 2 });
