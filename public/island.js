@@ -168,6 +168,13 @@
     var d = dialog();
     if (d && !d.open) {
       opener = document.activeElement instanceof HTMLElement && document.activeElement !== body ? document.activeElement : null;
+      // Placed once, in the band the user sees now; it then stays put like the page under it (a dialog
+      // that followed every scroll would move under the pointer).
+      var root = getComputedStyle(document.documentElement);
+      var top = parseFloat(root.getPropertyValue('--view-top')) || 0;
+      var height = parseFloat(root.getPropertyValue('--view-height')) || window.innerHeight;
+      d.style.insetBlockStart = (top + 16) + 'px';
+      d.style.maxHeight = Math.max(240, height - 32) + 'px';
       d.showModal();
     }
     // Browsers ignore autofocus in a cross-origin frame; focus the first field ourselves (the event
@@ -191,6 +198,14 @@
     opener = null;
     fit();
   }, true);
+
+  // ---- The list stays true to its filter -------------------------------------------------------
+  // Every request says what the list shows (the search form, URL-encoded, so ASCII), and the server
+  // leaves out or removes rows that a change took out of it.
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var filters = document.getElementById('filters');
+    if (filters) evt.detail.headers['X-List-Filter'] = new URLSearchParams(new FormData(filters)).toString();
+  });
 
   // ---- Focus after a change ---------------------------------------------------------------------
   // Swaps replace the focused button with new HTML, which drops the focus to <body>. Put it where the
@@ -220,10 +235,14 @@
   });
   // A deleted row leaves nothing to settle (and events on removed elements reach no listener), so the
   // delete is handled when its swap is about to run; htmx swaps synchronously right after this event.
+  // The same when a change removes its row (gone elsewhere, or hidden by the filter: HX-Reswap: delete).
   document.addEventListener('htmx:beforeSwap', function (evt) {
     var d = evt.detail, cfg = d.requestConfig;
+    // A 404 that removes its row (the item is gone): swap it, it is not an error of the page.
+    if (d.xhr && d.xhr.status === 404 && d.xhr.getResponseHeader('HX-Reswap') === 'delete') { d.shouldSwap = true; d.isError = false; }
     var plan = cfg && pendingFocus.get(cfg.elt);
-    if (!plan || cfg.verb !== 'delete' || !d.xhr || d.xhr.status >= 300) return;
+    if (!plan || !d.xhr || (d.xhr.status >= 300 && !d.shouldSwap)) return;
+    if (cfg.verb !== 'delete' && d.xhr.getResponseHeader('HX-Reswap') !== 'delete') return;
     pendingFocus.delete(cfg.elt);
     setTimeout(function () { focusEl((plan.afterDelete && document.getElementById(plan.afterDelete)) || document.getElementById('q')); }, 0);
   });
@@ -285,6 +304,9 @@
   // ---- Frame size and the installer -------------------------------------------------------------
   document.addEventListener('htmx:afterSettle', fit);
   window.addEventListener('load', fit);
+  // The portal's page title (above the frame) names the app in the user's language. Only the cabinet
+  // sets it: the installer's page title is not the app's.
+  if (document.getElementById('item-list')) whenBx24().then(function (b) { if (b && b.setTitle) b.setTitle(document.title); });
   // afterSettle alone misses swaps whose target leaves the page (the create form replaced by nothing
   // while its row arrives out of band, a deleted row): the frame then stayed one change behind. Any
   // change of the content's height refits, once per frame.

@@ -43,7 +43,7 @@ const en = {
   deleted: 'Item deleted',
   archivedToast: 'Item archived',
   restoredToast: 'Item restored',
-  conflict: 'Someone changed this item meanwhile. The current version is shown; apply your change again.',
+  conflict: 'Someone changed this item meanwhile.',
   addToCalendar: 'Add to calendar',
   inCalendar: 'In calendar',
   calendarAdded: 'Added to your Bitrix24 calendar',
@@ -87,6 +87,9 @@ const en = {
   fieldStartForEnd: 'Set a start when there is an end.',
   fieldStartForCalendar: 'Required for the calendar.',
   fieldNotADate: 'Not a date and time.',
+  hiddenByFilter: '{message}. It is hidden by the current search or filter.',
+  conflictCurrent: 'Saved meanwhile:',
+  conflictYours: 'Your version is in the form. Save to replace theirs, or cancel to keep it.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -136,7 +139,7 @@ const ru: Dictionary = {
   deleted: 'Запись удалена',
   archivedToast: 'Запись перенесена в архив',
   restoredToast: 'Запись восстановлена',
-  conflict: 'Запись изменили, пока вы её редактировали. Показана текущая версия; внесите изменение ещё раз.',
+  conflict: 'Запись изменили, пока вы её редактировали.',
   addToCalendar: 'В календарь',
   inCalendar: 'В календаре',
   calendarAdded: 'Добавлено в ваш календарь Битрикс24',
@@ -180,6 +183,9 @@ const ru: Dictionary = {
   fieldStartForEnd: 'Укажите начало, если указано окончание.',
   fieldStartForCalendar: 'Нужно для календаря.',
   fieldNotADate: 'Это не дата и время.',
+  hiddenByFilter: '{message}. Она скрыта текущим поиском или фильтром.',
+  conflictCurrent: 'Сохранено за это время:',
+  conflictYours: 'Ваш вариант — в форме. Сохраните, чтобы заменить сохранённый, или отмените, чтобы оставить его.',
 };
 
 const dictionaries: Record<Lang, Dictionary> = { en, ru };

@@ -130,9 +130,42 @@ export interface EditItemFormProps {
   item: ItemView;
   values: ItemFormValues;
   errors: Record<string, string>;
-  /** Set when the save lost an optimistic-concurrency race: the form shows the current item. */
-  conflict?: boolean;
+  /**
+   * Set when the save lost an optimistic-concurrency race: the stored values, shown beside the user's
+   * own (which stay in the fields). The form then carries the stored version.
+   */
+  conflict?: ItemFormValues;
   v: ViewContext;
+}
+
+/** What someone else saved meanwhile, field by field, in a notice above the user's own input. */
+function ConflictNotice({ current, v }: { current: ItemFormValues; v: ViewContext }) {
+  const { t } = v;
+  const shown: [string, string][] = [
+    [t('name'), current.name],
+    [t('notes'), current.notes],
+    [t('startsAt'), current.startsAt.replace('T', ' ')],
+    [t('endsAt'), current.endsAt.replace('T', ' ')],
+    [t('status'), t(current.status)],
+  ];
+  return (
+    <div class="notice notice--warning" role="alert">
+      <p class="notice__title" safe>
+        {t('conflict')} {t('conflictCurrent')}
+      </p>
+      <dl class="conflict-values">
+        {shown
+          .filter(([, value]) => value)
+          .map(([label, value]) => (
+            <>
+              <dt safe>{label}</dt>
+              <dd safe>{value}</dd>
+            </>
+          ))}
+      </dl>
+      <p safe>{t('conflictYours')}</p>
+    </div>
+  );
 }
 
 /** Inline edit, in place of the row. Cancel brings the row back; save replaces the form with the row. */
@@ -141,13 +174,7 @@ export function EditItemForm({ item, values, errors, conflict, v }: EditItemForm
   return (
     <li id={`item-${item.id}`} class="item-row item-row--editing">
       <form class="item-form item-form--inline" hx-put={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML" hx-disabled-elt="find button[type=submit]">
-        {conflict ? (
-          <p class="notice notice--warning" role="alert" safe>
-            {v.t('conflict')}
-          </p>
-        ) : (
-          ''
-        )}
+        {conflict ? <ConflictNotice current={conflict} v={v} /> : ''}
         <input type="hidden" name="version" value={String(item.version)} />
         <ItemFields prefix={`edit-${item.id}`} values={values} errors={errors} v={v} withStatus={true} />
         <div class="form-actions">

@@ -97,6 +97,8 @@ for (const { lang, mode } of RUNS) {
       const frame = await cabinetFrame(user);
       await act.watchToasts(frame);
       expect(await act.greeting(frame)).toBe(t('greeting', { name: 'Иван Петров' }));
+      // BX24.setTitle: the portal's title above the frame names the app in the portal's language.
+      await user.page.waitForFunction((title) => document.getElementById('pagetitle')?.textContent === title, t('appName'), STEP);
       await frame.locator('.empty-state__title', { hasText: t('emptyTitle') }).waitFor({ state: 'visible' });
       // Screenshots come after the height check: the 375 px one refits (grows) the box.
       const emptyHeight = await layoutHeight(user.page);
@@ -182,6 +184,7 @@ for (const { lang, mode } of RUNS) {
       expect(await act.itemNames(frame)).toEqual([]);
       await screenshotBoth(other, shot('cabinet-empty'));
       await act.search(frame, query, [], STEP);
+      await act.search(frame, '', [], STEP);
       await act.createItem(frame, 'Johns own', STEP);
       // And the first user's list is unchanged by it.
       await user.page.reload();

@@ -145,17 +145,24 @@ describe('inline edit', () => {
     expect(JSON.parse(cab.row(item.id)!.data!)).toEqual({ color: 'red', tags: ['x'] });
   });
 
-  it('a stale edit answers 409 with the form showing the current value and the conflict notice', async () => {
+  it('a stale edit answers 409 keeping the typed text, with the stored values beside it and the new version', async () => {
     const item = await user.create({ name: 'Shared' });
-    await user.api('PUT', `/api/items/${item.id}`, { version: 1, name: 'Changed elsewhere' });
+    await user.api('PUT', `/api/items/${item.id}`, { version: 1, name: 'Changed elsewhere', data: { notes: 'their notes' } });
     const before = cab.rows();
-    const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', status: 'active', version: '1' }));
+    const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', notes: 'my notes', status: 'active', version: '1' }));
     expect(r.status).toBe(409);
     expect(r.text).toContain('class="notice notice--warning" role="alert"');
     expect(r.text).toContain('Someone changed this item meanwhile');
-    expect(inputValue(r.text, 'name')).toBe('Changed elsewhere');
+    expect(r.text).toContain('<dd>Changed elsewhere</dd>');
+    expect(r.text).toContain('<dd>their notes</dd>');
+    expect(inputValue(r.text, 'name')).toBe('My change');
+    expect(r.text).toContain('>my notes</textarea>');
     expect(inputValue(r.text, 'version')).toBe('2');
     expect(cab.rows()).toEqual(before);
+    // Saving again is a deliberate overwrite with the user's text.
+    const again = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', notes: 'my notes', status: 'active', version: '2' }));
+    expect(again.status).toBe(200);
+    expect(cab.row(item.id)).toMatchObject({ name: 'My change', version: 3 });
   });
 
   it('an invalid edit answers 422 with the input kept', async () => {
@@ -223,6 +230,61 @@ describe('archive, restore, delete', () => {
     expect(r.status).toBe(200);
     expect(r.text).toBe('');
     expect(trigger(r)).toEqual({ toast: { kind: 'success', message: 'Item deleted' } });
+    expect(cab.row(item.id)).toBeNull();
+  });
+});
+
+describe('the list stays true: filters and items gone elsewhere', () => {
+  const filtered = (filter: Record<string, string>) => ({ 'x-list-filter': new URLSearchParams(filter).toString() });
+
+  it('a new item that the search would not show is created but not added to the list', async () => {
+    const r = await user.ui('POST', '/ui/items', form({ name: 'Outside the search' }), filtered({ q: 'zzz', status: '' }));
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('');
+    expect(trigger(r)).toEqual({ closeDialog: true, toast: { kind: 'success', message: 'Item created. It is hidden by the current search or filter.' } });
+    expect(cab.rows().some((row) => row.name === 'Outside the search')).toBe(true);
+    const shown = await user.ui('POST', '/ui/items', form({ name: 'zzz inside' }), filtered({ q: 'ZZZ', status: 'active' }));
+    expect(shown.text).toContain('hx-swap-oob="afterbegin:#item-list"');
+  });
+
+  it('restoring under "Archived" and archiving under "Active" remove the row (HX-Reswap: delete)', async () => {
+    const item = await user.create({ name: 'Filtered', status: 'archived' });
+    const restore = await user.ui('POST', `/ui/items/${item.id}/restore`, { version: '1' }, filtered({ q: '', status: 'archived' }));
+    expect(restore.status).toBe(200);
+    expect(restore.text).toBe('');
+    expect(restore.headers.get('hx-reswap')).toBe('delete');
+    expect(trigger(restore).toast.message).toBe('Item restored. It is hidden by the current search or filter.');
+    const archive = await user.ui('POST', `/ui/items/${item.id}/archive`, { version: '2' }, filtered({ q: '', status: 'active' }));
+    expect(archive.headers.get('hx-reswap')).toBe('delete');
+    expect(cab.row(item.id)).toMatchObject({ status: 'archived', version: 3 });
+    const all = await user.ui('POST', `/ui/items/${item.id}/restore`, { version: '3' }, filtered({ q: '', status: '' }));
+    expect(all.headers.get('hx-reswap')).toBeNull();
+    expect(all.text).toContain(`id="item-${item.id}"`);
+  });
+
+  it('a rename that leaves the search removes the row', async () => {
+    const item = await user.create({ name: 'Apple pie' });
+    const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'Cherry pie', status: 'active', version: '1' }), filtered({ q: 'apple' }));
+    expect(r.headers.get('hx-reswap')).toBe('delete');
+    expect(cab.row(item.id)!.name).toBe('Cherry pie');
+  });
+
+  it('an item deleted in another tab: every row action answers 404 that removes the ghost row and says so', async () => {
+    const item = await user.create({ name: 'Ghost' });
+    await user.api('DELETE', `/api/items/${item.id}`);
+    const calls: [string, string, Record<string, string>?][] = [
+      ['GET', `/ui/items/${item.id}/edit`],
+      ['GET', `/ui/items/${item.id}`],
+      ['PUT', `/ui/items/${item.id}`, form({ name: 'x', status: 'active', version: '1' })],
+      ['POST', `/ui/items/${item.id}/archive`, { version: '1' }],
+      ['POST', `/ui/items/${item.id}/calendar`, {}],
+      ['DELETE', `/ui/items/${item.id}`],
+    ];
+    for (const [method, path, body] of calls) {
+      const r = await user.ui(method, path, body);
+      expect([method, path, r.status, r.headers.get('hx-reswap'), r.text]).toEqual([method, path, 404, 'delete', '']);
+      expect(trigger(r).toast).toEqual({ kind: 'error', message: 'This item no longer exists.' });
+    }
     expect(cab.row(item.id)).toBeNull();
   });
 });

@@ -73,8 +73,9 @@ describe('a Russian user changes items through the htmx UI', () => {
     expect(toastOf(r).message).toStartWith('Запись изменили');
   });
 
-  it('an error toast from the error handler is ASCII as well (a missing item: 404)', async () => {
-    const r = await user.ui('DELETE', '/ui/items/0000000000ffffffffffffffff');
+  it('an error toast from the error handler is ASCII as well (an unknown action: 404)', async () => {
+    const item = await user.create({ name: 'Ёж' });
+    const r = await user.ui('POST', `/ui/items/${item.id}/explode`, { version: '1' });
     expect(r.status).toBe(404);
     expect(toastOf(r)).toMatchObject({ kind: 'error', code: 'not_found' });
   });
