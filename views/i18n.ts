@@ -90,6 +90,7 @@ const en = {
   hiddenByFilter: '{message}. It is hidden by the current search or filter.',
   conflictCurrent: 'Saved meanwhile:',
   conflictYours: 'Your version is in the form. Save to replace theirs, or cancel to keep it.',
+  timeZoneNote: 'Times are in the {zone} time zone.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -186,6 +187,7 @@ const ru: Dictionary = {
   hiddenByFilter: '{message}. Она скрыта текущим поиском или фильтром.',
   conflictCurrent: 'Сохранено за это время:',
   conflictYours: 'Ваш вариант — в форме. Сохраните, чтобы заменить сохранённый, или отмените, чтобы оставить его.',
+  timeZoneNote: 'Время указано по часовому поясу {zone}.',
 };
 
 const dictionaries: Record<Lang, Dictionary> = { en, ru };

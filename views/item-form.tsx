@@ -68,6 +68,9 @@ function ItemFields({ prefix, values, errors, v, withStatus }: ItemFieldsProps) 
           {values.notes}
         </textarea>
       </Field>
+      <p class="field__hint" id={`${prefix}-zone`} safe>
+        {t('timeZoneNote', { zone: v.dates.zoneLabel === v.dates.zone ? v.dates.zone : `${v.dates.zone}, ${v.dates.zoneLabel}` })}
+      </p>
       <div class="field-row">
         <Field id={`${prefix}-starts_at`} label={t('startsAt')} error={message('starts_at')}>
           <input id={`${prefix}-starts_at`} name="starts_at" type="datetime-local" value={values.startsAt} {...invalid('starts_at')} />

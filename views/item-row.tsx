@@ -27,7 +27,7 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
           </span>
           {item.startsAt !== null ? (
             <time datetime={new Date(item.startsAt * 1000).toISOString()} safe>
-              {dates.dateTime(item.startsAt)}
+              {`${dates.range(item.startsAt, item.endsAt)} (${dates.zoneLabel})`}
             </time>
           ) : (
             ''

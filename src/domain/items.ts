@@ -116,10 +116,14 @@ export function decodeCursor(raw: string): ItemCursor {
   return { createdAt: Number(m[1]), id: m[2]! };
 }
 
-/** ISO 8601 text -> unix seconds; null for empty; undefined when unparsable. */
+/**
+ * ISO 8601 instant -> unix seconds; null for empty; undefined when unparsable or without a time zone
+ * (Z or ±hh:mm). A zoneless time names no instant: read as the server's local time it would move with
+ * wherever the server runs.
+ */
 export function parseInstant(value: unknown): number | null | undefined {
   if (value === null || value === undefined || value === '') return null;
-  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value) : null;
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i.exec(value) : null;
   if (!m) return undefined;
   // Date.parse rolls calendar overflow over (30 February -> 2 March); such a date is not a date.
   const [y, mo, d, h, mi] = m.slice(1).map(Number) as [number, number, number, number, number];

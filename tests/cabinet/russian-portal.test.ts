@@ -125,6 +125,14 @@ describe('a Russian user reads everything in Russian', () => {
     expect(english.filter((text) => texts.includes(text))).toEqual([]);
   });
 
+  it('a row shows start and end as one range with the time zone; the form names the zone', async () => {
+    const item = await user.create({ name: 'Встреча', starts_at: '2030-01-15T10:00:00Z', ends_at: '2030-01-15T11:30:00Z' });
+    const row = (await user.ui('GET', `/ui/items/${item.id}`)).text;
+    expect(row).toContain('15 янв. 2030 г., 10:00–11:30 (UTC)');
+    const edit = (await user.ui('GET', `/ui/items/${item.id}/edit`)).text;
+    expect(edit).toContain('Время указано по часовому поясу UTC.');
+  });
+
   it('the delete confirmation quotes a quoted name with „…“ inside «…»', async () => {
     const r = await user.ui('POST', '/ui/items', form({ name: 'Отчёт «Итоги»' }));
     expect(r.text).toContain('hx-confirm="Удалить «Отчёт „Итоги“»? Это действие нельзя отменить."');
