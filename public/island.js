@@ -4,7 +4,10 @@
 //  - finishes the install (BX24.installFinish) on the installer page;
 //  - on a 401 from any htmx request, gets fresh auth from BX24.refreshAuth, exchanges it at
 //    POST /api/session for a new app session, and repeats the request once, invisibly;
-//  - shows HX-Trigger toasts, opens and closes the item dialog, downloads the export.
+//  - shows HX-Trigger toasts, opens and closes the item dialog, downloads the export;
+//  - keeps the frame as tall as its content (both ways), and dialog, toasts and progress bar inside the
+//    part of the frame the portal shows (see "Where the user is looking");
+//  - moves the focus after each change to the changed row or the next sensible element.
 (function () {
   'use strict';
   var body = document.body;
@@ -17,7 +20,77 @@
     };
   })();
 
-  function fit() { whenBx24().then(function (b) { if (b && b.fitWindow) b.fitWindow(); }); }
+  // ---- Frame height ------------------------------------------------------------------------------
+  // BX24.fitWindow sends {width: '100%', height: getScrollSize().scrollHeight}; a document's scrollHeight
+  // is never less than its frame's height, so the frame could grow but never shrink. The content's own
+  // height is the body's; an open dialog (top layer, outside the body's flow) must fit as well. The
+  // library reads BX24.getScrollSize() when fitWindow runs, so for that call it answers the content
+  // height (resizeWindow itself would turn '100%' into 100 px).
+  function contentHeight() {
+    var h = body.getBoundingClientRect().height;
+    var d = document.getElementById('dialog');
+    if (d && d.open) h = Math.max(h, d.getBoundingClientRect().bottom - document.documentElement.getBoundingClientRect().top + 16);
+    return Math.ceil(h);
+  }
+  var lastHeight = 0;
+  function fit() {
+    whenBx24().then(function (b) {
+      if (!b || !b.fitWindow) return;
+      var height = contentHeight();
+      if (height === lastHeight) return;
+      lastHeight = height;
+      var own = b.getScrollSize;
+      b.getScrollSize = function () { var s = own ? own.call(b) : {}; return { scrollWidth: s.scrollWidth, scrollHeight: height }; };
+      try { b.fitWindow(); } finally { b.getScrollSize = own; }
+    });
+  }
+
+  // ---- Where the user is looking ----------------------------------------------------------------
+  // In the portal the frame is as tall as the app and the portal page scrolls, so "fixed" in the frame
+  // means fixed to the whole tall frame: a toast at its top is thousands of pixels away from a user who
+  // works at the bottom. A cross-origin frame cannot read the portal's scroll position, but an
+  // IntersectionObserver reports which part of each element the top-level viewport shows. A column of
+  // invisible 50 px probes down the page, each reporting in 5 px steps, gives the visible band; it goes
+  // to CSS as --view-top/--view-height, which place the dialog, the toasts and the progress bar.
+  var PROBE = 50;
+  var seen = new Map();
+  var probes = document.createElement('div');
+  probes.className = 'view-probes';
+  probes.setAttribute('aria-hidden', 'true');
+  function publishView() {
+    var top = Infinity, bottom = -Infinity;
+    seen.forEach(function (r) { if (r) { top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom); } });
+    if (top === Infinity) return; // the frame is scrolled out of sight: keep the last band
+    var root = document.documentElement.style;
+    root.setProperty('--view-top', Math.max(0, Math.round(top)) + 'px');
+    root.setProperty('--view-height', Math.round(bottom - Math.max(0, top)) + 'px');
+  }
+  var thresholds = [];
+  for (var i = 0; i <= 10; i++) thresholds.push(i / 10);
+  var probeObserver = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) { seen.set(e.target, e.isIntersecting && e.intersectionRect.height > 0 ? e.intersectionRect : null); });
+    publishView();
+  }, { threshold: thresholds }) : null;
+  function layProbes() {
+    if (!probeObserver) return;
+    // Cover the frame, never extend it: the column is as tall as the content or the frame's viewport.
+    var height = Math.max(Math.ceil(body.getBoundingClientRect().height), window.innerHeight);
+    probes.style.height = height + 'px';
+    var want = Math.ceil(height / PROBE);
+    while (probes.children.length < want) {
+      var p = document.createElement('div');
+      probes.appendChild(p);
+      probeObserver.observe(p);
+    }
+    while (probes.children.length > want) {
+      var last = probes.lastElementChild;
+      probeObserver.unobserve(last);
+      seen.delete(last);
+      last.remove();
+    }
+  }
+  document.documentElement.appendChild(probes);
+  layProbes();
 
   function toast(kind, message) {
     var region = document.getElementById('toasts');
@@ -89,16 +162,29 @@
   });
 
   function dialog() { return document.getElementById('dialog'); }
+  // Where focus returns when the dialog closes without creating anything: the button that opened it.
+  var opener = null;
   body.addEventListener('openDialog', function () {
     var d = dialog();
-    if (d && !d.open) d.showModal();
+    if (d && !d.open) {
+      opener = document.activeElement instanceof HTMLElement && document.activeElement !== body ? document.activeElement : null;
+      // Placed once, in the band the user sees now; it then stays put like the page under it (a dialog
+      // that followed every scroll would move under the pointer).
+      var root = getComputedStyle(document.documentElement);
+      var top = parseFloat(root.getPropertyValue('--view-top')) || 0;
+      var height = parseFloat(root.getPropertyValue('--view-height')) || window.innerHeight;
+      d.style.insetBlockStart = (top + 16) + 'px';
+      d.style.maxHeight = Math.max(240, height - 32) + 'px';
+      d.showModal();
+    }
     // Browsers ignore autofocus in a cross-origin frame; focus the first field ourselves (the event
-    // comes after the form has settled: HX-Trigger-After-Settle).
-    var first = d && d.querySelector('input, textarea, select');
-    if (first) first.focus();
+    // comes after the form has settled: HX-Trigger-After-Settle). The dialog sits in the visible band,
+    // so this focus scrolls nothing.
+    var first = d && d.querySelector('#dialog-body input:not([type=hidden]), #dialog-body textarea, #dialog-body select');
+    if (first) first.focus({ preventScroll: true });
     fit();
   });
-  body.addEventListener('closeDialog', function () { var d = dialog(); if (d && d.open) d.close(); });
+  body.addEventListener('closeDialog', function () { var d = dialog(); if (d && d.open) { opener = null; d.close(); } });
   document.addEventListener('click', function (evt) {
     var t = evt.target;
     if (!(t instanceof Element)) return;
@@ -106,8 +192,96 @@
     if (t.closest('[data-export]')) downloadExport();
   });
   document.addEventListener('close', function (evt) {
-    if (evt.target && evt.target.id === 'dialog') document.getElementById('dialog-body').innerHTML = '';
+    if (!evt.target || evt.target.id !== 'dialog') return;
+    document.getElementById('dialog-body').innerHTML = '';
+    if (opener && opener.isConnected) opener.focus({ preventScroll: true });
+    opener = null;
+    fit();
   }, true);
+
+  // ---- The list stays true to its filter -------------------------------------------------------
+  // Every request says what the list shows (the search form, URL-encoded, so ASCII), and the server
+  // leaves out or removes rows that a change took out of it.
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var filters = document.getElementById('filters');
+    if (filters) evt.detail.headers['X-List-Filter'] = new URLSearchParams(new FormData(filters)).toString();
+  });
+
+  // ---- Focus after a change ---------------------------------------------------------------------
+  // Swaps replace the focused button with new HTML, which drops the focus to <body>. Put it where the
+  // user's attention is: the changed row; after a delete the next row (else the previous, else the
+  // search box); after "load more" the first new row; after a refused form its first invalid field.
+  function focusEl(el) {
+    if (!el) return;
+    if (el.classList.contains('item-row') && !el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+    el.focus();
+  }
+  body.addEventListener('focusRow', function (evt) { focusEl(document.getElementById(evt.detail && evt.detail.value)); });
+  var pendingFocus = new WeakMap();
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    var elt = evt.detail.elt;
+    var row = elt && elt.closest && elt.closest('.item-row');
+    var plan = { inDialog: Boolean(elt && elt.closest && elt.closest('#dialog')) };
+    if (row) {
+      plan.rowId = row.id;
+      var next = row.nextElementSibling, prev = row.previousElementSibling;
+      while (next && !next.classList.contains('item-row')) next = next.nextElementSibling;
+      while (prev && !prev.classList.contains('item-row')) prev = prev.previousElementSibling;
+      plan.afterDelete = (next && next.id) || (prev && prev.id) || null;
+    }
+    var more = elt && elt.closest && elt.closest('#load-more');
+    if (more) { var before = more.previousElementSibling; plan.afterRowId = before && before.id; }
+    pendingFocus.set(elt, plan);
+  });
+  // A deleted row leaves nothing to settle (and events on removed elements reach no listener), so the
+  // delete is handled when its swap is about to run; htmx swaps synchronously right after this event.
+  // The same when a change removes its row (gone elsewhere, or hidden by the filter: HX-Reswap: delete).
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var d = evt.detail, cfg = d.requestConfig;
+    // A 404 that removes its row (the item is gone): swap it, it is not an error of the page.
+    if (d.xhr && d.xhr.status === 404 && d.xhr.getResponseHeader('HX-Reswap') === 'delete') { d.shouldSwap = true; d.isError = false; }
+    var plan = cfg && pendingFocus.get(cfg.elt);
+    if (!plan || !d.xhr || (d.xhr.status >= 300 && !d.shouldSwap)) return;
+    if (cfg.verb !== 'delete' && d.xhr.getResponseHeader('HX-Reswap') !== 'delete') return;
+    pendingFocus.delete(cfg.elt);
+    setTimeout(function () { focusEl((plan.afterDelete && document.getElementById(plan.afterDelete)) || document.getElementById('q')); }, 0);
+  });
+  // Fired on each settled element with the request's details (detail.elt is the settled element; the
+  // requesting one is requestConfig.elt).
+  document.addEventListener('htmx:afterSettle', function (evt) {
+    var d = evt.detail, xhr = d.xhr, cfg = d.requestConfig;
+    var plan = cfg && pendingFocus.get(cfg.elt);
+    if (!xhr || !plan) return;
+    pendingFocus.delete(cfg.elt);
+    var target = d.target && d.target.isConnected ? d.target : null;
+    if (xhr.status === 422 || xhr.status === 409) {
+      var form = (plan.rowId && document.getElementById(plan.rowId)) || (plan.inDialog && document.getElementById('dialog-body')) || target;
+      var invalid = form && (form.querySelector('[aria-invalid=true]') || form.querySelector('input:not([type=hidden]), textarea, select'));
+      if (invalid) invalid.focus();
+      return;
+    }
+    if (xhr.status >= 300) return;
+    if (plan.afterRowId !== undefined) {
+      var first = plan.afterRowId ? document.getElementById(plan.afterRowId) : null;
+      first = first ? first.nextElementSibling : document.querySelector('#item-list .item-row');
+      if (first && first.classList.contains('item-row')) focusEl(first);
+      return;
+    }
+    if (plan.rowId) {
+      var row = document.getElementById(plan.rowId);
+      if (!row) return;
+      // Into an edit form: its first field; back to a row (saved, archived, restored, cancelled): the row.
+      if (row.classList.contains('item-row--editing')) { var field = row.querySelector('input:not([type=hidden])'); if (field) field.focus(); }
+      else focusEl(row);
+    }
+  });
+  // Escape in an inline edit cancels it, as its Cancel button does.
+  document.addEventListener('keydown', function (evt) {
+    if (evt.key !== 'Escape' || !(evt.target instanceof Element)) return;
+    var editing = evt.target.closest('.item-row--editing');
+    var cancel = editing && editing.querySelector('[data-cancel-edit]');
+    if (cancel) { evt.preventDefault(); cancel.click(); }
+  });
 
   function authHeader() {
     try { return JSON.parse(body.getAttribute('hx-headers') || '{}').Authorization; } catch (e) { return undefined; }
@@ -130,6 +304,9 @@
   // ---- Frame size and the installer -------------------------------------------------------------
   document.addEventListener('htmx:afterSettle', fit);
   window.addEventListener('load', fit);
+  // The portal's page title (above the frame) names the app in the user's language. Only the cabinet
+  // sets it: the installer's page title is not the app's.
+  if (document.getElementById('item-list')) whenBx24().then(function (b) { if (b && b.setTitle) b.setTitle(document.title); });
   // afterSettle alone misses swaps whose target leaves the page (the create form replaced by nothing
   // while its row arrives out of band, a deleted row): the frame then stayed one change behind. Any
   // change of the content's height refits, once per frame.
@@ -138,9 +315,11 @@
     new ResizeObserver(function () {
       if (pending) return;
       pending = true;
-      requestAnimationFrame(function () { pending = false; fit(); });
+      requestAnimationFrame(function () { pending = false; layProbes(); fit(); });
     }).observe(body);
   }
+  // The frame's own size changes (the portal applied a resize, or the window is narrower): more probes.
+  window.addEventListener('resize', layProbes);
   if (body.dataset.install === 'finish') {
     whenBx24().then(function (b) {
       var status = document.getElementById('install-status');

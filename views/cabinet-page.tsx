@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../src/domain/errors.ts';
+import type { MessageKey } from './i18n.ts';
 import { EmptyState, ItemPage, type ItemPageProps } from './item-list.tsx';
 import { Layout, type PageAssets } from './layout.tsx';
 import type { ListState, ViewContext } from './view-model.ts';
@@ -35,6 +37,23 @@ const HTMX_CONFIG = JSON.stringify({
   ],
 });
 
+/** Every error code's toast text: the type makes a new code impossible to forget. */
+const ERROR_TEXTS: Record<ErrorCode, MessageKey> = {
+  invalid: 'errorInvalid',
+  unauthorized: 'sessionExpired',
+  not_installed: 'appNotInstalled',
+  forbidden: 'errorForbidden',
+  not_found: 'errorNotFound',
+  conflict: 'errorConflict',
+  payload_too_large: 'errorPayloadTooLarge',
+  unsupported_media_type: 'errorUnsupportedMediaType',
+  unprocessable: 'errorUnprocessable',
+  rate_limited: 'errorRateLimited',
+  upstream: 'errorUpstream',
+  unavailable: 'errorUpstream',
+  internal: 'errorGeneric',
+};
+
 /** The personal cabinet: the page Bitrix24 frames for a verified user. */
 export function CabinetPage({ v, assets, user, session, page, state }: CabinetPageProps) {
   const { t, url } = v;
@@ -47,14 +66,7 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
     'data-text-error': t('errorGeneric'),
     'data-text-expired': t('sessionExpired'),
     // Error toasts by code (see island.js): the server's messages are English.
-    'data-error-unauthorized': t('sessionExpired'),
-    'data-error-not-found': t('errorNotFound'),
-    'data-error-conflict': t('errorConflict'),
-    'data-error-rate-limited': t('errorRateLimited'),
-    'data-error-upstream': t('errorUpstream'),
-    'data-error-forbidden': t('errorForbidden'),
-    'data-error-internal': t('errorGeneric'),
-    'data-error-unavailable': t('errorUpstream'),
+    ...Object.fromEntries(Object.entries(ERROR_TEXTS).map(([code, key]) => [`data-error-${code.replace(/_/g, '-')}`, t(key)])),
   };
   return (
     <Layout title={t('appName')} lang={v.lang} assets={assets} bodyAttrs={bodyAttrs} head={<meta name="htmx-config" content={HTMX_CONFIG} />}>
@@ -110,8 +122,17 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
             <EmptyState v={v} searching={Boolean(state.q || state.status)} />
             <ItemPage items={page.items} nextCursor={page.nextCursor} state={state} v={v} />
           </ul>
+          {/* The frame is as tall as the list, so the header's button may be far above the user's view. */}
+          <div class="list-footer">
+            <button type="button" class="btn" hx-get={url('/ui/items/new')} hx-target="#dialog-body" safe>
+              {t('newItem')}
+            </button>
+          </div>
         </main>
         <dialog id="dialog" class="dialog" aria-labelledby="dialog-title">
+          <button type="button" class="dialog__close" data-close-dialog aria-label={t('close')}>
+            ×
+          </button>
           <div id="dialog-body"></div>
         </dialog>
         <div id="toasts" class="toasts" role="status" aria-live="polite"></div>

@@ -13,6 +13,10 @@ const validZone = (tz: string | null): string => {
 export interface DateFormat {
   /** "27 Nov 2026, 10:00" style text. */
   dateTime(seconds: number): string;
+  /** A start and an optional end as one range ("27 Nov 2026, 10:00 – 11:30"), without repeating the day. */
+  range(start: number, end: number | null): string;
+  /** The zone as people read it ("UTC", "GMT+3"), shown beside times. */
+  zoneLabel: string;
   /** The value of an <input type="datetime-local"> in the user's zone. */
   inputValue(seconds: number | null): string;
   zone: string;
@@ -39,9 +43,13 @@ function buildDateFormat(lang: string, timeZone: string | null): DateFormat {
   const zone = validZone(timeZone);
   const text = new Intl.DateTimeFormat(lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
   const parts = partsFormat(zone);
+  const zoneLabel =
+    new Intl.DateTimeFormat(lang === 'ru' ? 'ru-RU' : 'en-GB', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName')?.value ?? zone;
   return {
     zone,
+    zoneLabel,
     dateTime: (s) => text.format(new Date(s * 1000)),
+    range: (start, end) => (end === null || end === start ? text.format(new Date(start * 1000)) : text.formatRange(new Date(start * 1000), new Date(end * 1000))),
     inputValue(s) {
       if (s === null) return '';
       const p = Object.fromEntries(parts.formatToParts(new Date(s * 1000)).map((x) => [x.type, x.value]));

@@ -21,7 +21,7 @@ const en = {
   statusFilter: 'Show',
   loadMore: 'Load more',
   emptyTitle: 'No items yet',
-  emptyBody: 'Create your first item with the "New item" button.',
+  emptyBody: 'Create your first item with the “New item” button.',
   emptySearch: 'Nothing matches your search.',
   name: 'Name',
   notes: 'Notes',
@@ -37,13 +37,13 @@ const en = {
   delete: 'Delete',
   archive: 'Archive',
   restore: 'Restore',
-  confirmDelete: 'Delete "{name}"? This cannot be undone.',
+  confirmDelete: 'Delete “{name}”? This cannot be undone.',
   created: 'Item created',
   saved: 'Changes saved',
   deleted: 'Item deleted',
   archivedToast: 'Item archived',
   restoredToast: 'Item restored',
-  conflict: 'Someone changed this item meanwhile. The current version is shown; apply your change again.',
+  conflict: 'Someone changed this item meanwhile.',
   addToCalendar: 'Add to calendar',
   inCalendar: 'In calendar',
   calendarAdded: 'Added to your Bitrix24 calendar',
@@ -75,6 +75,26 @@ const en = {
   requestId: 'Request id',
   signInFailed: 'Sign-in failed',
   signInFailedBody: 'Signing in with Bitrix24 did not work. Please start again.',
+  errorInvalid: 'The request was not understood. Reload the app and try again.',
+  errorUnprocessable: 'Some fields are invalid.',
+  errorPayloadTooLarge: 'That is too much text to save.',
+  errorUnsupportedMediaType: 'The request was not understood. Reload the app and try again.',
+  fieldNameRequired: 'Name is required.',
+  fieldNameTooLong_one: 'Name must be at most {count} character.',
+  fieldNameTooLong_few: 'Name must be at most {count} characters.',
+  fieldNameTooLong_many: 'Name must be at most {count} characters.',
+  fieldNameTooLong_other: 'Name must be at most {count} characters.',
+  fieldDataNotObject: 'Data must be a JSON object.',
+  fieldDataTooLarge: 'Data must be at most {size}.',
+  fieldStatusInvalid: 'Status must be active or archived.',
+  fieldEndBeforeStart: 'The end must not be before the start.',
+  fieldStartForEnd: 'Set a start when there is an end.',
+  fieldStartForCalendar: 'Required for the calendar.',
+  fieldNotADate: 'Not a date and time.',
+  hiddenByFilter: '{message}. It is hidden by the current search or filter.',
+  conflictCurrent: 'Saved meanwhile:',
+  conflictYours: 'Your version is in the form. Save to replace theirs, or cancel to keep it.',
+  timeZoneNote: 'Times are in the {zone} time zone.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -124,7 +144,7 @@ const ru: Dictionary = {
   deleted: 'Запись удалена',
   archivedToast: 'Запись перенесена в архив',
   restoredToast: 'Запись восстановлена',
-  conflict: 'Запись изменили, пока вы её редактировали. Показана текущая версия; внесите изменение ещё раз.',
+  conflict: 'Запись изменили, пока вы её редактировали.',
   addToCalendar: 'В календарь',
   inCalendar: 'В календаре',
   calendarAdded: 'Добавлено в ваш календарь Битрикс24',
@@ -156,19 +176,67 @@ const ru: Dictionary = {
   requestId: 'Номер запроса',
   signInFailed: 'Вход не удался',
   signInFailedBody: 'Не удалось войти через Битрикс24. Начните заново.',
+  errorInvalid: 'Запрос не распознан. Перезагрузите приложение и попробуйте снова.',
+  errorUnprocessable: 'Некоторые поля заполнены неверно.',
+  errorPayloadTooLarge: 'Слишком много текста для сохранения.',
+  errorUnsupportedMediaType: 'Запрос не распознан. Перезагрузите приложение и попробуйте снова.',
+  fieldNameRequired: 'Укажите название.',
+  fieldNameTooLong_one: 'Название — не длиннее {count} символа.',
+  fieldNameTooLong_few: 'Название — не длиннее {count} символов.',
+  fieldNameTooLong_many: 'Название — не длиннее {count} символов.',
+  fieldNameTooLong_other: 'Название — не длиннее {count} символа.',
+  fieldDataNotObject: 'Данные должны быть объектом JSON.',
+  fieldDataTooLarge: 'Данные — не больше {size}.',
+  fieldStatusInvalid: 'Статус — «активна» или «в архиве».',
+  fieldEndBeforeStart: 'Окончание не может быть раньше начала.',
+  fieldStartForEnd: 'Укажите начало, если указано окончание.',
+  fieldStartForCalendar: 'Нужно для календаря.',
+  fieldNotADate: 'Это не дата и время.',
+  hiddenByFilter: '{message}. Она скрыта текущим поиском или фильтром.',
+  conflictCurrent: 'Сохранено за это время:',
+  conflictYours: 'Ваш вариант — в форме. Сохраните, чтобы заменить сохранённый, или отмените, чтобы оставить его.',
+  timeZoneNote: 'Время указано по часовому поясу {zone}.',
 };
 
-const dictionaries: Record<string, Dictionary> = { en, ru };
+const dictionaries: Record<Lang, Dictionary> = { en, ru };
 
 export type Lang = 'en' | 'ru';
 export const pickLang = (lang: string | null | undefined): Lang => (lang === 'ru' ? 'ru' : 'en');
 
-export type Translate = (key: MessageKey, vars?: Record<string, string>) => string;
+/** Keys with plural forms: `name_one`, `name_few`, `name_many`, `name_other` (every form in every language). */
+export type PluralKey = MessageKey extends infer K ? (K extends `${infer Base}_other` ? Base : never) : never;
+export const PLURAL_FORMS = ['one', 'few', 'many', 'other'] as const;
+
+export interface Translate {
+  (key: MessageKey, vars?: Record<string, string>): string;
+  /** The form of `key` for `count` by the language's plural rules (Intl.PluralRules); `{count}` is filled in. */
+  plural(key: PluralKey, count: number, vars?: Record<string, string>): string;
+}
+
+/**
+ * Quotes inside quotes. A value put between quotes by a template must not bring the same quotes in:
+ * Russian uses «ёлочки» outside and „лапки“ inside, English “double” outside and ‘single’ inside.
+ * The template's character before `{var}` says which quotes the value stands in.
+ */
+const INNER_QUOTES: Record<string, (v: string) => string> = {
+  '«': (v) => v.replace(/«/g, '„').replace(/»/g, '“'),
+  '“': (v) => v.replace(/“/g, '‘').replace(/”/g, '’'),
+};
 
 /** A translator for one language; `{name}` placeholders are filled from `vars` (escaping is the view's job). */
 export function translator(lang: string | null | undefined): Translate {
-  const dict = dictionaries[pickLang(lang)]!;
-  return (key, vars) => dict[key].replace(/\{(\w+)\}/g, (_, v: string) => vars?.[v] ?? '');
+  const picked = pickLang(lang);
+  const dict = dictionaries[picked];
+  const rules = new Intl.PluralRules(picked);
+  const fill = (text: string, vars?: Record<string, string>) =>
+    text.replace(/(.?)\{(\w+)\}/g, (_, before: string, v: string) => before + (INNER_QUOTES[before]?.(vars?.[v] ?? '') ?? vars?.[v] ?? ''));
+  const t = ((key, vars) => fill(dict[key], vars)) as Translate;
+  t.plural = (key, count, vars) => {
+    const form = rules.select(count) as (typeof PLURAL_FORMS)[number];
+    const text = dict[`${key}_${form}` as MessageKey] ?? dict[`${key}_other` as MessageKey];
+    return fill(text, { ...vars, count: new Intl.NumberFormat(picked).format(count) });
+  };
+  return t;
 }
 
 export const allDictionaries = dictionaries;

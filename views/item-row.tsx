@@ -9,7 +9,7 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
   const rowUrl = url(`/ui/items/${item.id}`);
   const version = JSON.stringify({ version: String(item.version) });
   return (
-    <li id={`item-${item.id}`} class={`item-row item-row--${item.status}`}>
+    <li id={`item-${item.id}`} class={`item-row item-row--${item.status}`} tabindex="-1">
       <div class="item-row__main">
         <h2 class="item-row__name" safe>
           {item.name}
@@ -27,7 +27,7 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
           </span>
           {item.startsAt !== null ? (
             <time datetime={new Date(item.startsAt * 1000).toISOString()} safe>
-              {dates.dateTime(item.startsAt)}
+              {`${dates.range(item.startsAt, item.endsAt)} (${dates.zoneLabel})`}
             </time>
           ) : (
             ''

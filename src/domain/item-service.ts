@@ -4,7 +4,7 @@
  */
 import type { ItemRepo } from '../store/store.ts';
 import { AppError } from './errors.ts';
-import { decodeCursor, encodeCursor, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type ItemDraft } from './items.ts';
+import { decodeCursor, encodeCursor, isItemId, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';
 
 /** Adds an event to the user's own Bitrix24 calendar and returns its id. */
@@ -31,8 +31,25 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort) {
       return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
     },
     find,
-    async create(actor: Actor, draft: ItemDraft) {
-      return items.create(actor, newItemId(), requireValidItem(draft), now());
+    /**
+     * `proposedId` makes a create idempotent: the create form carries an id made when it was shown, so
+     * the same form sent again (a retry after a lost or failed answer, a double click) returns the item
+     * it already created instead of a duplicate. An id that is not ours to take (malformed, or another
+     * owner's: the insert fails and we cannot see the row) is replaced by a fresh one.
+     */
+    async create(actor: Actor, draft: ItemDraft, proposedId?: string) {
+      const input = requireValidItem(draft);
+      if (!isItemId(proposedId)) return items.create(actor, newItemId(), input, now());
+      const earlier = await items.find(actor, proposedId);
+      if (earlier) return earlier;
+      try {
+        return await items.create(actor, proposedId, input, now());
+      } catch (e) {
+        // Two sends of one form at once: the other one inserted first.
+        const raced = await items.find(actor, proposedId);
+        if (raced) return raced;
+        return items.create(actor, newItemId(), input, now());
+      }
     },
     /** Fields left out of the draft keep their current value; a stale version is a 409 with the current item. */
     async update(actor: Actor, id: string, version: number, draft: Partial<ItemDraft>) {
@@ -58,7 +75,7 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort) {
       const item = await find(actor, id);
       if (item.startsAt === null) {
         throw new AppError('unprocessable', 'Set a start time to add the item to the calendar.', {
-          fields: { starts_at: 'Required for the calendar.' },
+          fields: { starts_at: 'start_required_for_calendar' satisfies FieldIssue },
         });
       }
       if (item.calendarEventId) return item;

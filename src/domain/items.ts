@@ -1,7 +1,7 @@
 /**
- * Business rules for items, independent of HTTP and storage: what a valid item is, how ids and
- * cursors look. Validation returns per-field messages so both the JSON API (422) and the htmx form
- * (re-rendered with the user's input) can show them.
+ * Business rules for items, independent of HTTP, storage and language: what a valid item is, how ids
+ * and cursors look, how names are folded for search. Validation returns a problem code per field;
+ * the edges turn codes into text (the API in English, the cabinet in the user's language).
  */
 import { randomBytes } from 'node:crypto';
 import type { ItemCursor, ItemInput } from '../store/store.ts';
@@ -22,7 +22,26 @@ export interface ItemDraft {
   endsAt?: number | null;
 }
 
-export type FieldErrors = Record<string, string>;
+/** What is wrong with one field. Text for each lives in views/field-errors.ts (dictionary keys). */
+export type FieldIssue =
+  | 'name_required'
+  | 'name_too_long'
+  | 'data_not_object'
+  | 'data_too_large'
+  | 'status_invalid'
+  | 'end_before_start'
+  | 'start_required_for_end'
+  | 'start_required_for_calendar'
+  | 'not_a_date';
+
+export type FieldErrors = Record<string, FieldIssue>;
+
+/**
+ * The form of a name that search compares: lower case, and ё read as е (Russian writes «отчет» for
+ * «отчёт» as often as not), whether ё is one code point or е + combining diaeresis. Migration 004 applies
+ * the ё rule to rows stored before it, whose fold was already lower case.
+ */
+export const foldForSearch = (text: string): string => text.toLowerCase().replace(/\u0435\u0308/g, 'е').replace(/ё/g, 'е');
 
 export const isStatus = (s: unknown): s is ItemStatus => s === 'active' || s === 'archived';
 
@@ -31,23 +50,23 @@ export function validateItem(draft: ItemDraft): { ok: true; input: ItemInput } |
   const fields: FieldErrors = {};
   const name = typeof draft.name === 'string' ? draft.name.trim() : '';
   const length = [...name].length;
-  if (length === 0) fields.name = 'Name is required.';
-  else if (length > NAME_MAX) fields.name = `Name must be at most ${NAME_MAX} characters.`;
+  if (length === 0) fields.name = 'name_required';
+  else if (length > NAME_MAX) fields.name = 'name_too_long';
 
   let data: Record<string, unknown> | null = null;
   if (draft.data !== undefined && draft.data !== null) {
-    if (typeof draft.data !== 'object' || Array.isArray(draft.data)) fields.data = 'Data must be a JSON object.';
-    else if (Buffer.byteLength(JSON.stringify(draft.data)) > DATA_MAX_BYTES) fields.data = 'Data must be at most 16 KB.';
+    if (typeof draft.data !== 'object' || Array.isArray(draft.data)) fields.data = 'data_not_object';
+    else if (Buffer.byteLength(JSON.stringify(draft.data)) > DATA_MAX_BYTES) fields.data = 'data_too_large';
     else data = draft.data as Record<string, unknown>;
   }
 
   const status = draft.status ?? 'active';
-  if (!isStatus(status)) fields.status = 'Status must be active or archived.';
+  if (!isStatus(status)) fields.status = 'status_invalid';
 
   const startsAt = draft.startsAt ?? null;
   const endsAt = draft.endsAt ?? null;
-  if (startsAt !== null && endsAt !== null && endsAt < startsAt) fields.ends_at = 'The end must not be before the start.';
-  if (endsAt !== null && startsAt === null) fields.starts_at = 'Set a start when there is an end.';
+  if (startsAt !== null && endsAt !== null && endsAt < startsAt) fields.ends_at = 'end_before_start';
+  if (endsAt !== null && startsAt === null) fields.starts_at = 'start_required_for_end';
 
   if (Object.keys(fields).length) return { ok: false, fields };
   return { ok: true, input: { name, data, status: status as ItemStatus, startsAt, endsAt } };
@@ -82,6 +101,9 @@ export function newItemId(nowMs = Date.now()): string {
   return nowMs.toString(32).padStart(10, '0') + lastRand.toString(16).padStart(16, '0');
 }
 
+/** The shape of an id made by newItemId (a form proposes one; anything else is ignored). */
+export const isItemId = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-v]{10}[0-9a-f]{16}$/.test(s);
+
 /** Cursors are opaque to clients: base64url of "createdAt:id". */
 export function encodeCursor(c: ItemCursor): string {
   return Buffer.from(`${c.createdAt}:${c.id}`).toString('base64url');
@@ -94,10 +116,14 @@ export function decodeCursor(raw: string): ItemCursor {
   return { createdAt: Number(m[1]), id: m[2]! };
 }
 
-/** ISO 8601 text -> unix seconds; null for empty; undefined when unparsable. */
+/**
+ * ISO 8601 instant -> unix seconds; null for empty; undefined when unparsable or without a time zone
+ * (Z or ±hh:mm). A zoneless time names no instant: read as the server's local time it would move with
+ * wherever the server runs.
+ */
 export function parseInstant(value: unknown): number | null | undefined {
   if (value === null || value === undefined || value === '') return null;
-  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value) : null;
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i.exec(value) : null;
   if (!m) return undefined;
   // Date.parse rolls calendar overflow over (30 February -> 2 March); such a date is not a date.
   const [y, mo, d, h, mi] = m.slice(1).map(Number) as [number, number, number, number, number];

@@ -27,6 +27,9 @@ const STYLE = `
 .b24-slider-title{font-size:20px;margin-bottom:8px}.b24-slider-panel .b24-app-frame{flex:1;background:#fff}
 `;
 
+/** Inline, so the page's only request for an icon cannot fail (a 404 is a console error on every load). */
+const FAVICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='8' fill='%232fc6f6'/%3E%3C/svg%3E";
+
 export interface PageFrame {
   user: PortalUser;
   appTitle: string;
@@ -59,7 +62,7 @@ export function renderPortalPage(portal: Portal, page: PageFrame): string {
     ? appBody(page.launch)
     : `<div class="b24-notice"><h2>${escapeHtml(page.notice?.title ?? '')}</h2><p>${escapeHtml(page.notice?.text ?? '')}</p></div>`;
   return `<!doctype html>
-<html lang="${escapeHtml(portal.lang)}"><head><meta charset="utf-8"><title>${escapeHtml(page.appTitle)} · Bitrix24 emulator</title>
+<html lang="${escapeHtml(portal.lang)}"><head><meta charset="utf-8"><link rel="icon" href="${FAVICON}"><title>${escapeHtml(page.appTitle)} · Bitrix24 emulator</title>
 <style>${STYLE}</style></head>
 <body>
 <header class="b24-header"><div class="b24-logo">Bitrix<span>24</span> emulator</div><div>${escapeHtml(portal.domain)}</div>${userSwitcher(portal, page.user)}</header>

@@ -8,7 +8,9 @@ import { isBitrixError, toAppError } from '../bitrix/index.ts';
 import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
+import { fieldMessages } from '../../views/field-errors.ts';
 import { translator, type MessageKey } from '../../views/i18n.ts';
+import { setHxTrigger } from './hx-headers.ts';
 import { pageLang } from './page-lang.ts';
 import type { PageAssets } from '../../views/layout.tsx';
 import { requestIdOf } from './request-meta.ts';
@@ -92,6 +94,8 @@ export function methodLookup(routes: () => readonly { method: string; path: stri
   };
 }
 
+const apiText = translator('en');
+
 export function createErrorHandler({ logger, pageAssets, allowedMethods }: ErrorHandlerDeps) {
   return ({ code, error, request, path }: { code: string | number; error: unknown; request: Request; path: string }) => {
     const requestId = requestIdOf(request);
@@ -113,7 +117,8 @@ export function createErrorHandler({ logger, pageAssets, allowedMethods }: Error
 
     if (wantsJson(request, path)) {
       const body: Record<string, unknown> = { code: d.code, message: d.message };
-      if (d.fields) body.fields = d.fields;
+      // The API speaks English; field problems arrive as codes (domain FieldIssue) or Elysia's text.
+      if (d.fields) body.fields = fieldMessages(apiText, 'en', d.fields);
       if (d.current !== undefined) body.current = d.current;
       if (!known) body.request_id = requestId;
       return Response.json({ error: body }, { status, headers });
@@ -121,7 +126,7 @@ export function createErrorHandler({ logger, pageAssets, allowedMethods }: Error
     if (request.headers.get('hx-request') === 'true') {
       // htmx does not swap error responses; the page shows the message as a toast (in the user's
       // language, by code). A 401 gets none: the page renews its session and repeats the request.
-      if (status !== 401) headers['hx-trigger'] = JSON.stringify({ toast: { kind: 'error', code: d.code, message: d.message } });
+      if (status !== 401) setHxTrigger(headers, { toast: { kind: 'error', code: d.code, message: d.message } });
       return new Response('', { status, headers });
     }
     const lang = pageLang(request);

@@ -34,7 +34,7 @@ function toDraft(body: { name?: string; data?: unknown; status?: string; starts_
   const instant = (key: 'starts_at' | 'ends_at') => {
     if (!(key in body)) return undefined;
     const v = parseInstant(body[key]);
-    if (v === undefined) fields[key] = 'Use an ISO 8601 date and time, e.g. 2026-12-01T10:00:00Z.';
+    if (v === undefined) fields[key] = 'Use an ISO 8601 date and time with a time zone (Z or an offset), e.g. 2026-12-01T10:00:00Z or 2026-12-01T13:00:00+03:00.';
     return v ?? null;
   };
   const draft: Partial<ItemDraft> = { name: body.name, data: body.data, status: body.status, startsAt: instant('starts_at'), endsAt: instant('ends_at') };

@@ -14,9 +14,10 @@ import type { ItemView, ListState, ViewContext } from '../../views/view-model.ts
 import type { IssuedSession } from '../auth/sessions.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { ItemService } from '../domain/item-service.ts';
-import { isStatus, type ItemDraft } from '../domain/items.ts';
+import { foldForSearch, isItemId, isStatus, newItemId, type FieldIssue, type ItemDraft } from '../domain/items.ts';
 import type { Actor, Item, User } from '../domain/types.ts';
 import type { RouteContext } from './context.ts';
+import { setHxTrigger } from './hx-headers.ts';
 import { readForm } from './request-form.ts';
 import { requireActor, sessionGuard } from './session-guard.ts';
 
@@ -45,8 +46,7 @@ const withNotes = (data: Record<string, unknown> | null, notes: string): Record<
 
 const html = (body: string, status = 200, toast?: { kind: 'success' | 'error'; message: string }, extra: Record<string, unknown> = {}) => {
   const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
-  const events = { ...extra, ...(toast ? { toast } : {}) };
-  if (Object.keys(events).length) headers['hx-trigger'] = JSON.stringify(events);
+  setHxTrigger(headers, { ...extra, ...(toast ? { toast } : {}) });
   return new Response(body, { status, headers });
 };
 
@@ -69,8 +69,8 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
     const errors: Record<string, string> = {};
     const startsAt = parseLocalInput(values.startsAt, v.dates.zone);
     const endsAt = parseLocalInput(values.endsAt, v.dates.zone);
-    if (startsAt === undefined) errors.starts_at = 'Not a date and time.';
-    if (endsAt === undefined) errors.ends_at = 'Not a date and time.';
+    if (startsAt === undefined) errors.starts_at = 'not_a_date' satisfies FieldIssue;
+    if (endsAt === undefined) errors.ends_at = 'not_a_date' satisfies FieldIssue;
     const draft: Partial<ItemDraft> = {
       name: values.name,
       data: values.notes.trim() ? { notes: values.notes.trim() } : null,
@@ -107,6 +107,40 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
 
   const toastText = (v: ViewContext, key: MessageKey) => ({ kind: 'success' as const, message: v.t(key) });
 
+  /**
+   * The list's filter as the page shows it (the island sends the filter form as X-List-Filter with
+   * every request), so that a change keeps the list true to it: a row that no longer matches leaves
+   * the list, a new one that does not match is not added, and the toast says why.
+   */
+  const filterOf = (request: Request): ListState => listState(Object.fromEntries(new URLSearchParams(request.headers.get('x-list-filter') ?? '')));
+  const matches = (item: Item, f: ListState) =>
+    (!f.status || item.status === f.status) && (!f.q.trim() || foldForSearch(item.name).includes(foldForSearch(f.q.trim())));
+  const hiddenNote = (v: ViewContext, key: MessageKey) => ({ kind: 'success' as const, message: v.t('hiddenByFilter', { message: v.t(key) }) });
+
+  /** A changed row: itself, or (when the filter no longer shows it) its removal. */
+  const rowReply = (item: Item, v: ViewContext, f: ListState, toastKey: MessageKey) => {
+    if (matches(item, f)) return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, toastKey));
+    const res = html('', 200, hiddenNote(v, toastKey));
+    res.headers.set('hx-reswap', 'delete');
+    return res;
+  };
+
+  /**
+   * The item is gone (deleted in another tab; or never this user's, which looks the same): still a 404,
+   * but one that removes its row (the island swaps a 404 that says HX-Reswap: delete) instead of
+   * leaving a ghost row whose every button fails.
+   */
+  const orGone = async (v: ViewContext, act: () => Promise<Response>): Promise<Response> => {
+    try {
+      return await act();
+    } catch (e) {
+      if (!(isAppError(e) && e.code === 'not_found')) throw e;
+      const res = html('', 404, { kind: 'error', message: v.t('errorNotFound') });
+      res.headers.set('hx-reswap', 'delete');
+      return res;
+    }
+  };
+
   const routes = new Elysia({ name: 'items-ui', seed: ctx })
     .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
     .get('/ui/items', async ({ actor, query }) => {
@@ -120,9 +154,9 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
     })
     .get('/ui/items/new', async ({ actor }) => {
       const v = await viewFor(requireActor(actor));
-      const res = html(CreateItemForm({ values: emptyFormValues, errors: {}, v }) as string);
+      const res = html(CreateItemForm({ values: emptyFormValues, errors: {}, draftId: newItemId(), v }) as string);
       // After the swap, so that the dialog opens on the form and can focus its first field.
-      res.headers.set('hx-trigger-after-settle', JSON.stringify({ openDialog: true }));
+      setHxTrigger(res.headers, { openDialog: true }, 'hx-trigger-after-settle');
       return res;
     })
     .post(
@@ -130,14 +164,22 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       async ({ actor, request }) => {
         const a = requireActor(actor);
         const v = await viewFor(a);
-        const { draft, values, errors } = readDraft(await readForm(request), v);
-        const again = (errs: Record<string, string>) => html(CreateItemForm({ values, errors: errs, v }) as string, 422);
+        const form = await readForm(request);
+        const { draft, values, errors } = readDraft(form, v);
+        const proposed = form.get('draft_id');
+        const draftId = isItemId(proposed) ? proposed : newItemId();
+        const again = (errs: Record<string, string>) => html(CreateItemForm({ values, errors: errs, draftId, v }) as string, 422);
         if (Object.keys(errors).length) return again(errors);
         try {
-          const item = await items.create(a, { ...draft, name: draft.name });
-          // The new row goes to the top of the list out of band; the dialog closes.
+          const item = await items.create(a, { ...draft, name: draft.name }, draftId);
+          // The dialog closes; a new row that the list's filter would not show is not added.
+          if (!matches(item, filterOf(request))) return html('', 200, hiddenNote(v, 'created'), { closeDialog: true });
+          // The new row goes to the top of the list out of band.
           const row = `<ul hx-swap-oob="afterbegin:#item-list">${ItemRow({ item: toView(item), v }) as string}</ul>`;
-          return html(row, 200, toastText(v, 'created'), { closeDialog: true });
+          const res = html(row, 200, toastText(v, 'created'), { closeDialog: true });
+          // Only the server knows the new row's id: the page focuses (and so shows) it once it is in place.
+          setHxTrigger(res.headers, { focusRow: `item-${item.id}` }, 'hx-trigger-after-settle');
+          return res;
         } catch (e) {
           const errs = fieldErrors(e);
           if (errs) return again(errs);
@@ -148,13 +190,16 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
     )
     .get('/ui/items/:id', async ({ actor, params }) => {
       const a = requireActor(actor);
-      return html(ItemRow({ item: toView(await items.find(a, params.id)), v: await viewFor(a) }) as string);
+      const v = await viewFor(a);
+      return orGone(v, async () => html(ItemRow({ item: toView(await items.find(a, params.id)), v }) as string));
     })
     .get('/ui/items/:id/edit', async ({ actor, params }) => {
       const a = requireActor(actor);
       const v = await viewFor(a);
-      const item = toView(await items.find(a, params.id));
-      return html(EditItemForm({ item, values: formValuesOf(item, v), errors: {}, v }) as string);
+      return orGone(v, async () => {
+        const item = toView(await items.find(a, params.id));
+        return html(EditItemForm({ item, values: formValuesOf(item, v), errors: {}, v }) as string);
+      });
     })
     .put(
       '/ui/items/:id',
@@ -163,24 +208,27 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
         const v = await viewFor(a);
         const form = await readForm(request);
         const { draft, values, errors } = readDraft(form, v);
-        const stored = await items.find(a, params.id);
-        const current = toView(stored);
-        // The form edits only `notes`; every other key of `data` (set through the API) is kept.
-        draft.data = withNotes(stored.data, values.notes);
-        const version = Number(form.get('version'));
-        if (Object.keys(errors).length) return html(EditItemForm({ item: current, values, errors, v }) as string, 422);
-        try {
-          const item = await items.update(a, params.id, version, draft);
-          return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, 'saved'));
-        } catch (e) {
-          const errs = fieldErrors(e);
-          if (errs) return html(EditItemForm({ item: current, values, errors: errs, v }) as string, 422);
-          if (isAppError(e) && e.code === 'conflict') {
-            const latest = toView(e.details!.current as Item);
-            return html(EditItemForm({ item: latest, values: formValuesOf(latest, v), errors: {}, conflict: true, v }) as string, 409);
+        return orGone(v, async () => {
+          const stored = await items.find(a, params.id);
+          const current = toView(stored);
+          // The form edits only `notes`; every other key of `data` (set through the API) is kept.
+          draft.data = withNotes(stored.data, values.notes);
+          const version = Number(form.get('version'));
+          if (Object.keys(errors).length) return html(EditItemForm({ item: current, values, errors, v }) as string, 422);
+          try {
+            return rowReply(await items.update(a, params.id, version, draft), v, filterOf(request), 'saved');
+          } catch (e) {
+            const errs = fieldErrors(e);
+            if (errs) return html(EditItemForm({ item: current, values, errors: errs, v }) as string, 422);
+            if (isAppError(e) && e.code === 'conflict') {
+              // Someone saved first: keep what this user typed, show the stored values beside it, and
+              // take the new version, so that saving again is a deliberate overwrite.
+              const latest = toView(e.details!.current as Item);
+              return html(EditItemForm({ item: latest, values, errors: {}, conflict: formValuesOf(latest, v), v }) as string, 409);
+            }
+            throw e;
           }
-          throw e;
-        }
+        });
       },
       { parse: 'none' },
     )
@@ -189,28 +237,39 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       async ({ actor, params, request }) => {
         const a = requireActor(actor);
         const v = await viewFor(a);
-        if (params.action === 'calendar') {
-          const item = await items.linkCalendar(a, params.id);
-          return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, 'calendarAdded'));
-        }
-        if (params.action !== 'archive' && params.action !== 'restore') throw new AppError('not_found', 'Nothing here.');
-        const version = Number((await readForm(request)).get('version'));
-        try {
-          const item = await items.update(a, params.id, version, { status: params.action === 'archive' ? 'archived' : 'active' });
-          return html(ItemRow({ item: toView(item), v }) as string, 200, toastText(v, params.action === 'archive' ? 'archivedToast' : 'restoredToast'));
-        } catch (e) {
-          if (!(isAppError(e) && e.code === 'conflict')) throw e;
-          // Someone else changed it: show the current row and say so.
-          return html(ItemRow({ item: toView(e.details!.current as Item), v }) as string, 200, { kind: 'error', message: v.t('conflict') });
-        }
+        const { action } = params;
+        if (action !== 'archive' && action !== 'restore' && action !== 'calendar') throw new AppError('not_found', 'Nothing here.');
+        const filter = filterOf(request);
+        return orGone(v, async () => {
+          if (action === 'calendar') {
+            try {
+              return rowReply(await items.linkCalendar(a, params.id), v, filter, 'calendarAdded');
+            } catch (e) {
+              if (!fieldErrors(e)) throw e;
+              // The row was stale (its start removed elsewhere): show the current row and say why.
+              return html(ItemRow({ item: toView(await items.find(a, params.id)), v }) as string, 200, { kind: 'error', message: v.t('calendarNeedsStart') });
+            }
+          }
+          const version = Number((await readForm(request)).get('version'));
+          try {
+            const item = await items.update(a, params.id, version, { status: action === 'archive' ? 'archived' : 'active' });
+            return rowReply(item, v, filter, action === 'archive' ? 'archivedToast' : 'restoredToast');
+          } catch (e) {
+            if (!(isAppError(e) && e.code === 'conflict')) throw e;
+            // Someone else changed it: show the current row and say so.
+            return html(ItemRow({ item: toView(e.details!.current as Item), v }) as string, 200, { kind: 'error', message: v.t('conflict') });
+          }
+        });
       },
       { parse: 'none' },
     )
     .delete('/ui/items/:id', async ({ actor, params }) => {
       const a = requireActor(actor);
       const v = await viewFor(a);
-      await items.remove(a, params.id);
-      return html('', 200, toastText(v, 'deleted'));
+      return orGone(v, async () => {
+        await items.remove(a, params.id);
+        return html('', 200, toastText(v, 'deleted'));
+      });
     });
 
   return { renderer, routes };

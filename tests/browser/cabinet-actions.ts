@@ -4,10 +4,29 @@
  * there, so a journey built from them fails when the app breaks.
  */
 import type { Frame } from 'playwright-core';
+import { translator, type Translate } from '../../views/i18n.ts';
 
 export interface StepOptions {
   /** How long a step may take to show its result, ms. */
   timeout: number;
+  /** The UI's language: buttons are found by their text in it (English when left out). */
+  t?: Translate;
+}
+
+const english = translator('en');
+const tr = (opts: StepOptions) => opts.t ?? english;
+
+/**
+ * Click-to-visible-result times of every step, for the report (never asserted: a busy CI machine
+ * says nothing about the app). `measure` starts the clock just before the click.
+ */
+export const timings: { step: string; ms: number }[] = [];
+async function measure<T>(step: string, click: () => Promise<unknown>, result: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  await click();
+  const value = await result();
+  timings.push({ step, ms: Math.round(performance.now() - started) });
+  return value;
 }
 
 const rowOf = (frame: Frame, name: string) => frame.locator('#item-list .item-row', { has: frame.locator('.item-row__name', { hasText: name }) });
@@ -23,59 +42,96 @@ export async function submitCreateForm(frame: Frame, name: string, opts: StepOpt
   await frame.locator('#new-name').fill(name);
   await frame.locator('#new-notes').fill(`Notes for ${name}`);
   if (opts.startsAt) await frame.locator('#new-starts_at').fill(opts.startsAt);
-  await frame.locator('#dialog').getByRole('button', { name: 'Create' }).click();
-  await rowOf(frame, name).waitFor({ timeout });
+  await measure(
+    'create',
+    () => frame.locator('#dialog').getByRole('button', { name: tr(opts)('create'), exact: true }).click(),
+    () => rowOf(frame, name).waitFor({ timeout }),
+  );
   await frame.waitForFunction(() => !(document.getElementById('dialog') as HTMLDialogElement).open, undefined, { timeout });
 }
 
 /** Opens the dialog and waits, as a person would, until the name field has the focus (htmx moves it there after settling). */
-export async function openCreateDialog(frame: Frame, { timeout }: StepOptions): Promise<void> {
-  await frame.getByRole('button', { name: 'New item' }).click();
-  await frame.locator('#dialog[open] #new-name').waitFor({ timeout });
+export async function openCreateDialog(frame: Frame, opts: StepOptions): Promise<void> {
+  const { timeout } = opts;
+  await measure(
+    'open the create dialog',
+    () => frame.locator('.topbar').getByRole('button', { name: tr(opts)('newItem'), exact: true }).click(),
+    () => frame.locator('#dialog[open] #new-name').waitFor({ timeout }),
+  );
   await frame.waitForFunction(() => document.activeElement?.id === 'new-name', undefined, { timeout });
 }
 
-export async function closeDialog(frame: Frame, { timeout }: StepOptions): Promise<void> {
-  await frame.locator('#dialog').getByRole('button', { name: 'Cancel' }).click();
-  await frame.waitForFunction(() => !(document.getElementById('dialog') as HTMLDialogElement).open, undefined, { timeout });
+export async function closeDialog(frame: Frame, opts: StepOptions): Promise<void> {
+  await frame.locator('#dialog').getByRole('button', { name: tr(opts)('cancel'), exact: true }).click();
+  await frame.waitForFunction(() => !(document.getElementById('dialog') as HTMLDialogElement).open, undefined, { timeout: opts.timeout });
 }
 
-export async function renameItem(frame: Frame, from: string, to: string, { timeout }: StepOptions): Promise<void> {
-  await rowOf(frame, from).getByRole('button', { name: 'Edit' }).click();
+export async function renameItem(frame: Frame, from: string, to: string, opts: StepOptions): Promise<void> {
+  const { timeout } = opts;
+  const t = tr(opts);
   const form = frame.locator('#item-list .item-row--editing form');
-  await form.waitFor({ timeout });
+  await measure('open the inline edit', () => rowOf(frame, from).getByRole('button', { name: t('edit'), exact: true }).click(), () => form.waitFor({ timeout }));
   await form.locator('input[name="name"]').fill(to);
-  await form.getByRole('button', { name: 'Save' }).click();
-  await rowOf(frame, to).locator('button', { hasText: 'Edit' }).waitFor({ timeout });
+  await measure(
+    'save',
+    () => form.getByRole('button', { name: t('save'), exact: true }).click(),
+    () => rowOf(frame, to).getByRole('button', { name: t('edit'), exact: true }).waitFor({ timeout }),
+  );
 }
 
-export async function archiveItem(frame: Frame, name: string, { timeout }: StepOptions): Promise<void> {
-  await rowOf(frame, name).getByRole('button', { name: 'Archive' }).click();
-  await frame.locator('#item-list .item-row--archived', { hasText: name }).waitFor({ timeout });
+export async function archiveItem(frame: Frame, name: string, opts: StepOptions): Promise<void> {
+  await measure(
+    'archive',
+    () => rowOf(frame, name).getByRole('button', { name: tr(opts)('archive'), exact: true }).click(),
+    () => frame.locator('#item-list .item-row--archived', { hasText: name }).waitFor({ timeout: opts.timeout }),
+  );
 }
 
-export async function restoreItem(frame: Frame, name: string, { timeout }: StepOptions): Promise<void> {
-  await rowOf(frame, name).getByRole('button', { name: 'Restore' }).click();
-  await frame.locator('#item-list .item-row--active', { hasText: name }).waitFor({ timeout });
+export async function restoreItem(frame: Frame, name: string, opts: StepOptions): Promise<void> {
+  await measure(
+    'restore',
+    () => rowOf(frame, name).getByRole('button', { name: tr(opts)('restore'), exact: true }).click(),
+    () => frame.locator('#item-list .item-row--active', { hasText: name }).waitFor({ timeout: opts.timeout }),
+  );
 }
 
-/** Deletes after accepting the confirmation (hx-confirm uses window.confirm). */
-export async function deleteItem(frame: Frame, name: string, { timeout }: StepOptions): Promise<void> {
-  frame.page().once('dialog', (d) => void d.accept());
-  await rowOf(frame, name).getByRole('button', { name: 'Delete' }).click();
-  await rowOf(frame, name).waitFor({ state: 'detached', timeout });
+/** Deletes after accepting the confirmation (hx-confirm uses window.confirm); returns the confirmation's text. */
+export async function deleteItem(frame: Frame, name: string, opts: StepOptions): Promise<string> {
+  let asked = '';
+  frame.page().once('dialog', (d) => {
+    asked = d.message();
+    void d.accept();
+  });
+  await measure(
+    'delete',
+    () => rowOf(frame, name).getByRole('button', { name: tr(opts)('delete'), exact: true }).click(),
+    () => rowOf(frame, name).waitFor({ state: 'detached', timeout: opts.timeout }),
+  );
+  return asked;
 }
 
-/** Types into the search box and waits until the list shows exactly `expected` (by name, any order). */
+/**
+ * Types into the search box and waits for the search's answer and until the list shows exactly
+ * `expected` (by name, any order). Waiting for the answer matters when the list already looks right
+ * (no rows before a search for nothing): the debounced request would otherwise land on a later step.
+ */
 export async function search(frame: Frame, q: string, expected: string[], { timeout }: StepOptions): Promise<void> {
-  await frame.locator('#q').fill(q);
-  await frame.waitForFunction(
-    (want) => {
-      const names = [...document.querySelectorAll('#item-list .item-row__name')].map((n) => n.textContent?.trim() ?? '');
-      return names.length === want.length && want.every((w) => names.includes(w));
-    },
-    expected,
-    { timeout },
+  const answered = frame.page().waitForResponse((r) => {
+    const url = new URL(r.url());
+    return url.pathname.endsWith('/ui/items') && !url.searchParams.has('cursor') && (url.searchParams.get('q') ?? '') === q;
+  }, { timeout });
+  await measure(
+    'search',
+    () => frame.locator('#q').fill(q),
+    () =>
+      answered.then(() => frame.waitForFunction(
+        (want) => {
+          const names = [...document.querySelectorAll('#item-list .item-row__name')].map((n) => n.textContent?.trim() ?? '');
+          return names.length === want.length && want.every((w) => names.includes(w));
+        },
+        expected,
+        { timeout },
+      )),
   );
 }
 

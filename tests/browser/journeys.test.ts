@@ -1,21 +1,32 @@
 /**
  * The app where users meet it: in real Chromium, inside the emulated portal page (127.0.0.1) that frames
- * the app (localhost, another site). Every journey runs twice: with Chromium's default cookie settings,
- * and with third-party cookies blocked (partitioned ones too), where the app has only the session it
- * keeps in the page. Screenshots go to test-output/; a failing journey leaves its screenshot, console
- * and requests there as FAILED-*.
+ * the app (localhost, another site). Every journey runs on an English and on a Russian portal, each
+ * with Chromium's default cookie settings and with third-party cookies blocked (partitioned ones too),
+ * where the app has only the session it keeps in the page. Buttons are found and toasts checked by
+ * their text in the portal's language. Screenshots go to test-output/; a failing journey leaves its
+ * screenshot, console and requests there as FAILED-*; click-to-result times go to
+ * test-output/timings.txt.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { BrowserContext } from 'playwright-core';
+import { translator, type Lang } from '../../views/i18n.ts';
 import type { EmulatedPortal } from '../support/emulator-client.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import * as act from './cabinet-actions.ts';
-import { cabinetFrame, contextFor, layoutHeight, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type PortalTab } from './portal-session.ts';
+import { cabinetFrame, contextFor, layoutHeight, OUTPUT_DIR, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type PortalTab } from './portal-session.ts';
 
 // Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
 setDefaultTimeout(30_000);
-const STEP = { timeout: 8_000 };
-const ITEMS = ['Alpha report', 'Beta plan', 'Gamma notes', 'Delta list', 'Epsilon idea'];
+
+/**
+ * What each language's user types: five items (newest last), one renamed, one searched for, and a
+ * search written differently from the first item's name (case; ё typed as е).
+ */
+const DATA: Record<Lang, { items: string[]; renamed: string; query: string; folded: string }> = {
+  en: { items: ['Alpha report', 'Beta plan', 'Gamma notes', 'Delta list', 'Epsilon idea'], renamed: 'Omega plan', query: 'omega', folded: 'ALPHA' },
+  ru: { items: ['Отчёт за ноябрь', 'План на неделю', 'Заметки к встрече', 'Список покупок', 'Идея для проекта'], renamed: 'Итоговый план', query: 'итоговый', folded: 'отчет за' },
+};
 
 /**
  * Errors in the tab's console. Chromium logs "Blocked autofocusing … in a cross-origin subframe" as an
@@ -33,10 +44,21 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  const lines = act.timings.map((x) => `${String(x.ms).padStart(6)} ms  ${x.step}`);
+  const slowest = act.timings.reduce((a, b) => (b.ms > a.ms ? b : a), { step: '-', ms: 0 });
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  writeFileSync(`${OUTPUT_DIR}/timings.txt`, [`slowest click-to-visible-result: ${slowest.ms} ms (${slowest.step})`, ...lines, ''].join('\n'));
 });
 
-for (const mode of ['default', 'blocked'] as const) {
-  describe(`the app in the portal frame (${mode === 'blocked' ? 'third-party cookies blocked' : 'default cookies'})`, () => {
+const RUNS = (['en', 'ru'] as const).flatMap((lang) => (['default', 'blocked'] as const).map((mode) => ({ lang, mode })));
+
+for (const { lang, mode } of RUNS) {
+  describe(`the app in the portal frame (${lang}, ${mode === 'blocked' ? 'third-party cookies blocked' : 'default cookies'})`, () => {
+    const t = translator(lang);
+    const STEP = { timeout: 8_000, t };
+    const { items: ITEMS, renamed, query, folded } = DATA[lang];
+    const [first, second, third, fourth, fifth] = ITEMS as [string, string, string, string, string];
+    const shot = (name: string) => `${lang}-${mode}-${name}`;
     let context: BrowserContext;
     let portal: EmulatedPortal;
     const tabs: PortalTab[] = [];
@@ -45,14 +67,14 @@ for (const mode of ['default', 'blocked'] as const) {
       tabs.push(tab);
       return tab;
     };
-    const journey = (name: string, fn: () => Promise<void>) => it(name, () => withArtefacts(`${mode}-${name.slice(0, 40).replace(/\W+/g, '-')}`, () => tabs, fn));
+    const journey = (name: string, fn: () => Promise<void>) => it(name, () => withArtefacts(`${lang}-${mode}-${name.slice(0, 40).replace(/\W+/g, '-')}`, () => tabs, fn));
     let user: PortalTab;
 
     beforeAll(async () => {
       context = await contextFor(mode);
       // A step that hangs must fail as itself, well before bun's per-test timeout kills Chromium.
       context.setDefaultTimeout(STEP.timeout);
-      portal = await stack.emu.createPortal();
+      portal = await stack.emu.createPortal({ lang });
     });
     afterAll(async () => {
       await context?.close();
@@ -64,12 +86,12 @@ for (const mode of ['default', 'blocked'] as const) {
       // The installer was framed first (it finishes too fast to catch reliably, hence the request log).
       expect(admin.requests.filter((r) => r.path === '/install').map((r) => `${r.method} ${r.status}`)).toEqual(['POST 200']);
       const frame = await cabinetFrame(admin);
-      expect(await act.greeting(frame)).toBe('Hello, Ada Lovelace');
+      expect(await act.greeting(frame)).toBe(t('greeting', { name: 'Ada Lovelace' }));
       expect(await act.itemNames(frame)).toEqual([]);
       // The installer page installed the app (no ONAPPINSTALL comes to installer apps): the portal is
       // known and has its application token.
       expect(await stack.store.portals.applicationTokenHash(portal.member_id)).toBeTruthy();
-      await screenshotBoth(admin, `${mode}-installed-admin`);
+      await screenshotBoth(admin, shot('installed-admin'));
       await admin.close();
     });
 
@@ -77,8 +99,10 @@ for (const mode of ['default', 'blocked'] as const) {
       user = await open(2);
       const frame = await cabinetFrame(user);
       await act.watchToasts(frame);
-      expect(await act.greeting(frame)).toBe('Hello, Иван Петров');
-      await frame.locator('.empty-state__title', { hasText: 'No items yet' }).waitFor({ state: 'visible' });
+      expect(await act.greeting(frame)).toBe(t('greeting', { name: 'Иван Петров' }));
+      // BX24.setTitle: the portal's title above the frame names the app in the portal's language.
+      await user.page.waitForFunction((title) => document.getElementById('pagetitle')?.textContent === title, t('appName'), STEP);
+      await frame.locator('.empty-state__title', { hasText: t('emptyTitle') }).waitFor({ state: 'visible' });
       // Screenshots come after the height check: the 375 px one refits (grows) the box.
       const emptyHeight = await layoutHeight(user.page);
 
@@ -87,7 +111,7 @@ for (const mode of ['default', 'blocked'] as const) {
       await act.closeDialog(frame, STEP);
 
       // One with a start time, so the row shows its "Add to calendar" button too.
-      for (const name of ITEMS) await act.createItem(frame, name, { ...STEP, startsAt: name === 'Alpha report' ? '2030-01-15T10:00' : undefined });
+      for (const name of ITEMS) await act.createItem(frame, name, { ...STEP, startsAt: name === first ? '2030-01-15T10:00' : undefined });
       expect(await act.itemNames(frame)).toEqual([...ITEMS].reverse());
       // fitWindow after each swap: the portal's box grows to the content (BX24 measures the document's
       // scrollHeight, which is never less than the frame's, so the box grows but does not shrink).
@@ -98,25 +122,26 @@ for (const mode of ['default', 'blocked'] as const) {
       expect(await user.page.evaluate(() => document.getElementById('b24-app-frame')!.getBoundingClientRect().height)).toBe(fullHeight);
 
       expect(await seriousA11yViolations(frame)).toEqual([]);
-      await screenshotBoth(user, `${mode}-cabinet-items`);
+      await screenshotBoth(user, shot('cabinet-items'));
       await act.openCreateDialog(frame, STEP);
-      await screenshotBoth(user, `${mode}-create-dialog`);
+      await screenshotBoth(user, shot('create-dialog'));
       await act.closeDialog(frame, STEP);
 
-      await act.renameItem(frame, 'Beta plan', 'Omega plan', STEP);
-      await act.archiveItem(frame, 'Gamma notes', STEP);
-      await act.restoreItem(frame, 'Gamma notes', STEP);
-      await act.search(frame, 'omega', ['Omega plan'], STEP);
+      await act.renameItem(frame, second, renamed, STEP);
+      await act.archiveItem(frame, third, STEP);
+      await act.restoreItem(frame, third, STEP);
+      await act.search(frame, query, [renamed], STEP);
+      await act.search(frame, folded, [first], STEP);
       await act.search(frame, 'zzz-nothing', [], STEP);
-      await frame.locator('.empty-state__title', { hasText: 'Nothing matches' }).waitFor({ state: 'visible', timeout: STEP.timeout });
-      await act.search(frame, '', ['Alpha report', 'Omega plan', 'Gamma notes', 'Delta list', 'Epsilon idea'], STEP);
-      await act.deleteItem(frame, 'Delta list', STEP);
-      expect(await act.itemNames(frame)).toEqual(['Epsilon idea', 'Gamma notes', 'Omega plan', 'Alpha report']);
+      await frame.locator('.empty-state__title', { hasText: t('emptySearch') }).waitFor({ state: 'visible', timeout: STEP.timeout });
+      await act.search(frame, '', [first, renamed, third, fourth, fifth], STEP);
+      expect(await act.deleteItem(frame, fourth, STEP)).toBe(t('confirmDelete', { name: fourth }));
+      expect(await act.itemNames(frame)).toEqual([fifth, third, renamed, first]);
 
       const toasts = await act.seenToasts(frame);
-      expect(toasts.filter((t) => t.includes('toast--error'))).toEqual([]);
-      for (const text of ['Item created', 'Changes saved', 'Item archived', 'Item restored', 'Item deleted']) {
-        expect(toasts.some((t) => t.endsWith(text))).toBe(true);
+      expect(toasts.filter((x) => x.includes('toast--error'))).toEqual([]);
+      for (const key of ['created', 'saved', 'archivedToast', 'restoredToast', 'deleted'] as const) {
+        expect(toasts.some((x) => x.endsWith(`: ${t(key)}`))).toBe(true);
       }
       expect(consoleErrors(user)).toEqual([]);
     });
@@ -137,7 +162,7 @@ for (const mode of ['default', 'blocked'] as const) {
       expect(after.filter((r) => r.method === 'POST' && r.path === '/ui/items').map((r) => r.status)).toEqual([401, 200]);
       expect(after.filter((r) => r.path === '/api/session')).toHaveLength(1);
       expect((await act.seenToasts(frame)).filter((t) => t.includes('toast--error'))).toEqual([]);
-      expect(await act.itemNames(frame)).toEqual(['Zeta renewed', 'Epsilon idea', 'Gamma notes', 'Omega plan', 'Alpha report']);
+      expect(await act.itemNames(frame)).toEqual(['Zeta renewed', fifth, third, renamed, first]);
     });
 
     journey(`the app's cookie ${mode === 'blocked' ? 'never reaches' : 'reaches'} the frame, and the bearer always does`, async () => {
@@ -158,15 +183,16 @@ for (const mode of ['default', 'blocked'] as const) {
     journey("a second user on the same portal sees none of the first user's items", async () => {
       const other = await open(3);
       const frame = await cabinetFrame(other);
-      expect(await act.greeting(frame)).toBe('Hello, John Smith');
+      expect(await act.greeting(frame)).toBe(t('greeting', { name: 'John Smith' }));
       expect(await act.itemNames(frame)).toEqual([]);
-      await screenshotBoth(other, `${mode}-cabinet-empty`);
-      await act.search(frame, 'omega', [], STEP);
+      await screenshotBoth(other, shot('cabinet-empty'));
+      await act.search(frame, query, [], STEP);
+      await act.search(frame, '', [], STEP);
       await act.createItem(frame, 'Johns own', STEP);
       // And the first user's list is unchanged by it.
       await user.page.reload();
-      const first = await cabinetFrame(user);
-      expect(await act.itemNames(first)).toEqual(['Zeta renewed', 'Epsilon idea', 'Gamma notes', 'Omega plan', 'Alpha report']);
+      const firstTab = await cabinetFrame(user);
+      expect(await act.itemNames(firstTab)).toEqual(['Zeta renewed', fifth, third, renamed, first]);
     });
 
     journey('a cleaning uninstall leaves the portal showing the app as not installed, its data gone', async () => {
@@ -176,7 +202,7 @@ for (const mode of ['default', 'blocked'] as const) {
         const tab = await open(userId);
         expect(await tab.page.locator('.b24-notice h2').textContent()).toBe('Application not installed');
         expect(tab.page.frames()).toHaveLength(1);
-        if (userId === 1) await screenshotBoth(tab, `${mode}-not-installed`);
+        if (userId === 1) await screenshotBoth(tab, shot('not-installed'));
       }
       // Re-adding the app shows the installer again, and what comes after starts empty.
       const admin = await open(1, '&reinstall=Y');

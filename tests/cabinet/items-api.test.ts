@@ -205,6 +205,8 @@ describe('error statuses', () => {
     { name: 'status unknown', method: 'POST', path: () => '/api/items', body: { name: 'x', status: 'deleted' }, status: 422, code: 'unprocessable', fields: ['status'] },
     { name: 'starts_at a number', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: 1700000000 }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
     { name: 'starts_at not a date', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: 'tomorrow' }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
+    { name: 'starts_at without a time zone (would be read as server time)', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-12-01T10:00:00' }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
+    { name: 'ends_at with a date only', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-12-01T10:00:00Z', ends_at: '2026-12-01' }, status: 422, code: 'unprocessable', fields: ['ends_at'] },
     { name: 'starts_at 30 February', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-02-30T10:00:00Z' }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
     { name: 'ends_at 31 April', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-04-01T10:00:00Z', ends_at: '2026-04-31T10:00:00Z' }, status: 422, code: 'unprocessable', fields: ['ends_at'] },
     { name: 'starts_at impossible date', method: 'POST', path: () => '/api/items', body: { name: 'x', starts_at: '2026-13-45T99:99:00Z' }, status: 422, code: 'unprocessable', fields: ['starts_at'] },
@@ -348,5 +350,21 @@ describe('caching of answers about a user\'s data', () => {
       const r = await ivan.api(method, path, body);
       expect([r.status, r.headers.get('cache-control')]).toEqual([r.status, 'no-store']);
     }
+  });
+});
+
+describe('time zones in the API', () => {
+  it('reads an offset as the instant it names', async () => {
+    const item = await ivan.create({ name: 'Moscow ten o’clock', starts_at: '2026-12-01T10:00:00+03:00', ends_at: '2026-12-01T11:30+03:00' });
+    expect(item.starts_at).toBe('2026-12-01T07:00:00.000Z');
+    expect(item.ends_at).toBe('2026-12-01T08:30:00.000Z');
+  });
+
+  it('refuses a zoneless time with a 422 that says a time zone is needed', async () => {
+    const before = cab.rows();
+    const r = await ivan.api('POST', '/api/items', { name: 'x', starts_at: '2026-12-01T10:00:00' });
+    expect(r.status).toBe(422);
+    expect(r.json.error.fields.starts_at).toContain('time zone');
+    expect(cab.rows()).toEqual(before);
   });
 });

@@ -52,6 +52,32 @@ describe('POST /ui/items', () => {
     expect(cab.row(id)).toMatchObject({ name: 'Plan trip', data: '{"notes":"pack bags"}', owner_id: 2 });
   });
 
+  it('the same form sent twice (a retry after a failed answer, a double click) creates one item', async () => {
+    const draftId = inputValue((await user.ui('GET', '/ui/items/new')).text, 'draft_id')!;
+    expect(draftId).toMatch(/^[0-9a-v]{10}[0-9a-f]{16}$/);
+    const fields = { ...form({ name: 'Only once' }), draft_id: draftId };
+    const [a, b] = await Promise.all([user.ui('POST', '/ui/items', fields), user.ui('POST', '/ui/items', fields)]);
+    const c = await user.ui('POST', '/ui/items', fields);
+    for (const r of [a, b, c]) {
+      expect(r.status).toBe(200);
+      expect(rowIdOf(r.text)).toBe(draftId);
+      expect(trigger(r).toast.kind).toBe('success');
+    }
+    expect(cab.rows().filter((row) => row.name === 'Only once')).toHaveLength(1);
+  });
+
+  it("a draft id that is another user's item, or garbage, gets a fresh id and touches nothing else", async () => {
+    const other = await cab.signIn(user.portal, 3);
+    const theirs = await other.create({ name: 'Not yours' });
+    for (const draft_id of [theirs.id, 'garbage', '']) {
+      const r = await user.ui('POST', '/ui/items', { ...form({ name: `Mine ${draft_id}` }), draft_id });
+      expect(r.status).toBe(200);
+      expect(rowIdOf(r.text)).not.toBe(theirs.id);
+      expect(r.text).not.toContain('Not yours');
+    }
+    expect(cab.row(theirs.id)).toMatchObject({ name: 'Not yours', owner_id: 3, version: 1 });
+  });
+
   const failures: [string, Record<string, string>, string, string][] = [
     ['a blank name', form({ name: '   ', notes: 'keep me' }), 'name', 'Name is required.'],
     ['a 5,000-character name', form({ name: 'Ж'.repeat(5000), notes: 'keep me' }), 'name', 'Name must be at most 200 characters.'],
@@ -103,7 +129,7 @@ describe('inline edit', () => {
     const item = await user.create({ name: 'Old', data: { notes: 'old notes' } });
     const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'New', notes: 'new notes', status: 'active', version: '1' }));
     expect(r.status).toBe(200);
-    expect(r.text).toStartWith(`<li id="item-${item.id}" class="item-row item-row--active">`);
+    expect(r.text).toStartWith(`<li id="item-${item.id}" class="item-row item-row--active" tabindex="-1">`);
     expect(r.text).toContain('New');
     expect(trigger(r)).toEqual({ toast: { kind: 'success', message: 'Changes saved' } });
     expect(cab.row(item.id)).toMatchObject({ name: 'New', version: 2 });
@@ -119,17 +145,24 @@ describe('inline edit', () => {
     expect(JSON.parse(cab.row(item.id)!.data!)).toEqual({ color: 'red', tags: ['x'] });
   });
 
-  it('a stale edit answers 409 with the form showing the current value and the conflict notice', async () => {
+  it('a stale edit answers 409 keeping the typed text, with the stored values beside it and the new version', async () => {
     const item = await user.create({ name: 'Shared' });
-    await user.api('PUT', `/api/items/${item.id}`, { version: 1, name: 'Changed elsewhere' });
+    await user.api('PUT', `/api/items/${item.id}`, { version: 1, name: 'Changed elsewhere', data: { notes: 'their notes' } });
     const before = cab.rows();
-    const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', status: 'active', version: '1' }));
+    const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', notes: 'my notes', status: 'active', version: '1' }));
     expect(r.status).toBe(409);
     expect(r.text).toContain('class="notice notice--warning" role="alert"');
     expect(r.text).toContain('Someone changed this item meanwhile');
-    expect(inputValue(r.text, 'name')).toBe('Changed elsewhere');
+    expect(r.text).toContain('<dd>Changed elsewhere</dd>');
+    expect(r.text).toContain('<dd>their notes</dd>');
+    expect(inputValue(r.text, 'name')).toBe('My change');
+    expect(r.text).toContain('>my notes</textarea>');
     expect(inputValue(r.text, 'version')).toBe('2');
     expect(cab.rows()).toEqual(before);
+    // Saving again is a deliberate overwrite with the user's text.
+    const again = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', notes: 'my notes', status: 'active', version: '2' }));
+    expect(again.status).toBe(200);
+    expect(cab.row(item.id)).toMatchObject({ name: 'My change', version: 3 });
   });
 
   it('an invalid edit answers 422 with the input kept', async () => {
@@ -197,6 +230,61 @@ describe('archive, restore, delete', () => {
     expect(r.status).toBe(200);
     expect(r.text).toBe('');
     expect(trigger(r)).toEqual({ toast: { kind: 'success', message: 'Item deleted' } });
+    expect(cab.row(item.id)).toBeNull();
+  });
+});
+
+describe('the list stays true: filters and items gone elsewhere', () => {
+  const filtered = (filter: Record<string, string>) => ({ 'x-list-filter': new URLSearchParams(filter).toString() });
+
+  it('a new item that the search would not show is created but not added to the list', async () => {
+    const r = await user.ui('POST', '/ui/items', form({ name: 'Outside the search' }), filtered({ q: 'zzz', status: '' }));
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('');
+    expect(trigger(r)).toEqual({ closeDialog: true, toast: { kind: 'success', message: 'Item created. It is hidden by the current search or filter.' } });
+    expect(cab.rows().some((row) => row.name === 'Outside the search')).toBe(true);
+    const shown = await user.ui('POST', '/ui/items', form({ name: 'zzz inside' }), filtered({ q: 'ZZZ', status: 'active' }));
+    expect(shown.text).toContain('hx-swap-oob="afterbegin:#item-list"');
+  });
+
+  it('restoring under "Archived" and archiving under "Active" remove the row (HX-Reswap: delete)', async () => {
+    const item = await user.create({ name: 'Filtered', status: 'archived' });
+    const restore = await user.ui('POST', `/ui/items/${item.id}/restore`, { version: '1' }, filtered({ q: '', status: 'archived' }));
+    expect(restore.status).toBe(200);
+    expect(restore.text).toBe('');
+    expect(restore.headers.get('hx-reswap')).toBe('delete');
+    expect(trigger(restore).toast.message).toBe('Item restored. It is hidden by the current search or filter.');
+    const archive = await user.ui('POST', `/ui/items/${item.id}/archive`, { version: '2' }, filtered({ q: '', status: 'active' }));
+    expect(archive.headers.get('hx-reswap')).toBe('delete');
+    expect(cab.row(item.id)).toMatchObject({ status: 'archived', version: 3 });
+    const all = await user.ui('POST', `/ui/items/${item.id}/restore`, { version: '3' }, filtered({ q: '', status: '' }));
+    expect(all.headers.get('hx-reswap')).toBeNull();
+    expect(all.text).toContain(`id="item-${item.id}"`);
+  });
+
+  it('a rename that leaves the search removes the row', async () => {
+    const item = await user.create({ name: 'Apple pie' });
+    const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'Cherry pie', status: 'active', version: '1' }), filtered({ q: 'apple' }));
+    expect(r.headers.get('hx-reswap')).toBe('delete');
+    expect(cab.row(item.id)!.name).toBe('Cherry pie');
+  });
+
+  it('an item deleted in another tab: every row action answers 404 that removes the ghost row and says so', async () => {
+    const item = await user.create({ name: 'Ghost' });
+    await user.api('DELETE', `/api/items/${item.id}`);
+    const calls: [string, string, Record<string, string>?][] = [
+      ['GET', `/ui/items/${item.id}/edit`],
+      ['GET', `/ui/items/${item.id}`],
+      ['PUT', `/ui/items/${item.id}`, form({ name: 'x', status: 'active', version: '1' })],
+      ['POST', `/ui/items/${item.id}/archive`, { version: '1' }],
+      ['POST', `/ui/items/${item.id}/calendar`, {}],
+      ['DELETE', `/ui/items/${item.id}`],
+    ];
+    for (const [method, path, body] of calls) {
+      const r = await user.ui(method, path, body);
+      expect([method, path, r.status, r.headers.get('hx-reswap'), r.text]).toEqual([method, path, 404, 'delete', '']);
+      expect(trigger(r).toast).toEqual({ kind: 'error', message: 'This item no longer exists.' });
+    }
     expect(cab.row(item.id)).toBeNull();
   });
 });

@@ -44,6 +44,21 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('004 re-folds names stored before it, so search for «отчет» finds «Отчёт»', async () => {
+    const { foldForSearch } = await import('../../src/domain/items.ts');
+    const db = openDatabase(dir.file('fold.db'));
+    migrateSqlite(db, migrations.filter((m) => m.version < 4));
+    db.run("INSERT INTO portals (id, member_id, domain, client_endpoint, server_endpoint, app_status, scope, status, created_at, updated_at) VALUES (1, 'm', 'd', 'c', 's', 'P', '', 'installed', 0, 0)");
+    const names = ['Отчёт за ЁЛКИ', 'Отче\u0308т decomposed', 'plain Latin', 'Ещё'];
+    const insert = db.query("INSERT INTO items (id, portal_id, owner_id, name, name_fold, status, created_at, updated_at) VALUES (?, 1, 1, ?, ?, 'active', 0, 0)");
+    names.forEach((name, i) => insert.run(`id${i}`, name, name.toLowerCase()));
+    migrateSqlite(db);
+    const folds = db.query<{ name: string; name_fold: string }, []>('SELECT name, name_fold FROM items ORDER BY id').all();
+    expect(folds.map((r) => r.name_fold)).toEqual(names.map(foldForSearch));
+    expect(folds.map((r) => r.name_fold)).toEqual(['отчет за елки', 'отчет decomposed', 'plain latin', 'еще']);
+    db.close();
+  });
+
   it('opens with the documented pragmas', () => {
     const db = openDatabase(dir.file('pragmas.db'));
     expect(db.query<{ journal_mode: string }, []>('PRAGMA journal_mode').get()?.journal_mode).toBe('wal');

@@ -1,5 +1,6 @@
 /** Items, always filtered by (portal_id, owner_id): another owner's row is simply not found. */
 import type { Database } from 'bun:sqlite';
+import { foldForSearch } from '../../domain/items.ts';
 import type { Item } from '../../domain/types.ts';
 import type { ItemInput, ItemRepo } from '../store.ts';
 
@@ -35,7 +36,7 @@ const toItem = (r: ItemRow): Item => ({
 
 const columns = (input: ItemInput) => ({
   name: input.name,
-  name_fold: input.name.toLowerCase(),
+  name_fold: foldForSearch(input.name),
   data: input.data === null ? null : JSON.stringify(input.data),
   status: input.status,
   starts_at: input.startsAt,
@@ -77,7 +78,7 @@ export function createItemRepo(db: Database): ItemRepo {
       }
       if (query.q) {
         where.push('instr(name_fold, $q) > 0');
-        params.q = query.q.toLowerCase();
+        params.q = foldForSearch(query.q);
       }
       if (query.after) {
         where.push('(created_at < $c_at OR (created_at = $c_at AND id < $c_id))');

@@ -1,0 +1,32 @@
+/**
+ * Field problems as people read them. The domain reports a code per field (domain/items.ts
+ * FieldIssue); this turns codes into dictionary text in the reader's language: the cabinet's forms
+ * in the user's, the JSON API's 422 in English. A value that is not a known code (Elysia's own schema
+ * messages) is passed through as it is.
+ */
+import { DATA_MAX_BYTES, NAME_MAX, type FieldIssue } from '../src/domain/items.ts';
+import type { MessageKey, Translate } from './i18n.ts';
+
+const simple: Record<Exclude<FieldIssue, 'name_too_long' | 'data_too_large'>, MessageKey> = {
+  name_required: 'fieldNameRequired',
+  data_not_object: 'fieldDataNotObject',
+  status_invalid: 'fieldStatusInvalid',
+  end_before_start: 'fieldEndBeforeStart',
+  start_required_for_end: 'fieldStartForEnd',
+  start_required_for_calendar: 'fieldStartForCalendar',
+  not_a_date: 'fieldNotADate',
+};
+
+export function fieldMessage(t: Translate, lang: string, issue: string): string {
+  if (issue === 'name_too_long') return t.plural('fieldNameTooLong', NAME_MAX);
+  if (issue === 'data_too_large') {
+    const size = new Intl.NumberFormat(lang === 'ru' ? 'ru' : 'en', { style: 'unit', unit: 'kilobyte', unitDisplay: 'short' }).format(DATA_MAX_BYTES / 1024);
+    return t('fieldDataTooLarge', { size });
+  }
+  const key = simple[issue as keyof typeof simple];
+  return key ? t(key) : issue;
+}
+
+export function fieldMessages(t: Translate, lang: string, fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([field, issue]) => [field, fieldMessage(t, lang, issue)]));
+}
