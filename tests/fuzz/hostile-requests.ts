@@ -97,13 +97,17 @@ function flavour(rng: Rng): Record<string, string> {
 function shaped(rng: Rng, route: string, known: Known, shape: BodyShape): FuzzRequest {
   const [routeMethod, template] = route.split(' ') as [string, string];
   const method = rng.next() < 0.85 ? routeMethod : rng.pick(METHODS);
-  const query = rng.next() < 0.25 ? rng.pick(ODD_QUERIES) : '';
+  // The OAuth route reads nothing but its query: give it odd queries most of the time.
+  const queries = template === '/auth/bitrix24' ? ODD_QUERIES.filter((q) => /domain|code|state/.test(q)) : ODD_QUERIES;
+  const query = rng.next() < (template === '/auth/bitrix24' ? 0.8 : 0.25) ? rng.pick(queries) : '';
   // The server runs with TRUST_PROXY (as behind nginx): a fresh client address per request keeps the
   // failed-attempt limiter from answering 429 before the parsers behind it see the input.
   const client = { 'x-forwarded-for': `198.18.${rng.int(256)}.${rng.int(256)}` };
   const headers = { ...client, ...credentials(rng, known), ...flavour(rng), ...shape.headers };
   const bodyless = method === 'GET' || method === 'HEAD';
-  return { label: `${shape.label}${method !== routeMethod ? ' (wrong method)' : ''}`, route, method, target: concretePath(rng, template, known) + query, headers, ...(bodyless ? {} : { body: shape.body }) };
+  // Without a body, what is odd about the request is its query (or nothing but the method).
+  const what = bodyless ? `query:${query.length > 60 ? query.slice(0, 40) + '…' : query || 'none'}` : shape.label;
+  return { label: `${what}${method !== routeMethod ? ' (wrong method)' : ''}`, route, method, target: concretePath(rng, template, known) + query, headers, ...(bodyless ? {} : { body: shape.body }) };
 }
 
 /** Requests fetch cannot make: bad Host headers, literal traversal, odd methods, broken framing. */

@@ -6,7 +6,7 @@
  * being handled. Latencies are reported in the summary line, never asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { startChildStack, type ChildStack } from '../support/child-server.ts';
+import { serveCommand, startChildStack, type ChildStack } from '../support/child-server.ts';
 import { problemWith } from './answer-checks.ts';
 import { pollHealth, runFuzz, summaryLine } from './fuzz-runner.ts';
 import { generateRequests, halfCloses, rawCases, RAW_PATHS, ROUTES, type Known } from './hostile-requests.ts';
@@ -50,7 +50,7 @@ describe(`hostile requests to every route (seed ${SEED}, ${COUNT} requests)`, ()
     const health = pollHealth(stack.server.url);
     const figures = await runFuzz(stack.server.url, port, generateRequests(SEED, COUNT, port, known), CONCURRENCY);
     const h = await health.stop();
-    console.log(summaryLine(SEED, figures, h));
+    console.log(`${summaryLine(SEED, figures, h)} target=${serveCommand().join(' ')}`);
     const failures = [...figures.failures].map(([cls, f]) => `${cls} [${f.count}x on ${f.routes.size} routes]: ${f.reproducer}`);
     for (const line of failures) console.log(`  FAIL ${line}`);
     expect([...ROUTES].filter((r) => !figures.routesHit.has(r))).toEqual([]);
