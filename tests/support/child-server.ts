@@ -7,6 +7,7 @@
  * `FUZZ_TARGET_CMD` replaces the command (e.g. `dist/b24app serve`, relative to the repository), so
  * `.ci/run` can run the same tests against the compiled binary.
  */
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { TEST_APP_SECRET } from './config.ts';
@@ -29,6 +30,11 @@ export interface ChildServer {
   pid: number;
   /** What the process printed so far (the last 64 KB), for failure messages. */
   output(): string;
+  /**
+   * CPU the process has used so far, in clock ticks (user + system, from /proc: Linux, as CI and the
+   * Docker image). Unlike wall-clock time it does not grow when other work shares the machine.
+   */
+  cpuTicks(): number;
   /** SIGKILL: no shutdown hook runs, nothing is flushed beyond what SQLite already committed. */
   kill9(): Promise<void>;
   /** SIGTERM and wait for the exit. */
@@ -63,6 +69,12 @@ async function spawnServe(port: number, env: Record<string, string>): Promise<Ch
     url,
     pid: proc.pid,
     output: () => out,
+    cpuTicks() {
+      const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+      // Fields after "(comm)": state is field 3, utime 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    },
     async kill9() {
       proc.kill('SIGKILL');
       await proc.exited;
