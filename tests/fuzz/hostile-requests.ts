@@ -134,6 +134,8 @@ export function rawCases(port: number, path: string, auth: string, odd: string):
     ['framing:bad-chunk', `POST ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`],
     ['framing:cl-and-te', `POST ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`],
     ['header:nul', `GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nX-A: a\x00b\r\nConnection: close\r\n\r\n`],
+    ['header:many', `GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\n${Array.from({ length: 1000 }, (_, i) => `X-H${i}: ${i}\r\n`).join('')}Connection: close\r\n\r\n`],
+    ['header:huge-cookie', `GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nCookie: ${'a=1; '.repeat(3000)}b24app_session=x\r\nConnection: close\r\n\r\n`],
     ['header:obs-fold', `GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nX-A: a\r\n b\r\nConnection: close\r\n\r\n`],
     ['request:garbage', `\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03${'\xff'.repeat(64)}\r\n\r\n`],
   ];
