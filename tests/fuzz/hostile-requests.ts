@@ -79,7 +79,7 @@ function credentials(rng: Rng, known: Known): Record<string, string> {
   const r = rng.next();
   if (r < 0.45) return { authorization: `Bearer ${known.token}` };
   if (r < 0.55) return { cookie: `b24app_session=${known.token}`, ...(rng.next() < 0.5 ? { origin: 'https://evil.example' } : { 'sec-fetch-site': 'same-origin' }) };
-  if (r < 0.65) return { authorization: rng.pick(['Bearer', 'Bearer ' + 'A'.repeat(5000), 'Basic Zm9vOmJhcg==', `Bearer ${known.token}\u0000`.replace('\u0000', ''), 'Bearer ' + known.token.toLowerCase()]) };
+  if (r < 0.65) return { authorization: rng.pick(['Bearer', 'Bearer ' + 'A'.repeat(5000), 'Basic Zm9vOmJhcg==', 'bearer ' + known.token, `Bearer  ${known.token}`, 'Bearer ' + known.token.toLowerCase()]) };
   if (r < 0.7) return { cookie: ';'.repeat(4000) + `b24app_session=${'x'.repeat(30)}` };
   return {};
 }
