@@ -1,0 +1,159 @@
+/**
+ * `b24app serve` as its own process, the way operators run it: the real entry point configured only
+ * through its environment, next to a portal emulator running in the test process. Used where the
+ * process boundary is the point: raw bytes on a socket (Bun's own HTTP layer answers those, before
+ * any of our code), and kill -9.
+ *
+ * `FUZZ_TARGET_CMD` replaces the command (e.g. `dist/b24app serve`, relative to the repository), so
+ * `.ci/run` can run the same tests against the compiled binary.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { TEST_APP_SECRET } from './config.ts';
+import { emulatorClient, type EmulatedPortal, type EmulatorClient } from './emulator-client.ts';
+import { freePort, sessionTokenOf } from './stack.ts';
+import { tempDir } from './temp.ts';
+
+const ROOT = join(import.meta.dir, '..', '..');
+
+/** The server command: FUZZ_TARGET_CMD split on spaces, or Bun running src/main.ts from this checkout. */
+export function serveCommand(): string[] {
+  const custom = process.env.FUZZ_TARGET_CMD?.trim();
+  if (!custom) return [process.execPath, join(ROOT, 'src', 'main.ts'), 'serve'];
+  const [bin, ...args] = custom.split(/\s+/);
+  return [bin!.includes('/') && !isAbsolute(bin!) ? join(ROOT, bin!) : bin!, ...args];
+}
+
+export interface ChildServer {
+  url: string;
+  pid: number;
+  /** What the process printed so far (the last 64 KB), for failure messages. */
+  output(): string;
+  /**
+   * CPU the process has used so far, in clock ticks (user + system, from /proc: Linux, as CI and the
+   * Docker image). Unlike wall-clock time it does not grow when other work shares the machine.
+   */
+  cpuTicks(): number;
+  /** SIGKILL: no shutdown hook runs, nothing is flushed beyond what SQLite already committed. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
+}
+
+async function spawnServe(port: number, env: Record<string, string>): Promise<ChildServer> {
+  // Only what we pass: the developer's own BITRIX24_* or DATABASE_URL must not leak into the child.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(BITRIX24_|APP_SECRET|DATABASE_URL|PUBLIC_URL|BASE_PATH|TRUST_PROXY|FUZZ_)/.test(k)),
+  );
+  // From the checkout: Bun finds the JSX settings (tsconfig.json) from the working directory.
+  const proc = Bun.spawn(serveCommand(), { cwd: ROOT, env: { ...inherited, LOG_LEVEL: 'warn', ...env, PORT: String(port) }, stdout: 'pipe', stderr: 'pipe' });
+  let out = '';
+  // Drain both pipes: a full pipe would block the server's logging, and its answers with it.
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out = (out + decoder.decode(r.value)).slice(-65_536);
+  };
+  void drain(proc.stdout);
+  void drain(proc.stderr);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`serve exited with ${proc.exitCode}: ${out}`);
+    const up = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 200) throw new Error(`serve did not answer /health: ${out}`);
+    await Bun.sleep(50);
+  }
+  return {
+    url,
+    pid: proc.pid,
+    output: () => out,
+    cpuTicks() {
+      const stat = readFileSync(`/proc/${proc.pid}/stat`, 'utf8');
+      // Fields after "(comm)": state is field 3, utime 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    },
+    async kill9() {
+      proc.kill('SIGKILL');
+      await proc.exited;
+    },
+    async stop() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      // A server still busy with a hostile request cannot run its SIGTERM handler: do not wait forever.
+      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
+      if (!exited) proc.kill('SIGKILL');
+      await proc.exited;
+    },
+  };
+}
+
+export interface ChildStack {
+  /** The app's public URL (`localhost`, as the emulator knows it). */
+  appUrl: string;
+  dbPath: string;
+  emulator: Emulator;
+  emu: EmulatorClient;
+  portal: EmulatedPortal;
+  server: ChildServer;
+  /** Launches the app as `userId` through the emulator and returns the session token from the page. */
+  signIn(userId?: number): Promise<string>;
+  /** Starts the server again on the same port and SQLite file (after kill9 or stop). */
+  restart(): Promise<ChildServer>;
+  stop(): Promise<void>;
+}
+
+/** Emulator + `serve` child + one portal with the app installed by its admin. */
+export async function startChildStack(env: Record<string, string> = {}): Promise<ChildStack> {
+  const dir = tempDir('b24app-child-');
+  const dbPath = dir.file('app.db');
+  const port = await freePort();
+  const appUrl = `http://localhost:${port}`;
+  const clientId = `local.${crypto.randomUUID().replace(/-/g, '').slice(0, 14)}.12345678`;
+  const clientSecret = `secret-${crypto.randomUUID()}`;
+  const emulator = await startEmulator({
+    port: 0,
+    apps: [{ client_id: clientId, client_secret: clientSecret, app_url: appUrl, events_url: `${appUrl}/events` }],
+  });
+  const childEnv = {
+    HOST: '127.0.0.1',
+    PUBLIC_URL: appUrl,
+    BITRIX24_CLIENT_ID: clientId,
+    BITRIX24_CLIENT_SECRET: clientSecret,
+    BITRIX24_OAUTH_SERVERS: emulator.url,
+    BX24_SDK_URL: `${emulator.url}/api/v1/`,
+    APP_SECRET: TEST_APP_SECRET,
+    DATABASE_URL: `sqlite:${dbPath}`,
+    ...env,
+  };
+  const stack: ChildStack = {
+    appUrl,
+    dbPath,
+    emulator,
+    emu: emulatorClient(emulator.url),
+    portal: undefined as unknown as EmulatedPortal,
+    server: await spawnServe(port, childEnv),
+    async signIn(userId = 1) {
+      const launch = await stack.emu.launch(stack.portal.member_id, userId);
+      const url = new URL(`${stack.server.url}/`);
+      for (const [k, v] of Object.entries(launch.query)) url.searchParams.set(k, v);
+      const res = await fetch(url, { method: 'POST', body: new URLSearchParams(launch.form) });
+      const token = sessionTokenOf(await res.text());
+      if (res.status !== 200 || !token) throw new Error(`launch as user ${userId} failed: ${res.status}`);
+      return token;
+    },
+    async restart() {
+      stack.server = await spawnServe(port, childEnv);
+      return stack.server;
+    },
+    async stop() {
+      await stack.server.stop();
+      await emulator.stop();
+      dir.cleanup();
+    },
+  };
+  stack.portal = await stack.emu.createPortal();
+  await stack.emu.install(stack.portal.member_id);
+  return stack;
+}
