@@ -51,13 +51,16 @@ function parsedUrl(request: Request): URL | null {
 /**
  * Bun leaves `request.url` relative when the Host header is absent or malformed. Absent is legal in
  * HTTP/1.0 (health checkers send it): route it under a placeholder host, which nothing here reads
- * (absolute URLs come from PUBLIC_URL). Present but malformed has nothing sane to route: null, a 400.
+ * (absolute URLs come from PUBLIC_URL), as a very short Host is. Present but malformed has nothing
+ * sane to route: null, a 400.
  */
 function routable(request: Request): { request: Request; url: URL } | null {
   const url = parsedUrl(request);
-  if (url) return url.hostname ? { request, url } : null;
-  if (request.headers.has('host') || !request.url.startsWith('/')) return null;
-  const rebuilt = parsedUrl(new Request(`http://host.invalid${request.url}`));
+  if (url && !url.hostname) return null;
+  if (!url && (request.headers.has('host') || !request.url.startsWith('/'))) return null;
+  // Elysia finds the path from a fixed offset, which a Host shorter than 4 characters misses.
+  if (url && url.host.length >= 4) return { request, url };
+  const rebuilt = parsedUrl(new Request(`http://host.invalid${url ? url.pathname + url.search : request.url}`));
   return rebuilt ? { request: new Request(rebuilt, request), url: rebuilt } : null;
 }
 

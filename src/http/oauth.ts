@@ -14,6 +14,7 @@ import { isBitrixError } from '../bitrix/index.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
 import { translator } from '../../views/i18n.ts';
 import { pageLang } from './page-lang.ts';
+import { createAttemptLimiter } from '../auth/attempt-limiter.ts';
 import { domainMatches, normalizeDomain } from '../auth/portal-domain.ts';
 import { AppError } from '../domain/errors.ts';
 import { cookieValue } from './session-guard.ts';
@@ -54,9 +55,15 @@ export const oauthRoutes = (ctx: RouteContext) => {
   const mayStartAt = async (domain: string) =>
     domainMatches(domain, ctx.config.portalDomains) || (await ctx.store.portals.findByDomain(domain)) !== null;
 
+  // Each start stores a state: an anonymous client gets a burst of them, then one every few seconds.
+  const starts = createAttemptLimiter();
+
   async function start(rawDomain: string, request: Request) {
     const domain = normalizeDomain(rawDomain.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
     if (!domain || !(await mayStartAt(domain))) return failed(request);
+    const client = clientIpOf(request);
+    if (!starts.allows(client)) throw new AppError('rate_limited', 'Too many sign-ins started. Wait a minute and try again.');
+    starts.recordFailure(client);
     const state = randomToken();
     const browser = randomToken();
     if (!(await ctx.store.oauthStates.create(stateHash(state, browser), domain, now(), now() - STATE_TTL, MAX_PENDING_STATES))) {
