@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
         : {}),
     }),
   };
-  const items = createItemService(store.items, createCalendarPort(store, bitrix));
+  const items = createItemService(store.items, createCalendarPort(store, bitrix), { perUser: config.itemsPerUserMax });
   const itemsUi = createItemsUi(ctx, items);
   const onError = createErrorHandler({ logger, pageAssets: ctx.pageAssets(false), allowedMethods: methodLookup(() => router.routes) });
 

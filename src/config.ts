@@ -25,6 +25,7 @@ export const ConfigSchema = t.Object({
   logLevel: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error')]),
   uninstallGraceDays: t.Number({ minimum: 0, maximum: 365 }),
   cleanUninstallDelayMinutes: t.Number({ minimum: 0, maximum: 43_200 }),
+  itemsPerUserMax: t.Integer({ minimum: 1 }),
   portalDomains: t.Array(t.String({ pattern: '^\\.[a-z0-9.-]+$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -116,6 +117,8 @@ export const parsers = {
     if (wrong !== undefined) return bad(`must list domain suffixes like .bitrix24.ru, got "${wrong}"`);
     return ok(list.map((s) => (s.startsWith('.') ? s : `.${s}`)));
   },
+  ITEMS_PER_USER_MAX: (raw = '10000') =>
+    /^\d{1,9}$/.test(raw) && Number(raw) >= 1 ? ok(Number(raw)) : bad(`must be a whole number of items, 1 or more, got "${raw}"`),
   CLEAN_UNINSTALL_DELAY_MINUTES: (raw = '60') =>
     /^\d+$/.test(raw) && Number(raw) <= 43_200 ? ok(Number(raw)) : bad(`must be a number of minutes 0-43200, got "${raw}"`),
   UNINSTALL_GRACE_DAYS: (raw = '7') =>
@@ -158,6 +161,7 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     logLevel: get('LOG_LEVEL', 'info'),
     uninstallGraceDays: get('UNINSTALL_GRACE_DAYS', 7),
     cleanUninstallDelayMinutes: get('CLEAN_UNINSTALL_DELAY_MINUTES', 60),
+    itemsPerUserMax: get('ITEMS_PER_USER_MAX', 10_000),
     portalDomains: get('BITRIX24_PORTAL_DOMAINS', [] as string[]),
   };
   if (problems.length) throw new ConfigError(problems);

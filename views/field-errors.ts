@@ -15,6 +15,7 @@ const simple: Record<Exclude<FieldIssue, 'name_too_long' | 'data_too_large'>, Me
   start_required_for_end: 'fieldStartForEnd',
   start_required_for_calendar: 'fieldStartForCalendar',
   not_a_date: 'fieldNotADate',
+  item_limit_reached: 'fieldItemLimit',
 };
 
 export function fieldMessage(t: Translate, lang: string, issue: string): string {

@@ -2,7 +2,7 @@
  * The cabinet's use cases over the Store port. Every call takes the Actor; the store filters on
  * (portal, owner), so "not yours" and "does not exist" are the same 404.
  */
-import type { ItemRepo } from '../store/store.ts';
+import type { ItemCursor, ItemRepo } from '../store/store.ts';
 import { AppError } from './errors.ts';
 import { decodeCursor, encodeCursor, isItemId, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';
@@ -20,8 +20,24 @@ export interface ListRequest {
 const notFound = () => new AppError('not_found', 'Item not found.');
 const now = () => Math.floor(Date.now() / 1000);
 
-export function createItemService(items: ItemRepo, calendar: CalendarPort) {
+export interface ItemLimits {
+  /** Items one user may keep (ITEMS_PER_USER_MAX): a clear 422 beyond, never unbounded growth. */
+  perUser: number;
+}
+
+/** The export reads the items this many at a time, so its memory does not grow with the dataset. */
+const EXPORT_PAGE = 200;
+
+export function createItemService(items: ItemRepo, calendar: CalendarPort, limits: ItemLimits) {
   const find = async (actor: Actor, id: string) => (await items.find(actor, id)) ?? Promise.reject(notFound());
+  const create = async (actor: Actor, id: string, input: ReturnType<typeof requireValidItem>) => {
+    if ((await items.count(actor)) >= limits.perUser) {
+      throw new AppError('unprocessable', `You have reached the limit of ${limits.perUser} items. Delete some to add new ones.`, {
+        fields: { name: 'item_limit_reached' satisfies FieldIssue },
+      });
+    }
+    return items.create(actor, id, input, now());
+  };
 
   return {
     async list(actor: Actor, req: ListRequest) {
@@ -39,16 +55,17 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort) {
      */
     async create(actor: Actor, draft: ItemDraft, proposedId?: string) {
       const input = requireValidItem(draft);
-      if (!isItemId(proposedId)) return items.create(actor, newItemId(), input, now());
+      if (!isItemId(proposedId)) return create(actor, newItemId(), input);
       const earlier = await items.find(actor, proposedId);
       if (earlier) return earlier;
       try {
-        return await items.create(actor, proposedId, input, now());
+        return await create(actor, proposedId, input);
       } catch (e) {
+        if (e instanceof AppError) throw e;
         // Two sends of one form at once: the other one inserted first.
         const raced = await items.find(actor, proposedId);
         if (raced) return raced;
-        return items.create(actor, newItemId(), input, now());
+        return create(actor, newItemId(), input);
       }
     },
     /** Fields left out of the draft keep their current value; a stale version is a 409 with the current item. */
@@ -69,7 +86,15 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort) {
     async remove(actor: Actor, id: string) {
       if (!(await items.delete(actor, id))) throw notFound();
     },
-    exportAll: (actor: Actor) => items.all(actor),
+    /** Every item of the actor, newest first, read a page at a time. */
+    async *exportAll(actor: Actor): AsyncGenerator<Item> {
+      let after: ItemCursor | undefined;
+      do {
+        const page = await items.list(actor, { limit: EXPORT_PAGE, after });
+        yield* page.items;
+        after = page.next ?? undefined;
+      } while (after);
+    },
     /** Adds the item to the user's calendar; the item is never lost or changed if Bitrix24 refuses. */
     async linkCalendar(actor: Actor, id: string) {
       const item = await find(actor, id);

@@ -32,7 +32,8 @@ export type FieldIssue =
   | 'end_before_start'
   | 'start_required_for_end'
   | 'start_required_for_calendar'
-  | 'not_a_date';
+  | 'not_a_date'
+  | 'item_limit_reached';
 
 export type FieldErrors = Record<string, FieldIssue>;
 

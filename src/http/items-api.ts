@@ -100,9 +100,28 @@ export const itemsApiRoutes = (ctx: RouteContext, items: ItemService) =>
       return '';
     })
     .post('/api/items/:id/calendar', async ({ actor, params }) => itemJson(await items.linkCalendar(requireActor(actor), params.id)))
-    .get('/api/export', async ({ actor }) => {
-      const all = await items.exportAll(requireActor(actor));
-      return new Response(JSON.stringify({ exported_at: new Date().toISOString(), items: all.map(itemJson) }, null, 2), {
+    .get('/api/export', ({ actor }) => {
+      // Streamed a page at a time: a large export never sits whole in memory.
+      const pages = items.exportAll(requireActor(actor));
+      const encoder = new TextEncoder();
+      let first = true;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(encoder.encode(`{\n  "exported_at": ${JSON.stringify(new Date().toISOString())},\n  "items": [`));
+        },
+        async pull(controller) {
+          const next = await pages.next();
+          if (next.done) {
+            controller.enqueue(encoder.encode(first ? ']\n}\n' : '\n  ]\n}\n'));
+            controller.close();
+            return;
+          }
+          const json = JSON.stringify(itemJson(next.value), null, 2).replace(/\n/g, '\n    ');
+          controller.enqueue(encoder.encode(`${first ? '' : ','}\n    ${json}`));
+          first = false;
+        },
+      });
+      return new Response(body, {
         headers: {
           'content-type': 'application/json; charset=utf-8',
           'content-disposition': 'attachment; filename="items.json"',

@@ -150,7 +150,8 @@ export interface ItemRepo {
   update(actor: Actor, id: string, expectedVersion: number, input: ItemInput, now: number): Promise<UpdateResult>;
   setCalendarEvent(actor: Actor, id: string, eventId: string, now: number): Promise<Item | null>;
   delete(actor: Actor, id: string): Promise<boolean>;
-  all(actor: Actor): Promise<Item[]>;
+  /** How many items the actor has (for the per-user limit). */
+  count(actor: Actor): Promise<number>;
 }
 
 export interface OAuthStateRepo {

@@ -127,14 +127,16 @@ describe('GET /api/export', () => {
   it('downloads every item of the user as a JSON file', async () => {
     const u = await cab.signIn(await cab.newPortal(), 5);
     const created = [];
-    for (let i = 0; i < 130; i++) created.push(await u.create({ name: `n${i}` }));
+    // More than two of the export's pages (200 items each), so the streamed JSON crosses page joins.
+    for (let i = 0; i < 430; i++) created.push(await u.create({ name: `n${i}` }));
     const r = await u.api('GET', '/api/export');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('application/json');
     expect(r.headers.get('content-disposition')).toBe('attachment; filename="items.json"');
     expect(r.headers.get('cache-control')).toBe('no-store');
     expect(r.json.exported_at).toMatch(/^\d{4}-/);
-    expect(r.json.items.length).toBe(130);
+    expect(r.json.items.length).toBe(430);
+    expect(r.json.items.map((i: ItemJson) => i.name).slice(0, 2)).toEqual(['n429', 'n428']);
     expect(new Set(r.json.items.map((i: ItemJson) => i.id))).toEqual(new Set(created.map((i) => i.id)));
   });
 });
@@ -366,5 +368,25 @@ describe('time zones in the API', () => {
     expect(r.status).toBe(422);
     expect(r.json.error.fields.starts_at).toContain('time zone');
     expect(cab.rows()).toEqual(before);
+  });
+});
+
+describe('the per-user item limit (ITEMS_PER_USER_MAX)', () => {
+  it('refuses the item beyond it with a 422 that says so, in the API and in the cabinet, and stores nothing', async () => {
+    const small = await openCabinet({ env: { ITEMS_PER_USER_MAX: '3' } });
+    try {
+      const u = await small.signIn(await small.newPortal(), 2);
+      for (let i = 0; i < 3; i++) await u.create({ name: `n${i}` });
+      const before = small.rows();
+      const r = await u.api('POST', '/api/items', { name: 'one too many' });
+      expect(r.status).toBe(422);
+      expect(r.json.error.fields.name).toContain('as many items as one person can keep');
+      expect(small.rows()).toEqual(before);
+      // Another user of the same portal has a limit of their own.
+      const other = await small.signIn(await small.newPortal(), 3);
+      expect((await other.api('POST', '/api/items', { name: 'mine' })).status).toBe(201);
+    } finally {
+      await small.stop();
+    }
   });
 });

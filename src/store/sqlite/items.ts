@@ -64,9 +64,7 @@ export function createItemRepo(db: Database): ItemRepo {
      WHERE ${scope} AND id = $id RETURNING *`,
   );
   const remove = db.query<unknown, Params>(`DELETE FROM items WHERE ${scope} AND id = $id`);
-  const all = db.query<ItemRow, Params>(
-    `SELECT * FROM items WHERE ${scope} ORDER BY created_at DESC, id DESC`,
-  );
+  const count = db.query<{ n: number }, Params>(`SELECT count(*) AS n FROM items WHERE ${scope}`);
 
   return {
     list: async (actor, query) => {
@@ -113,6 +111,6 @@ export function createItemRepo(db: Database): ItemRepo {
       return r ? toItem(r) : null;
     },
     delete: async (actor, id) => remove.run({ portal_id: actor.portalId, owner_id: actor.userId, id }).changes === 1,
-    all: async (actor) => all.all({ portal_id: actor.portalId, owner_id: actor.userId }).map(toItem),
+    count: async (actor) => count.get({ portal_id: actor.portalId, owner_id: actor.userId })!.n,
   };
 }
