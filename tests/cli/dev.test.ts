@@ -49,7 +49,7 @@ describe('b24app dev', () => {
       expect(await Bun.file(`${dir.path}/app-secret`).exists()).toBe(true);
       const { page, frame } = await openApp(browser, first.portalUrl);
       await expect(frame.locator('.topbar__greeting').textContent()).resolves.toContain('Ada');
-      await frame.getByRole('button', { name: 'New item' }).click();
+      await frame.getByRole('button', { name: 'New item' }).first().click();
       await frame.locator('#new-name').fill('Kept across restarts');
       await frame.getByRole('button', { name: 'Create' }).click();
       await frame.locator('.item-row__name', { hasText: 'Kept across restarts' }).waitFor({ timeout: 10_000 });
