@@ -8,10 +8,9 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
 import { portalRows, postForm, uninstallEvent } from '../support/portal-rows.ts';
-import { sessionTokenOf, startStack, type Stack, type StackOptions } from '../support/stack.ts';
+import type { Stack, StackOptions } from '../support/stack.ts';
+import { createItem, killAppTokens, nowSec, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
 
-const nowSec = () => Math.floor(Date.now() / 1000);
-type TimedStack = Stack & { clock: { now: number } };
 const stacks: TimedStack[] = [];
 const servers: { stop(force?: boolean): unknown }[] = [];
 afterAll(async () => {
@@ -20,16 +19,9 @@ afterAll(async () => {
 });
 
 async function stack(opts: StackOptions = {}): Promise<TimedStack> {
-  const clock = { now: nowSec() };
-  const s = Object.assign(await startStack({ now: () => clock.now, ...opts }), { clock });
+  const s = await timedStack(opts);
   stacks.push(s);
   return s;
-}
-
-async function openApp(s: Stack, l: LaunchParams): Promise<{ status: number; session: string | null }> {
-  const res = await s.launch(l);
-  const html = await res.text();
-  return { status: res.status, session: res.status === 200 ? sessionTokenOf(html) : null };
 }
 
 /** Installed through the installer page; user 2 (the attacker, not an admin) opened it and made an item. */
@@ -39,26 +31,11 @@ async function installedPortal(s: Stack) {
   const attacker = await s.emu.launch(p.member_id, 2);
   const opened = await openApp(s, attacker);
   expect(opened.status).toBe(200);
-  const created = await fetch(`${s.appUrl}/api/items`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${opened.session}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `item of ${p.member_id}` }),
-  });
-  expect(created.status).toBe(201);
+  await createItem(s, opened.session!, `item of ${p.member_id}`);
   return { p, attacker, token: attacker.form.APPLICATION_TOKEN!, session: opened.session! };
 }
 
-const portalIdOf = (s: Stack, memberId: string) => (s.store.db.query('SELECT id FROM portals WHERE member_id = ?').get(memberId) as { id: number }).id;
 const portalOf = (s: Stack, memberId: string) => s.store.portals.findByMemberId(memberId);
-
-async function killAppTokens(s: Stack, memberId: string): Promise<void> {
-  await s.store.tokens.save(portalIdOf(s, memberId), { kind: 'app' }, 1, {
-    accessToken: 'dead-access-token-0000000000000000',
-    refreshToken: 'dead-refresh-token-000000000000000',
-    expiresAt: 1,
-    scope: 'user',
-  });
-}
 
 /** Keeps the portal's REST limit (shared by every token of the app) full with the attacker's own calls. */
 function floodPortal(p: EmulatedPortal, authId: string) {

@@ -9,7 +9,8 @@ import { sha256Hex } from '../../src/auth/secret-hash.ts';
 import { rest, startAppSink, type AppSink } from '../emulator/support.ts';
 import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
 import { portalRows, postForm, tokenRows, uninstallEvent } from '../support/portal-rows.ts';
-import { sessionTokenOf, startStack, type Stack, type StackOptions } from '../support/stack.ts';
+import type { Stack, StackOptions } from '../support/stack.ts';
+import { createItem, killAppTokens, nowSec, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
 import { secretsSeen } from './secrets-seen.ts';
 
 const secrets = secretsSeen();
@@ -23,14 +24,8 @@ afterAll(async () => {
   for (const sink of sinks) sink.stop();
 });
 
-const nowSec = () => Math.floor(Date.now() / 1000);
-
-/** A stack whose app clock (unix seconds) the test moves: grace periods and deletion delays end on demand. */
-type TimedStack = Stack & { clock: { now: number } };
-
 async function stack(opts: StackOptions = {}): Promise<TimedStack> {
-  const clock = { now: nowSec() };
-  const s = Object.assign(await startStack({ now: () => clock.now, ...opts }), { clock });
+  const s = await timedStack(opts);
   stacks.push(s);
   return s;
 }
@@ -47,24 +42,6 @@ async function launchAs(s: Stack, p: EmulatedPortal, userId: number): Promise<La
   return l;
 }
 
-/** Opens the app as a user and returns the session token (null when refused). */
-async function openApp(s: Stack, l: LaunchParams): Promise<{ status: number; html: string; session: string | null }> {
-  const res = await s.launch(l);
-  const html = await res.text();
-  const session = res.status === 200 ? sessionTokenOf(html) : null;
-  secrets.add(session);
-  return { status: res.status, html, session };
-}
-
-async function createItem(s: Stack, session: string, name: string): Promise<void> {
-  const res = await fetch(`${s.appUrl}/api/items`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${session}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  expect(res.status).toBe(201);
-}
-
 /** A portal with the app installed through its installer page, and an item of user 2. */
 async function installedPortal(s: Stack, body: { api_only?: boolean } = {}) {
   const p = await s.emu.createPortal(body);
@@ -72,22 +49,10 @@ async function installedPortal(s: Stack, body: { api_only?: boolean } = {}) {
   secrets.addForm(inst.launch.form);
   const userLaunch = await launchAs(s, p, 2);
   const opened = await openApp(s, userLaunch);
+  secrets.add(opened.session);
   expect(opened.status).toBe(200);
   await createItem(s, opened.session!, `item of ${p.member_id}`);
   return { p, applicationToken: inst.application_token, userLaunch, session: opened.session! };
-}
-
-const portalIdOf = (s: Stack, memberId: string) =>
-  (s.store.db.query('SELECT id FROM portals WHERE member_id = ?').get(memberId) as { id: number }).id;
-
-/** The app's stored tokens stop working as an idle refresh token does: expired, and refused as invalid_grant. */
-async function killAppTokens(s: Stack, memberId: string): Promise<void> {
-  await s.store.tokens.save(portalIdOf(s, memberId), { kind: 'app' }, 1, {
-    accessToken: 'dead-access-token-0000000000000000',
-    refreshToken: 'dead-refresh-token-000000000000000',
-    expiresAt: 1,
-    scope: 'user',
-  });
 }
 
 /** ONAPPINSTALL with a given user's launch pair, as an attacker (or an API-only portal) would post it. */
