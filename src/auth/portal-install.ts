@@ -122,7 +122,8 @@ export function createInstaller(deps: InstallerDeps) {
         serverEndpoint: event.serverEndpoint,
         fresh: true,
       });
-    } catch {
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'unavailable') throw e; // Bitrix24 did not answer: say so, count nothing
       logger.warn('install event rejected: the token did not verify', { member_id: event.memberId.slice(0, 64) });
       throw new AppError('unauthorized', EVENT_REJECTED);
     }
