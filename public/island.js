@@ -275,6 +275,40 @@
       else focusEl(row);
     }
   });
+  // ---- Row menus and long notes ----------------------------------------------------------------
+  // One row menu open at a time; a click elsewhere or Escape closes it (Escape gives the focus back to
+  // its toggle). A menu item's own request closes its menu as well.
+  function closeMenus(except) {
+    document.querySelectorAll('details.row-menu[open]').forEach(function (m) { if (m !== except) m.removeAttribute('open'); });
+  }
+  document.addEventListener('click', function (evt) {
+    var t = evt.target instanceof Element ? evt.target : null;
+    var menu = t && t.closest('details.row-menu');
+    closeMenus(menu && !t.closest('.row-menu__item') ? menu : null);
+  });
+  document.addEventListener('keydown', function (evt) {
+    if (evt.key !== 'Escape' || !(evt.target instanceof Element)) return;
+    var menu = evt.target.closest('details.row-menu[open]');
+    if (menu) { evt.preventDefault(); menu.removeAttribute('open'); menu.querySelector('summary').focus(); }
+  });
+  // Clamped notes get their "show more" only when they overflow (measured after every swap).
+  function markLongNotes(root) {
+    (root || document).querySelectorAll('.link-more[hidden]').forEach(function (btn) {
+      var notes = document.getElementById(btn.getAttribute('aria-controls'));
+      if (notes && notes.scrollHeight > notes.clientHeight + 1) btn.hidden = false;
+    });
+  }
+  document.addEventListener('click', function (evt) {
+    var btn = evt.target instanceof Element ? evt.target.closest('.link-more') : null;
+    var notes = btn && document.getElementById(btn.getAttribute('aria-controls'));
+    if (!notes) return;
+    var open = notes.classList.toggle('item-row__notes--open');
+    btn.setAttribute('aria-expanded', String(open));
+    btn.textContent = open ? btn.dataset.less : btn.dataset.more;
+  });
+  document.addEventListener('htmx:afterSettle', function () { markLongNotes(); });
+  window.addEventListener('load', function () { markLongNotes(); });
+
   // Escape in an inline edit cancels it, as its Cancel button does.
   document.addEventListener('keydown', function (evt) {
     if (evt.key !== 'Escape' || !(evt.target instanceof Element)) return;

@@ -121,10 +121,11 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
             <EmptyState v={v} searching={Boolean(state.q || state.status)} />
             <ItemPage items={page.items} nextCursor={page.nextCursor} state={state} v={v} />
           </ul>
-          {/* The frame is as tall as the list, so the header's button may be far above the user's view. */}
+          {/* The frame is as tall as the list, so the header's button may be far above the user's view.
+              Shown (by CSS) only under a list with rows. */}
           <div class="list-footer">
             <button type="button" class="btn" hx-get={url('/ui/items/new')} hx-target="#dialog-body" safe>
-              {t('newItem')}
+              {t('addAnother')}
             </button>
           </div>
         </main>

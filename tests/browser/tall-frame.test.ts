@@ -109,6 +109,7 @@ for (const lang of ['ru', 'en'] as const) {
       const before = await portalScrollY(tab);
       expect(before).toBeGreaterThan(1500);
       const newButton = '.list-footer button';
+      expect(await frame.locator(newButton).textContent()).toBe(t('addAnother'));
       expect((await placeInPortal(tab, frame, newButton)).visible).toBe(true);
       await frame.locator(newButton).click();
       await frame.locator('#dialog[open] #new-name').waitFor({ timeout: TIMEOUT });
@@ -138,7 +139,7 @@ for (const lang of ['ru', 'en'] as const) {
       const ids = await rowIds(frame);
       const last = ids[ids.length - 1]!;
       const beforeLast = ids[ids.length - 2]!;
-      await frame.locator(`#${last}`).getByRole('button', { name: t('archive'), exact: true }).click();
+      await (await act.rowMenuItem(frame.locator(`#${last}`), t('archive'))).click();
       await frame.locator(`#${last}.item-row--archived`).waitFor({ timeout: TIMEOUT });
       await frame.waitForFunction((id) => document.activeElement?.id === id, last, { timeout: TIMEOUT });
       await waitVisibleInPortal(tab, frame, '#toasts .toast:last-child');
@@ -147,7 +148,7 @@ for (const lang of ['ru', 'en'] as const) {
       await screenshotBoth(tab, `${lang}-tall-archived`);
 
       tab.page.once('dialog', (d) => void d.accept());
-      await frame.locator(`#${last}`).getByRole('button', { name: t('delete'), exact: true }).click();
+      await (await act.rowMenuItem(frame.locator(`#${last}`), t('delete'))).click();
       await frame.locator(`#${last}`).waitFor({ state: 'detached', timeout: TIMEOUT });
       // The last row is gone: the one before it is next.
       await frame.waitForFunction((id) => document.activeElement?.id === id, beforeLast, { timeout: TIMEOUT });
@@ -210,9 +211,9 @@ for (const lang of ['ru', 'en'] as const) {
 
       // The other tab deletes a row; this tab's copy of it goes away on its next click, with a toast.
       other.page.once('dialog', (d) => void d.accept());
-      await otherFrame.locator(`#${second}`).getByRole('button', { name: t('delete'), exact: true }).click();
+      await (await act.rowMenuItem(otherFrame.locator(`#${second}`), t('delete'))).click();
       await otherFrame.locator(`#${second}`).waitFor({ state: 'detached', timeout: TIMEOUT });
-      await frame.locator(`#${second}`).getByRole('button', { name: t('archive'), exact: true }).click();
+      await (await act.rowMenuItem(frame.locator(`#${second}`), t('archive'))).click();
       await frame.locator(`#${second}`).waitFor({ state: 'detached', timeout: TIMEOUT });
       await frame.locator('#toasts .toast--error', { hasText: t('errorNotFound') }).waitFor({ timeout: TIMEOUT });
       await other.close();
