@@ -133,6 +133,17 @@ describe('a Russian user reads everything in Russian', () => {
     expect(edit).toContain('Время указано по часовому поясу UTC.');
   });
 
+  it("a user with a Bitrix24 time zone (Мария, Moscow) types and reads times in it", async () => {
+    const maria = await cab.signIn(user.portal, 4);
+    const r = await maria.ui('POST', '/ui/items', form({ name: 'Планёрка в Москве', starts_at: '2030-01-15T10:00', ends_at: '2030-01-15T11:00' }));
+    expect(r.status).toBe(200);
+    expect(cab.row(rowIdOf(r.text)!)).toMatchObject({ starts_at: Date.UTC(2030, 0, 15, 7) / 1000, ends_at: Date.UTC(2030, 0, 15, 8) / 1000 });
+    expect(r.text).toContain('15 янв. 2030 г., 10:00–11:00 (GMT+3)');
+    const edit = (await maria.ui('GET', `/ui/items/${rowIdOf(r.text)}/edit`)).text;
+    expect(edit).toContain('value="2030-01-15T10:00"');
+    expect(edit).toContain('Время указано по часовому поясу Europe/Moscow, GMT+3.');
+  });
+
   it('the delete confirmation quotes a quoted name with „…“ inside «…»', async () => {
     const r = await user.ui('POST', '/ui/items', form({ name: 'Отчёт «Итоги»' }));
     expect(r.text).toContain('hx-confirm="Удалить «Отчёт „Итоги“»? Это действие нельзя отменить."');
