@@ -202,9 +202,21 @@
   // ---- The list stays true to its filter -------------------------------------------------------
   // Every request says what the list shows (the search form, URL-encoded, so ASCII), and the server
   // leaves out or removes rows that a change took out of it.
+  // And the browser's time zone, used for users who have none in Bitrix24 (IANA names are ASCII).
+  var browserZone = '';
+  try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { browserZone = ''; }
   document.addEventListener('htmx:configRequest', function (evt) {
     var filters = document.getElementById('filters');
     if (filters) evt.detail.headers['X-List-Filter'] = new URLSearchParams(new FormData(filters)).toString();
+    if (browserZone) evt.detail.headers['X-Time-Zone'] = browserZone;
+  });
+  // The page was rendered before the server knew the browser's zone: show the list again in it.
+  document.addEventListener('htmx:load', function once(evt) {
+    if (evt.target !== body) return;
+    document.removeEventListener('htmx:load', once);
+    var zone = body.dataset.zone;
+    var filters = document.getElementById('filters');
+    if (zone && zone !== 'bitrix' && browserZone && zone !== browserZone && filters) window.htmx.trigger(filters, 'submit');
   });
 
   // ---- Focus after a change ---------------------------------------------------------------------

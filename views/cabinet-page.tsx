@@ -62,6 +62,8 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
     'data-session-url': url('/api/session'),
     'data-export-url': url('/api/export'),
     'data-lang': v.lang,
+    // Without a Bitrix24 time zone the first render is in UTC; the island reloads the list in the browser's.
+    'data-zone': v.zoneFromBitrix ? 'bitrix' : v.dates.zone,
     'data-text-error': t('errorGeneric'),
     'data-text-expired': t('sessionExpired'),
     // Error toasts by code (see island.js): the server's messages are English.
