@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import type { BrowserContext, Frame } from 'playwright-core';
 import { newItemId } from '../../src/domain/items.ts';
 import { translator } from '../../views/i18n.ts';
+import { launchBrowserContext } from '../support/browser.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import * as act from './cabinet-actions.ts';
 import { cabinetFrame, contextFor, layoutHeight, OUTPUT_DIR, openPortalTab, screenshotBoth, withArtefacts, type PortalTab } from './portal-session.ts';
@@ -238,3 +239,27 @@ for (const lang of ['ru', 'en'] as const) {
     });
   });
 }
+
+describe('a browser in Tokyo, a user without a Bitrix24 time zone', () => {
+  it("types and reads times in the browser's zone, also after a reload", async () => {
+    const context = await launchBrowserContext({ timezoneId: 'Asia/Tokyo' });
+    context.setDefaultTimeout(TIMEOUT);
+    try {
+      const portal = await stack.emu.createPortal({ lang: 'ru' });
+      await stack.emu.install(portal.member_id);
+      const tab = await openPortalTab(context, stack.appUrl, `${portal.portal_url}?user_id=2`);
+      await withArtefacts('tall-tokyo', () => [tab], async () => {
+        const frame = await cabinetFrame(tab);
+        await act.createItem(frame, 'Созвон с Токио', { timeout: TIMEOUT, t: translator('ru'), startsAt: '2030-01-15T10:00' });
+        const time = frame.locator('#item-list .item-row time');
+        expect(await time.textContent()).toBe('15 янв. 2030 г., 10:00 (GMT+9)');
+        // The launch renders in UTC (01:00); the island shows the list again in the browser's zone.
+        await tab.page.reload();
+        const again = await cabinetFrame(tab);
+        await again.waitForFunction(() => document.querySelector('#item-list .item-row time')?.textContent === '15 янв. 2030 г., 10:00 (GMT+9)', undefined, { timeout: TIMEOUT });
+      });
+    } finally {
+      await context.close();
+    }
+  });
+});
