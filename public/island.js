@@ -1,96 +1,17 @@
-// The page's only script of our own. Identity never comes from here: the server verified the user
-// before rendering. This island only talks to the portal frame (BX24) and keeps htmx going:
-//  - greets the user with BX24.callMethod('user.current') (display only) and fits the frame;
-//  - finishes the install (BX24.installFinish) on the installer page;
+// The page's script of our own, after frame.js (its BX24 readiness and frame fitting). Identity never
+// comes from here: the server verified the user before rendering. The island keeps htmx going:
+//  - greets the user with BX24.callMethod('user.current') (display only);
 //  - on a 401 from any htmx request, gets fresh auth from BX24.refreshAuth, exchanges it at
 //    POST /api/session for a new app session, and repeats the request once, invisibly;
 //  - shows HX-Trigger toasts, opens and closes the item dialog, downloads the export;
-//  - keeps the frame as tall as its content (both ways), and dialog, toasts and progress bar inside the
-//    part of the frame the portal shows (see "Where the user is looking");
-//  - moves the focus after each change to the changed row or the next sensible element.
+//  - sends the list's filter and the browser's time zone with every request;
+//  - moves the focus after each change to the changed row or the next sensible element;
+//  - row menus, long notes, Escape in an inline edit.
 (function () {
   'use strict';
   var body = document.body;
-  var bx = function () { return window.BX24 && typeof window.BX24.init === 'function' ? window.BX24 : null; };
-  var whenBx24 = (function () {
-    var ready = null;
-    return function () {
-      if (!ready) ready = new Promise(function (resolve) { var b = bx(); if (b) b.init(function () { resolve(b); }); else resolve(null); });
-      return ready;
-    };
-  })();
-
-  // ---- Frame height ------------------------------------------------------------------------------
-  // BX24.fitWindow sends {width: '100%', height: getScrollSize().scrollHeight}; a document's scrollHeight
-  // is never less than its frame's height, so the frame could grow but never shrink. The content's own
-  // height is the body's; an open dialog (top layer, outside the body's flow) must fit as well. The
-  // library reads BX24.getScrollSize() when fitWindow runs, so for that call it answers the content
-  // height (resizeWindow itself would turn '100%' into 100 px).
-  function contentHeight() {
-    var h = body.getBoundingClientRect().height;
-    var d = document.getElementById('dialog');
-    if (d && d.open) h = Math.max(h, d.getBoundingClientRect().bottom - document.documentElement.getBoundingClientRect().top + 16);
-    return Math.ceil(h);
-  }
-  var lastHeight = 0;
-  function fit() {
-    whenBx24().then(function (b) {
-      if (!b || !b.fitWindow) return;
-      var height = contentHeight();
-      if (height === lastHeight) return;
-      lastHeight = height;
-      var own = b.getScrollSize;
-      b.getScrollSize = function () { var s = own ? own.call(b) : {}; return { scrollWidth: s.scrollWidth, scrollHeight: height }; };
-      try { b.fitWindow(); } finally { b.getScrollSize = own; }
-    });
-  }
-
-  // ---- Where the user is looking ----------------------------------------------------------------
-  // In the portal the frame is as tall as the app and the portal page scrolls, so "fixed" in the frame
-  // means fixed to the whole tall frame: a toast at its top is thousands of pixels away from a user who
-  // works at the bottom. A cross-origin frame cannot read the portal's scroll position, but an
-  // IntersectionObserver reports which part of each element the top-level viewport shows. A column of
-  // invisible 50 px probes down the page, each reporting in 5 px steps, gives the visible band; it goes
-  // to CSS as --view-top/--view-height, which place the dialog, the toasts and the progress bar.
-  var PROBE = 50;
-  var seen = new Map();
-  var probes = document.createElement('div');
-  probes.className = 'view-probes';
-  probes.setAttribute('aria-hidden', 'true');
-  function publishView() {
-    var top = Infinity, bottom = -Infinity;
-    seen.forEach(function (r) { if (r) { top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom); } });
-    if (top === Infinity) return; // the frame is scrolled out of sight: keep the last band
-    var root = document.documentElement.style;
-    root.setProperty('--view-top', Math.max(0, Math.round(top)) + 'px');
-    root.setProperty('--view-height', Math.round(bottom - Math.max(0, top)) + 'px');
-  }
-  var thresholds = [];
-  for (var i = 0; i <= 10; i++) thresholds.push(i / 10);
-  var probeObserver = window.IntersectionObserver ? new IntersectionObserver(function (entries) {
-    entries.forEach(function (e) { seen.set(e.target, e.isIntersecting && e.intersectionRect.height > 0 ? e.intersectionRect : null); });
-    publishView();
-  }, { threshold: thresholds }) : null;
-  function layProbes() {
-    if (!probeObserver) return;
-    // Cover the frame, never extend it: the column is as tall as the content or the frame's viewport.
-    var height = Math.max(Math.ceil(body.getBoundingClientRect().height), window.innerHeight);
-    probes.style.height = height + 'px';
-    var want = Math.ceil(height / PROBE);
-    while (probes.children.length < want) {
-      var p = document.createElement('div');
-      probes.appendChild(p);
-      probeObserver.observe(p);
-    }
-    while (probes.children.length > want) {
-      var last = probes.lastElementChild;
-      probeObserver.unobserve(last);
-      seen.delete(last);
-      last.remove();
-    }
-  }
-  document.documentElement.appendChild(probes);
-  layProbes();
+  var frame = window.b24appFrame;
+  var whenBx24 = frame.whenBx24, fit = frame.fit;
 
   function toast(kind, message) {
     var region = document.getElementById('toasts');
@@ -202,9 +123,21 @@
   // ---- The list stays true to its filter -------------------------------------------------------
   // Every request says what the list shows (the search form, URL-encoded, so ASCII), and the server
   // leaves out or removes rows that a change took out of it.
+  // And the browser's time zone, used for users who have none in Bitrix24 (IANA names are ASCII).
+  var browserZone = '';
+  try { browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { browserZone = ''; }
   document.addEventListener('htmx:configRequest', function (evt) {
     var filters = document.getElementById('filters');
     if (filters) evt.detail.headers['X-List-Filter'] = new URLSearchParams(new FormData(filters)).toString();
+    if (browserZone) evt.detail.headers['X-Time-Zone'] = browserZone;
+  });
+  // The page was rendered before the server knew the browser's zone: show the list again in it.
+  document.addEventListener('htmx:load', function once(evt) {
+    if (evt.target !== body) return;
+    document.removeEventListener('htmx:load', once);
+    var zone = body.dataset.zone;
+    var filters = document.getElementById('filters');
+    if (zone && zone !== 'bitrix' && browserZone && zone !== browserZone && filters) window.htmx.trigger(filters, 'submit');
   });
 
   // ---- Focus after a change ---------------------------------------------------------------------
@@ -275,6 +208,40 @@
       else focusEl(row);
     }
   });
+  // ---- Row menus and long notes ----------------------------------------------------------------
+  // One row menu open at a time; a click elsewhere or Escape closes it (Escape gives the focus back to
+  // its toggle). A menu item's own request closes its menu as well.
+  function closeMenus(except) {
+    document.querySelectorAll('details.row-menu[open]').forEach(function (m) { if (m !== except) m.removeAttribute('open'); });
+  }
+  document.addEventListener('click', function (evt) {
+    var t = evt.target instanceof Element ? evt.target : null;
+    var menu = t && t.closest('details.row-menu');
+    closeMenus(menu && !t.closest('.row-menu__item') ? menu : null);
+  });
+  document.addEventListener('keydown', function (evt) {
+    if (evt.key !== 'Escape' || !(evt.target instanceof Element)) return;
+    var menu = evt.target.closest('details.row-menu[open]');
+    if (menu) { evt.preventDefault(); menu.removeAttribute('open'); menu.querySelector('summary').focus(); }
+  });
+  // Clamped notes get their "show more" only when they overflow (measured after every swap).
+  function markLongNotes(root) {
+    (root || document).querySelectorAll('.link-more[hidden]').forEach(function (btn) {
+      var notes = document.getElementById(btn.getAttribute('aria-controls'));
+      if (notes && notes.scrollHeight > notes.clientHeight + 1) btn.hidden = false;
+    });
+  }
+  document.addEventListener('click', function (evt) {
+    var btn = evt.target instanceof Element ? evt.target.closest('.link-more') : null;
+    var notes = btn && document.getElementById(btn.getAttribute('aria-controls'));
+    if (!notes) return;
+    var open = notes.classList.toggle('item-row__notes--open');
+    btn.setAttribute('aria-expanded', String(open));
+    btn.textContent = open ? btn.dataset.less : btn.dataset.more;
+  });
+  document.addEventListener('htmx:afterSettle', function () { markLongNotes(); });
+  window.addEventListener('load', function () { markLongNotes(); });
+
   // Escape in an inline edit cancels it, as its Cancel button does.
   document.addEventListener('keydown', function (evt) {
     if (evt.key !== 'Escape' || !(evt.target instanceof Element)) return;
@@ -299,33 +266,6 @@
         setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
       });
     }).catch(function () { toast('error', body.dataset.textError); });
-  }
-
-  // ---- Frame size and the installer -------------------------------------------------------------
-  document.addEventListener('htmx:afterSettle', fit);
-  window.addEventListener('load', fit);
-  // The portal's page title (above the frame) names the app in the user's language. Only the cabinet
-  // sets it: the installer's page title is not the app's.
-  if (document.getElementById('item-list')) whenBx24().then(function (b) { if (b && b.setTitle) b.setTitle(document.title); });
-  // afterSettle alone misses swaps whose target leaves the page (the create form replaced by nothing
-  // while its row arrives out of band, a deleted row): the frame then stayed one change behind. Any
-  // change of the content's height refits, once per frame.
-  if (window.ResizeObserver) {
-    var pending = false;
-    new ResizeObserver(function () {
-      if (pending) return;
-      pending = true;
-      requestAnimationFrame(function () { pending = false; layProbes(); fit(); });
-    }).observe(body);
-  }
-  // The frame's own size changes (the portal applied a resize, or the window is narrower): more probes.
-  window.addEventListener('resize', layProbes);
-  if (body.dataset.install === 'finish') {
-    whenBx24().then(function (b) {
-      var status = document.getElementById('install-status');
-      if (status) status.textContent = status.dataset.done;
-      if (b && b.installFinish) b.installFinish();
-    });
   }
 
   // ---- Alpine: the greeting (display only) ------------------------------------------------------

@@ -63,6 +63,8 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
     'data-session-url': url('/api/session'),
     'data-export-url': url('/api/export'),
     'data-lang': v.lang,
+    // Without a Bitrix24 time zone the first render is in UTC; the island reloads the list in the browser's.
+    'data-zone': v.zoneFromBitrix ? 'bitrix' : v.dates.zone,
     'data-text-error': t('errorGeneric'),
     'data-text-expired': t('sessionExpired'),
     // Error toasts by code (see island.js): the server's messages are English.
@@ -122,10 +124,11 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
             <EmptyState v={v} searching={Boolean(state.q || state.status)} />
             <ItemPage items={page.items} nextCursor={page.nextCursor} state={state} v={v} />
           </ul>
-          {/* The frame is as tall as the list, so the header's button may be far above the user's view. */}
+          {/* The frame is as tall as the list, so the header's button may be far above the user's view.
+              Shown (by CSS) only under a list with rows. */}
           <div class="list-footer">
             <button type="button" class="btn" hx-get={url('/ui/items/new')} hx-target="#dialog-body" safe>
-              {t('newItem')}
+              {t('addAnother')}
             </button>
           </div>
         </main>

@@ -96,6 +96,9 @@ const en = {
   conflictCurrent: 'Saved meanwhile:',
   conflictYours: 'Your version is in the form. Save to replace theirs, or cancel to keep it.',
   timeZoneNote: 'Times are in the {zone} time zone.',
+  showMore: 'Show more',
+  showLess: 'Show less',
+  addAnother: 'Add another item',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -198,6 +201,9 @@ const ru: Dictionary = {
   conflictCurrent: 'Сохранено за это время:',
   conflictYours: 'Ваш вариант — в форме. Сохраните, чтобы заменить сохранённый, или отмените, чтобы оставить его.',
   timeZoneNote: 'Время указано по часовому поясу {zone}.',
+  showMore: 'Показать полностью',
+  showLess: 'Свернуть',
+  addAnother: 'Добавить ещё запись',
 };
 
 const dictionaries: Record<Lang, Dictionary> = { en, ru };

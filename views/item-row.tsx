@@ -15,9 +15,15 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
           {item.name}
         </h2>
         {item.notes ? (
-          <p class="item-row__notes" safe>
-            {item.notes}
-          </p>
+          <>
+            <p class="item-row__notes" id={`notes-${item.id}`} safe>
+              {item.notes}
+            </p>
+            {/* Shown by the island only when the clamped notes overflow. */}
+            <button type="button" class="link-more" data-more={t('showMore')} data-less={t('showLess')} aria-controls={`notes-${item.id}`} aria-expanded="false" hidden safe>
+              {t('showMore')}
+            </button>
+          </>
         ) : (
           ''
         )}
@@ -44,39 +50,47 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
           </span>
         </p>
       </div>
-      <div class="item-row__actions" role="group" aria-label={t('actions', { name: item.name })}>
+      <div class="item-row__actions">
         <button type="button" class="btn btn--small" hx-get={`${rowUrl}/edit`} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
           {t('edit')}
         </button>
-        {item.startsAt !== null && !item.calendarEventId ? (
-          <button type="button" class="btn btn--small btn--blue" hx-post={`${rowUrl}/calendar`} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
-            {t('addToCalendar')}
-          </button>
-        ) : (
-          ''
-        )}
-        <button
-          type="button"
-          class="btn btn--small"
-          hx-post={`${rowUrl}/${item.status === 'active' ? 'archive' : 'restore'}`}
-          hx-vals={version}
-          hx-target={`#item-${item.id}`}
-          hx-swap="outerHTML"
-          safe
-        >
-          {t(item.status === 'active' ? 'archive' : 'restore')}
-        </button>
-        <button
-          type="button"
-          class="btn btn--small btn--danger"
-          hx-delete={rowUrl}
-          hx-confirm={t('confirmDelete', { name: item.name })}
-          hx-target={`#item-${item.id}`}
-          hx-swap="delete"
-          safe
-        >
-          {t('delete')}
-        </button>
+        {/* The other actions in a compact menu, as Bitrix24's own lists keep them. */}
+        <details class="row-menu">
+          <summary class="row-menu__toggle" aria-label={t('actions', { name: item.name })} title={t('actions', { name: item.name })}>
+            <span aria-hidden="true">⋯</span>
+          </summary>
+          <div class="row-menu__list">
+            {item.startsAt !== null && !item.calendarEventId ? (
+              <button type="button" class="row-menu__item" hx-post={`${rowUrl}/calendar`} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
+                {t('addToCalendar')}
+              </button>
+            ) : (
+              ''
+            )}
+            <button
+              type="button"
+              class="row-menu__item"
+              hx-post={`${rowUrl}/${item.status === 'active' ? 'archive' : 'restore'}`}
+              hx-vals={version}
+              hx-target={`#item-${item.id}`}
+              hx-swap="outerHTML"
+              safe
+            >
+              {t(item.status === 'active' ? 'archive' : 'restore')}
+            </button>
+            <button
+              type="button"
+              class="row-menu__item row-menu__item--danger"
+              hx-delete={rowUrl}
+              hx-confirm={t('confirmDelete', { name: item.name })}
+              hx-target={`#item-${item.id}`}
+              hx-swap="delete"
+              safe
+            >
+              {t('delete')}
+            </button>
+          </div>
+        </details>
       </div>
     </li>
   );

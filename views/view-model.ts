@@ -20,6 +20,8 @@ export interface ViewContext {
   dates: DateFormat;
   /** BASE_PATH-prefixed path of a route. */
   url: (path: string) => string;
+  /** The zone is the user's own from Bitrix24 (else the browser's, or UTC until the browser said). */
+  zoneFromBitrix?: boolean;
 }
 
 export interface ListState {

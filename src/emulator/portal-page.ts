@@ -25,7 +25,24 @@ const STYLE = `
 .b24-slider{position:fixed;inset:0;background:rgba(0,0,0,.4);display:flex;justify-content:flex-end}
 .b24-slider-panel{width:80%;height:100%;background:#eef2f4;padding:16px;display:flex;flex-direction:column}
 .b24-slider-title{font-size:20px;margin-bottom:8px}.b24-slider-panel .b24-app-frame{flex:1;background:#fff}
+.b24-burger{display:none;cursor:pointer;font-size:24px;line-height:1;padding:8px;margin-left:-8px}
+@media (max-width:700px){
+.b24-header{height:auto;min-height:56px;flex-wrap:wrap;gap:4px 12px;padding:8px 12px}
+.b24-burger{display:block}.b24-logo{font-size:18px}.b24-domain{display:none}
+.b24-header .b24-user{margin-left:0;width:100%;font-size:12px}
+.b24-body{position:relative}
+.b24-menu{display:none;position:absolute;z-index:5;top:0;left:0;bottom:0;width:240px;box-shadow:4px 0 16px rgba(0,0,0,.3)}
+#b24-menu-toggle:checked~.b24-body .b24-menu{display:block}
+.b24-main{padding:8px}#pagetitle{font-size:20px}
+}
 `;
+
+/** The page's own words in the portal's language (Russian or English, like the app). */
+const TEXT = {
+  en: { menu: ['Feed', 'Tasks and Projects', 'Calendar', 'Employees'], apps: 'Applications', asUser: 'as user', admin: 'admin', emulator: 'Bitrix24 emulator', openMenu: 'Menu' },
+  ru: { menu: ['Новости', 'Задачи и проекты', 'Календарь', 'Сотрудники'], apps: 'Приложения', asUser: 'войти как', admin: 'администратор', emulator: 'эмулятор Битрикс24', openMenu: 'Меню' },
+};
+const textFor = (portal: Portal) => (portal.lang === 'ru' ? TEXT.ru : TEXT.en);
 
 /** Inline, so the page's only request for an icon cannot fail (a 404 is a console error on every load). */
 const FAVICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='8' fill='%232fc6f6'/%3E%3C/svg%3E";
@@ -39,11 +56,12 @@ export interface PageFrame {
 }
 
 function userSwitcher(portal: Portal, user: PortalUser): string {
+  const text = textFor(portal);
   const links = portal.users
     .slice(0, 6)
     .map((u) => `<a href="?user_id=${u.ID}" title="${escapeHtml(formatUserName(u))}">${u.ID === user.ID ? '<b>' : ''}${u.ID}${u.ID === user.ID ? '</b>' : ''}</a>`)
     .join(' ');
-  return `<span class="b24-user">${escapeHtml(formatUserName(user))}${user.ADMIN ? ' (admin)' : ''} · as user ${links}</span>`;
+  return `<span class="b24-user">${escapeHtml(formatUserName(user))}${user.ADMIN ? ` (${text.admin})` : ''} · ${text.asUser} ${links}</span>`;
 }
 
 function appBody(launch: Launch): string {
@@ -58,16 +76,18 @@ function appBody(launch: Launch): string {
 }
 
 export function renderPortalPage(portal: Portal, page: PageFrame): string {
+  const text = textFor(portal);
   const body = page.launch
     ? appBody(page.launch)
     : `<div class="b24-notice"><h2>${escapeHtml(page.notice?.title ?? '')}</h2><p>${escapeHtml(page.notice?.text ?? '')}</p></div>`;
   return `<!doctype html>
-<html lang="${escapeHtml(portal.lang)}"><head><meta charset="utf-8"><link rel="icon" href="${FAVICON}"><title>${escapeHtml(page.appTitle)} · Bitrix24 emulator</title>
+<html lang="${escapeHtml(portal.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="${FAVICON}"><title>${escapeHtml(page.appTitle)} · ${text.emulator}</title>
 <style>${STYLE}</style></head>
 <body>
-<header class="b24-header"><div class="b24-logo">Bitrix<span>24</span> emulator</div><div>${escapeHtml(portal.domain)}</div>${userSwitcher(portal, page.user)}</header>
+<input type="checkbox" id="b24-menu-toggle" hidden>
+<header class="b24-header"><label for="b24-menu-toggle" class="b24-burger" title="${text.openMenu}" aria-label="${text.openMenu}">☰</label><div class="b24-logo">Bitrix<span>24</span> emulator</div><div class="b24-domain">${escapeHtml(portal.domain)}</div>${userSwitcher(portal, page.user)}</header>
 <div class="b24-body">
-<nav class="b24-menu"><a href="#">Feed</a><a href="#">Tasks and Projects</a><a href="#">Calendar</a><a href="#">Employees</a><a class="active" href="?user_id=${page.user.ID}">${escapeHtml(page.appTitle)}</a><a href="#">Applications</a></nav>
+<nav class="b24-menu">${text.menu.map((m) => `<a href="#">${m}</a>`).join('')}<a class="active" href="?user_id=${page.user.ID}">${escapeHtml(page.appTitle)}</a><a href="#">${text.apps}</a></nav>
 <main class="b24-main"><h1 id="pagetitle">${escapeHtml(page.appTitle)}</h1>
 ${body}
 </main></div>

@@ -1,6 +1,6 @@
 /**
  * Browser assets embedded in the binary (never a CDN): htmx and Alpine from their npm packages,
- * our stylesheet and island script from public/. Alpine is its CSP build (no eval), so the pages'
+ * our stylesheet and island script from public/ (the island is frame.js then island.js, one request). Alpine is its CSP build (no eval), so the pages'
  * Content-Security-Policy needs no 'unsafe-eval'. Each is served under a content-hashed name with
  * an immutable, year-long cache; a page asks `assetUrl(name)` for the current URL.
  */
@@ -8,7 +8,11 @@ import { Elysia } from 'elysia';
 import htmx from 'htmx.org/dist/htmx.min.js' with { type: 'text' };
 import alpine from '@alpinejs/csp/dist/cdn.min.js' with { type: 'text' };
 import appCss from '../../public/app.css' with { type: 'text' };
-import island from '../../public/island.js' with { type: 'text' };
+import frameScript from '../../public/frame.js' with { type: 'text' };
+import islandScript from '../../public/island.js' with { type: 'text' };
+
+/** frame.js defines window.b24appFrame, which island.js uses: one script, in that order. */
+const island = `${frameScript}\n${islandScript}`;
 
 export type AssetName = 'htmx.js' | 'alpine.js' | 'app.css' | 'island.js';
 

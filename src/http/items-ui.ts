@@ -51,10 +51,15 @@ const html = (body: string, status = 200, toast?: { kind: 'success' | 'error'; m
 };
 
 export function createItemsUi(ctx: RouteContext, items: ItemService) {
-  const viewFor = async (actor: Actor): Promise<ViewContext> => {
+  /**
+   * The user's language and time zone: Bitrix24's TIME_ZONE when the user has one, else the browser's
+   * (the island sends it as X-Time-Zone with every htmx request; an unknown name falls back to UTC).
+   */
+  const viewFor = async (actor: Actor, request?: Request): Promise<ViewContext> => {
     const user = await ctx.store.users.find(actor.portalId, actor.userId);
     const lang = user?.lang ?? 'en';
-    return { t: translator(lang), lang, dates: dateFormat(lang, user?.timeZone ?? null), url: ctx.url };
+    const browserZone = request?.headers.get('x-time-zone')?.slice(0, 64) || null;
+    return { t: translator(lang), lang, dates: dateFormat(lang, user?.timeZone ?? browserZone), url: ctx.url, zoneFromBitrix: Boolean(user?.timeZone) };
   };
 
   /** Form fields (datetime-local in the user's zone) -> a draft, or per-field messages. */
@@ -143,17 +148,17 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
 
   const routes = new Elysia({ name: 'items-ui', seed: ctx })
     .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
-    .get('/ui/items', async ({ actor, query }) => {
+    .get('/ui/items', async ({ actor, query, request }) => {
       const a = requireActor(actor);
-      const v = await viewFor(a);
+      const v = await viewFor(a, request);
       const state = listState(query);
       const page = await items.list(a, { q: state.q, status: state.status || undefined, cursor: query.cursor || undefined });
       const rows = ItemPage({ items: page.items.map(toView), nextCursor: page.nextCursor, state, v }) as string;
       // A next page is appended in place of "load more"; a new search replaces the list, empty state included.
       return html(query.cursor ? rows : (EmptyState({ v, searching: Boolean(state.q || state.status) }) as string) + rows);
     })
-    .get('/ui/items/new', async ({ actor }) => {
-      const v = await viewFor(requireActor(actor));
+    .get('/ui/items/new', async ({ actor, request }) => {
+      const v = await viewFor(requireActor(actor), request);
       const res = html(CreateItemForm({ values: emptyFormValues, errors: {}, draftId: newItemId(), v }) as string);
       // After the swap, so that the dialog opens on the form and can focus its first field.
       setHxTrigger(res.headers, { openDialog: true }, 'hx-trigger-after-settle');
@@ -163,7 +168,7 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       '/ui/items',
       async ({ actor, request }) => {
         const a = requireActor(actor);
-        const v = await viewFor(a);
+        const v = await viewFor(a, request);
         const form = await readForm(request);
         const { draft, values, errors } = readDraft(form, v);
         const proposed = form.get('draft_id');
@@ -188,14 +193,14 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       },
       { parse: 'none' },
     )
-    .get('/ui/items/:id', async ({ actor, params }) => {
+    .get('/ui/items/:id', async ({ actor, params, request }) => {
       const a = requireActor(actor);
-      const v = await viewFor(a);
+      const v = await viewFor(a, request);
       return orGone(v, async () => html(ItemRow({ item: toView(await items.find(a, params.id)), v }) as string));
     })
-    .get('/ui/items/:id/edit', async ({ actor, params }) => {
+    .get('/ui/items/:id/edit', async ({ actor, params, request }) => {
       const a = requireActor(actor);
-      const v = await viewFor(a);
+      const v = await viewFor(a, request);
       return orGone(v, async () => {
         const item = toView(await items.find(a, params.id));
         return html(EditItemForm({ item, values: formValuesOf(item, v), errors: {}, v }) as string);
@@ -205,7 +210,7 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       '/ui/items/:id',
       async ({ actor, params, request }) => {
         const a = requireActor(actor);
-        const v = await viewFor(a);
+        const v = await viewFor(a, request);
         const form = await readForm(request);
         const { draft, values, errors } = readDraft(form, v);
         return orGone(v, async () => {
@@ -236,7 +241,7 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       '/ui/items/:id/:action',
       async ({ actor, params, request }) => {
         const a = requireActor(actor);
-        const v = await viewFor(a);
+        const v = await viewFor(a, request);
         const { action } = params;
         if (action !== 'archive' && action !== 'restore' && action !== 'calendar') throw new AppError('not_found', 'Nothing here.');
         const filter = filterOf(request);
@@ -263,9 +268,9 @@ export function createItemsUi(ctx: RouteContext, items: ItemService) {
       },
       { parse: 'none' },
     )
-    .delete('/ui/items/:id', async ({ actor, params }) => {
+    .delete('/ui/items/:id', async ({ actor, params, request }) => {
       const a = requireActor(actor);
-      const v = await viewFor(a);
+      const v = await viewFor(a, request);
       return orGone(v, async () => {
         await items.remove(a, params.id);
         return html('', 200, toastText(v, 'deleted'));

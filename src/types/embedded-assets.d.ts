@@ -11,6 +11,10 @@ declare module '*/island.js' {
   const text: string;
   export default text;
 }
+declare module '*/frame.js' {
+  const text: string;
+  export default text;
+}
 declare module '*.css' {
   const text: string;
   export default text;

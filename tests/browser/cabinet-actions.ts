@@ -3,7 +3,7 @@
  * then waiting for the page to show the result. Each step fails (times out) if the app does not get
  * there, so a journey built from them fails when the app breaks.
  */
-import type { Frame } from 'playwright-core';
+import type { Frame, Locator } from 'playwright-core';
 import { translator, type Translate } from '../../views/i18n.ts';
 
 export interface StepOptions {
@@ -27,6 +27,13 @@ async function measure<T>(step: string, click: () => Promise<unknown>, result: (
   const value = await result();
   timings.push({ step, ms: Math.round(performance.now() - started) });
   return value;
+}
+
+/** Opens a row's action menu ("⋯") and returns its item named `label`, ready to click. */
+export async function rowMenuItem(row: Locator, label: string): Promise<Locator> {
+  const menu = row.locator('details.row-menu');
+  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
+  return menu.getByRole('button', { name: label, exact: true });
 }
 
 const rowOf = (frame: Frame, name: string) => frame.locator('#item-list .item-row', { has: frame.locator('.item-row__name', { hasText: name }) });
@@ -82,7 +89,7 @@ export async function renameItem(frame: Frame, from: string, to: string, opts: S
 export async function archiveItem(frame: Frame, name: string, opts: StepOptions): Promise<void> {
   await measure(
     'archive',
-    () => rowOf(frame, name).getByRole('button', { name: tr(opts)('archive'), exact: true }).click(),
+    async () => (await rowMenuItem(rowOf(frame, name), tr(opts)('archive'))).click(),
     () => frame.locator('#item-list .item-row--archived', { hasText: name }).waitFor({ timeout: opts.timeout }),
   );
 }
@@ -90,7 +97,7 @@ export async function archiveItem(frame: Frame, name: string, opts: StepOptions)
 export async function restoreItem(frame: Frame, name: string, opts: StepOptions): Promise<void> {
   await measure(
     'restore',
-    () => rowOf(frame, name).getByRole('button', { name: tr(opts)('restore'), exact: true }).click(),
+    async () => (await rowMenuItem(rowOf(frame, name), tr(opts)('restore'))).click(),
     () => frame.locator('#item-list .item-row--active', { hasText: name }).waitFor({ timeout: opts.timeout }),
   );
 }
@@ -104,7 +111,7 @@ export async function deleteItem(frame: Frame, name: string, opts: StepOptions):
   });
   await measure(
     'delete',
-    () => rowOf(frame, name).getByRole('button', { name: tr(opts)('delete'), exact: true }).click(),
+    async () => (await rowMenuItem(rowOf(frame, name), tr(opts)('delete'))).click(),
     () => rowOf(frame, name).waitFor({ state: 'detached', timeout: opts.timeout }),
   );
   return asked;

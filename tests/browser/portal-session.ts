@@ -112,18 +112,42 @@ export async function seriousA11yViolations(frame: Frame): Promise<string[]> {
     .map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
 }
 
-/** The portal page at 1280 px and at 375 px (the portal's left menu hidden, as on a phone). */
+/** The portal page at 1280 px and at 375 px (where the portal folds its left menu away, as on a phone). */
 export async function screenshotBoth(tab: PortalTab, name: string): Promise<void> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const { page } = tab;
   const before = page.viewportSize() ?? { width: 1280, height: 800 };
   await page.screenshot({ path: `${OUTPUT_DIR}/${name}-1280.png`, fullPage: true });
+  // A phone-sized viewport as tall as the page, shot as a viewport: Chromium's full-page capture of a
+  // page whose cross-process frame has just been resized sometimes shows a stale, half-drawn frame.
   await page.setViewportSize({ width: 375, height: 812 });
-  const hide = await page.addStyleTag({ content: '.b24-menu,.b24-header>div:not(.b24-logo){display:none!important}.b24-main{padding:8px!important}' });
-  await page.waitForTimeout(150);
-  await page.screenshot({ path: `${OUTPUT_DIR}/${name}-375.png`, fullPage: true });
-  await hide.evaluate((el) => (el as HTMLElement).remove());
+  await framesSettled(page);
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: 375, height: Math.min(height, 6000) });
+  await framesSettled(page);
+  await page.screenshot({ path: `${OUTPUT_DIR}/${name}-375.png` });
   await page.setViewportSize(before);
+  await framesSettled(page);
+}
+
+/**
+ * After a viewport change the app frame (another process) lays out and paints a little later than the
+ * portal page: wait until its own viewport is as wide as its box, its height was refitted, and two
+ * frames have been painted, so a screenshot shows the app at the new size rather than half-drawn.
+ */
+async function framesSettled(page: Page): Promise<void> {
+  const box = page.locator('#b24-app-frame');
+  if ((await box.count()) === 0) return;
+  const frame = await (await box.elementHandle())?.contentFrame();
+  if (!frame) return;
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline) {
+    const outer = await box.evaluate((el) => el.getBoundingClientRect());
+    const inner = await frame.evaluate(() => ({ width: window.innerWidth, content: document.body.getBoundingClientRect().height })).catch(() => null);
+    if (inner && Math.abs(inner.width - outer.width) <= 2 && Math.abs(inner.content - outer.height) <= 2) break;
+    await page.waitForTimeout(50);
+  }
+  await frame.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))).catch(() => {});
 }
 
 /** Runs a journey step; on failure leaves a screenshot and the tab's console and requests in test-output/. */

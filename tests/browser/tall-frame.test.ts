@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import type { BrowserContext, Frame } from 'playwright-core';
 import { newItemId } from '../../src/domain/items.ts';
 import { translator } from '../../views/i18n.ts';
+import { launchBrowserContext } from '../support/browser.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import * as act from './cabinet-actions.ts';
-import { cabinetFrame, contextFor, layoutHeight, OUTPUT_DIR, openPortalTab, screenshotBoth, withArtefacts, type PortalTab } from './portal-session.ts';
+import { cabinetFrame, contextFor, layoutHeight, OUTPUT_DIR, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type PortalTab } from './portal-session.ts';
 
 setDefaultTimeout(60_000);
 const TIMEOUT = 8_000;
@@ -109,6 +110,7 @@ for (const lang of ['ru', 'en'] as const) {
       const before = await portalScrollY(tab);
       expect(before).toBeGreaterThan(1500);
       const newButton = '.list-footer button';
+      expect(await frame.locator(newButton).textContent()).toBe(t('addAnother'));
       expect((await placeInPortal(tab, frame, newButton)).visible).toBe(true);
       await frame.locator(newButton).click();
       await frame.locator('#dialog[open] #new-name').waitFor({ timeout: TIMEOUT });
@@ -138,16 +140,19 @@ for (const lang of ['ru', 'en'] as const) {
       const ids = await rowIds(frame);
       const last = ids[ids.length - 1]!;
       const beforeLast = ids[ids.length - 2]!;
-      await frame.locator(`#${last}`).getByRole('button', { name: t('archive'), exact: true }).click();
+      await (await act.rowMenuItem(frame.locator(`#${last}`), t('archive'))).click();
       await frame.locator(`#${last}.item-row--archived`).waitFor({ timeout: TIMEOUT });
       await frame.waitForFunction((id) => document.activeElement?.id === id, last, { timeout: TIMEOUT });
       await waitVisibleInPortal(tab, frame, '#toasts .toast:last-child');
       expect(await frame.locator('#toasts .toast').last().textContent()).toBe(t('archivedToast'));
+      // With a row menu open, axe finds nothing serious either.
+      await act.rowMenuItem(frame.locator(`#${last}`), t('delete'));
+      expect(await seriousA11yViolations(frame)).toEqual([]);
       await viewportShot(tab, `${lang}-tall-archived`);
       await screenshotBoth(tab, `${lang}-tall-archived`);
 
       tab.page.once('dialog', (d) => void d.accept());
-      await frame.locator(`#${last}`).getByRole('button', { name: t('delete'), exact: true }).click();
+      await (await act.rowMenuItem(frame.locator(`#${last}`), t('delete'))).click();
       await frame.locator(`#${last}`).waitFor({ state: 'detached', timeout: TIMEOUT });
       // The last row is gone: the one before it is next.
       await frame.waitForFunction((id) => document.activeElement?.id === id, beforeLast, { timeout: TIMEOUT });
@@ -203,6 +208,7 @@ for (const lang of ['ru', 'en'] as const) {
       const notice = frame.locator(`#${first} .notice--warning`);
       await notice.waitFor({ timeout: TIMEOUT });
       expect(await notice.textContent()).toContain('saved in tab two');
+      expect(await seriousA11yViolations(frame)).toEqual([]);
       expect(await frame.locator(`#${first} input[name="name"]`).inputValue()).toBe('typed in tab one');
       // Saving again is a deliberate overwrite with what this user typed.
       await frame.locator(`#${first}`).getByRole('button', { name: t('save'), exact: true }).click();
@@ -210,9 +216,9 @@ for (const lang of ['ru', 'en'] as const) {
 
       // The other tab deletes a row; this tab's copy of it goes away on its next click, with a toast.
       other.page.once('dialog', (d) => void d.accept());
-      await otherFrame.locator(`#${second}`).getByRole('button', { name: t('delete'), exact: true }).click();
+      await (await act.rowMenuItem(otherFrame.locator(`#${second}`), t('delete'))).click();
       await otherFrame.locator(`#${second}`).waitFor({ state: 'detached', timeout: TIMEOUT });
-      await frame.locator(`#${second}`).getByRole('button', { name: t('archive'), exact: true }).click();
+      await (await act.rowMenuItem(frame.locator(`#${second}`), t('archive'))).click();
       await frame.locator(`#${second}`).waitFor({ state: 'detached', timeout: TIMEOUT });
       await frame.locator('#toasts .toast--error', { hasText: t('errorNotFound') }).waitFor({ timeout: TIMEOUT });
       await other.close();
@@ -237,3 +243,27 @@ for (const lang of ['ru', 'en'] as const) {
     });
   });
 }
+
+describe('a browser in Tokyo, a user without a Bitrix24 time zone', () => {
+  it("types and reads times in the browser's zone, also after a reload", async () => {
+    const context = await launchBrowserContext({ timezoneId: 'Asia/Tokyo' });
+    context.setDefaultTimeout(TIMEOUT);
+    try {
+      const portal = await stack.emu.createPortal({ lang: 'ru' });
+      await stack.emu.install(portal.member_id);
+      const tab = await openPortalTab(context, stack.appUrl, `${portal.portal_url}?user_id=2`);
+      await withArtefacts('tall-tokyo', () => [tab], async () => {
+        const frame = await cabinetFrame(tab);
+        await act.createItem(frame, 'Созвон с Токио', { timeout: TIMEOUT, t: translator('ru'), startsAt: '2030-01-15T10:00' });
+        const time = frame.locator('#item-list .item-row time');
+        expect(await time.textContent()).toBe('15 янв. 2030 г., 10:00 (GMT+9)');
+        // The launch renders in UTC (01:00); the island shows the list again in the browser's zone.
+        await tab.page.reload();
+        const again = await cabinetFrame(tab);
+        await again.waitForFunction(() => document.querySelector('#item-list .item-row time')?.textContent === '15 янв. 2030 г., 10:00 (GMT+9)', undefined, { timeout: TIMEOUT });
+      });
+    } finally {
+      await context.close();
+    }
+  });
+});

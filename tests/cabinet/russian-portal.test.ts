@@ -133,6 +133,33 @@ describe('a Russian user reads everything in Russian', () => {
     expect(edit).toContain('Время указано по часовому поясу UTC.');
   });
 
+  it("a user with a Bitrix24 time zone (Мария, Moscow) types and reads times in it", async () => {
+    const maria = await cab.signIn(user.portal, 4);
+    const r = await maria.ui('POST', '/ui/items', form({ name: 'Планёрка в Москве', starts_at: '2030-01-15T10:00', ends_at: '2030-01-15T11:00' }));
+    expect(r.status).toBe(200);
+    expect(cab.row(rowIdOf(r.text)!)).toMatchObject({ starts_at: Date.UTC(2030, 0, 15, 7) / 1000, ends_at: Date.UTC(2030, 0, 15, 8) / 1000 });
+    expect(r.text).toContain('15 янв. 2030 г., 10:00–11:00 (GMT+3)');
+    const edit = (await maria.ui('GET', `/ui/items/${rowIdOf(r.text)}/edit`)).text;
+    expect(edit).toContain('value="2030-01-15T10:00"');
+    expect(edit).toContain('Время указано по часовому поясу Europe/Moscow, GMT+3.');
+  });
+
+  it("without a Bitrix24 zone the browser's zone (X-Time-Zone) is used; a Bitrix24 zone wins; an unknown name is UTC", async () => {
+    const tokyo = { 'x-time-zone': 'Asia/Tokyo' };
+    const r = await user.ui('POST', '/ui/items', form({ name: 'Токио', starts_at: '2030-01-15T10:00' }), tokyo);
+    expect(cab.row(rowIdOf(r.text)!)!.starts_at).toBe(Date.UTC(2030, 0, 15, 1) / 1000);
+    expect(r.text).toContain('10:00 (GMT+9)');
+    const maria = await cab.signIn(user.portal, 4);
+    const m = await maria.ui('POST', '/ui/items', form({ name: 'Москва', starts_at: '2030-01-15T10:00' }), tokyo);
+    expect(cab.row(rowIdOf(m.text)!)!.starts_at).toBe(Date.UTC(2030, 0, 15, 7) / 1000);
+    const odd = await user.ui('POST', '/ui/items', form({ name: 'Нигде', starts_at: '2030-01-15T10:00' }), { 'x-time-zone': 'Not/A_Zone<script>' });
+    expect(odd.status).toBe(200);
+    expect(cab.row(rowIdOf(odd.text)!)!.starts_at).toBe(Date.UTC(2030, 0, 15, 10) / 1000);
+    // The page tells the island whether the zone is Bitrix24's (then it never reloads the list).
+    expect(user.page).toContain('data-zone="UTC"');
+    expect(maria.page).toContain('data-zone="bitrix"');
+  });
+
   it('the delete confirmation quotes a quoted name with „…“ inside «…»', async () => {
     const r = await user.ui('POST', '/ui/items', form({ name: 'Отчёт «Итоги»' }));
     expect(r.text).toContain('hx-confirm="Удалить «Отчёт „Итоги“»? Это действие нельзя отменить."');

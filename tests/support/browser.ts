@@ -51,7 +51,7 @@ export interface CookieBlocking {
  * is what a browser without any third-party cookie access does to our framed app. Closing the context
  * removes the profile.
  */
-export async function launchBrowserContext(opts: { blockThirdPartyCookies?: CookieBlocking } = {}): Promise<BrowserContext> {
+export async function launchBrowserContext(opts: { blockThirdPartyCookies?: CookieBlocking; timezoneId?: string } = {}): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'b24app-chromium-'));
   const block = opts.blockThirdPartyCookies;
   if (block) {
@@ -66,7 +66,7 @@ export async function launchBrowserContext(opts: { blockThirdPartyCookies?: Cook
     writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify(prefs));
   }
   const args = block ? [...CHROMIUM_ARGS, '--test-third-party-cookie-phaseout'] : CHROMIUM_ARGS;
-  const context = await chromium.launchPersistentContext(profile, { executablePath: findChromium(), args, viewport: { width: 1280, height: 800 } });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: findChromium(), args, viewport: { width: 1280, height: 800 }, timezoneId: opts.timezoneId });
   context.on('close', () => rmSync(profile, { recursive: true, force: true }));
   return context;
 }

@@ -4,7 +4,7 @@
  * `user_basic` adds them, `user` returns everything. There is no ADMIN field here; `profile` has it.
  */
 import { matchesFilter, sortRows } from '../list-filter.ts';
-import type { PortalUser } from '../portal-users.ts';
+import { timeZoneOffset, type PortalUser } from '../portal-users.ts';
 import { paginate, type CallContext, type MethodTable } from '../rest-method.ts';
 import { asObject, asString, upperKeys, type Params } from '../rest-request.ts';
 
@@ -24,8 +24,8 @@ function fullRecord(user: PortalUser): Record<string, unknown> {
     LAST_LOGIN: user.DATE_REGISTER,
     DATE_REGISTER: user.DATE_REGISTER,
     IS_ONLINE: 'N',
-    TIME_ZONE: '',
-    TIME_ZONE_OFFSET: 0,
+    TIME_ZONE: user.TIME_ZONE,
+    TIME_ZONE_OFFSET: timeZoneOffset(user.TIME_ZONE),
     TIMESTAMP_X: user.DATE_REGISTER,
     LAST_ACTIVITY_DATE: user.DATE_REGISTER,
     PERSONAL_GENDER: user.PERSONAL_GENDER,
@@ -90,8 +90,8 @@ export const userMethods: MethodTable = {
             NAME: ctx.user.NAME,
             LAST_NAME: ctx.user.LAST_NAME,
             PERSONAL_GENDER: ctx.user.PERSONAL_GENDER,
-            TIME_ZONE: '',
-            TIME_ZONE_OFFSET: 0,
+            TIME_ZONE: ctx.user.TIME_ZONE,
+            TIME_ZONE_OFFSET: timeZoneOffset(ctx.user.TIME_ZONE),
           }
         : {},
     }),
