@@ -43,7 +43,11 @@
         body: JSON.stringify({ AUTH_ID: auth.access_token, REFRESH_ID: auth.refresh_token || undefined, DOMAIN: auth.domain, member_id: auth.member_id, LANG: body.dataset.lang })
       });
     }).then(function (res) {
-      if (!res.ok) throw new Error('renewal refused');
+      // The server says why: the app was removed (401 not_installed), or Bitrix24 did not answer (503).
+      if (res.status === 503) throw new Error('unavailable');
+      if (!res.ok) return res.json().catch(function () { return {}; }).then(function (b) {
+        throw new Error(b && b.error && b.error.code === 'not_installed' ? 'not_installed' : 'renewal refused');
+      });
       return res.json();
     }).then(function (session) {
       body.setAttribute('hx-headers', JSON.stringify({ Authorization: 'Bearer ' + session.token }));
@@ -59,13 +63,16 @@
     var d = evt.detail;
     var cfg = d.requestConfig;
     if (!d.xhr || d.xhr.status !== 401 || !cfg || !cfg.elt) return;
+    // The app was removed from the portal: the server's toast says so; renewing cannot help.
+    if (d.xhr.getResponseHeader('X-Error-Code') === 'not_installed') return;
     if (repeating.has(cfg.elt)) { repeating.delete(cfg.elt); toast('error', body.dataset.textExpired); return; }
     renewSession().then(function () {
       repeating.add(cfg.elt);
       return window.htmx.ajax(cfg.verb, cfg.path, { source: cfg.elt, target: cfg.target });
-    }).then(function () { repeating.delete(cfg.elt); }, function () {
+    }).then(function () { repeating.delete(cfg.elt); }, function (e) {
       repeating.delete(cfg.elt);
-      toast('error', body.dataset.textExpired);
+      var why = e && e.message;
+      toast('error', why === 'not_installed' ? body.dataset.errorNotInstalled : why === 'unavailable' ? body.dataset.errorUnavailable : body.dataset.textExpired);
     });
   });
 

@@ -91,6 +91,8 @@ export interface Session {
   /** Sliding expiry never goes past this. */
   absoluteExpiresAt: number;
   lastUsedAt: number;
+  /** The app was removed from the portal: the session answers "not installed" until it expires. */
+  closed?: boolean;
 }
 
 export type ItemStatus = 'active' | 'archived';

@@ -125,8 +125,10 @@ export function createErrorHandler({ logger, pageAssets, allowedMethods }: Error
     }
     if (request.headers.get('hx-request') === 'true') {
       // htmx does not swap error responses; the page shows the message as a toast (in the user's
-      // language, by code). A 401 gets none: the page renews its session and repeats the request.
-      if (status !== 401) setHxTrigger(headers, { toast: { kind: 'error', code: d.code, message: d.message } });
+      // language, by code). A 401 gets none: the page renews its session and repeats the request —
+      // unless its code says renewing is pointless (the app was removed from the portal).
+      if (status !== 401 || d.code === 'not_installed') setHxTrigger(headers, { toast: { kind: 'error', code: d.code, message: d.message } });
+      headers['x-error-code'] = d.code;
       return new Response('', { status, headers });
     }
     const lang = pageLang(request);

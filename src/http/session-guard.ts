@@ -6,6 +6,7 @@
  */
 import { Elysia } from 'elysia';
 import type { Sessions } from '../auth/sessions.ts';
+import { notInstalled } from '../auth/sign-in.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/types.ts';
 
@@ -54,6 +55,7 @@ export const sessionGuard = (deps: SessionGuardDeps) =>
       throw new AppError('forbidden', 'Cross-site request refused.');
     }
     const s = await deps.sessions.verify(token);
+    if (s?.closed) throw notInstalled();
     return { actor: s ? ({ portalId: s.portalId, userId: s.userId } as Actor | null) : null };
   });
 

@@ -39,15 +39,15 @@ export interface PortalRepo {
   recordLaunch(input: PortalInput): Promise<Portal | null>;
   /**
    * A verified install: `installed`, the application_token's hash (kept when null), the install event's
-   * `ts` (null for an installer launch); clears an uninstall claim and a scheduled purge, and forgets an
-   * earlier removal of the same member_id.
+   * `ts` (null for an installer launch); clears an uninstall claim and a scheduled purge, deletes the
+   * sessions closed by an earlier uninstall, and forgets an earlier removal of the same member_id.
    */
   markInstalled(portalId: number, applicationTokenHash: string | null, lifecycleTs: number | null): Promise<Portal>;
   /** The stored hash for constant-time comparison by the caller. */
   applicationTokenHash(memberId: string): Promise<string | null>;
   /**
-   * A confirmed uninstall, in one transaction: an open portal becomes `uninstalled`, its tokens and
-   * sessions are deleted, the claim cleared, `ts` recorded, and its rows scheduled for deletion at
+   * A confirmed uninstall, in one transaction: an open portal becomes `uninstalled`, its tokens are
+   * deleted and its sessions closed (they answer "not installed" until they expire), the claim cleared, `ts` recorded, and its rows scheduled for deletion at
    * `purgeAt` (null: kept). False, and nothing changed, when it was closed already.
    */
   closeAfterUninstall(portalId: number, lifecycleTs: number | null, purgeAt: number | null): Promise<boolean>;

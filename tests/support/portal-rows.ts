@@ -7,6 +7,7 @@ export interface PortalRows {
   hash: string | null;
   items: number;
   users: number;
+  /** Open sessions (an uninstall closes them: they answer "not installed" until they expire). */
   sessions: number;
   tokens: number;
 }
@@ -16,8 +17,8 @@ export function portalRows(store: SqliteStore, memberId: string): PortalRows | n
     | { id: number; status: string; application_token_hash: string | null }
     | null;
   if (!portal) return null;
-  const n = (table: string) => (store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id = ?`).get(portal.id) as { n: number }).n;
-  return { status: portal.status, hash: portal.application_token_hash, items: n('items'), users: n('users'), sessions: n('sessions'), tokens: n('portal_tokens') };
+  const n = (table: string, where = '') => (store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id = ? ${where}`).get(portal.id) as { n: number }).n;
+  return { status: portal.status, hash: portal.application_token_hash, items: n('items'), users: n('users'), sessions: n('sessions', 'AND closed = 0'), tokens: n('portal_tokens') };
 }
 
 /** Every token row, ciphertexts included: any write to any of them shows. */

@@ -99,12 +99,17 @@ describe('ONAPPUNINSTALL', () => {
     expect(rowsOf(w.s, w.b.member_id)).toEqual(otherBefore);
   });
 
-  it('without CLEAN keeps items, revokes sessions and tokens, marks the portal uninstalled', async () => {
+  it('without CLEAN keeps items, closes sessions and deletes tokens, marks the portal uninstalled', async () => {
     await w.s.emu.uninstall(w.a.member_id, false);
     const after = rowsOf(w.s, w.a.member_id)!;
     expect(after).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+    // A closed session says why at once: the app was removed (an htmx click gets the toast, no renewal).
     const me = await fetch(`${w.s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${w.tokenA}` } });
     expect(me.status).toBe(401);
+    expect(((await me.json()) as { error: { code: string } }).error.code).toBe('not_installed');
+    const click = await fetch(`${w.s.appUrl}/ui/items`, { headers: { authorization: `Bearer ${w.tokenA}`, 'hx-request': 'true' } });
+    expect([click.status, click.headers.get('x-error-code')]).toEqual([401, 'not_installed']);
+    expect(JSON.parse(click.headers.get('hx-trigger')!)).toMatchObject({ toast: { code: 'not_installed' } });
   });
 });
 

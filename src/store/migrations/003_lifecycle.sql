@@ -14,6 +14,10 @@ ALTER TABLE portals ADD COLUMN purge_at INTEGER;
 CREATE INDEX portals_uninstall_claims ON portals (uninstall_claimed_at) WHERE uninstall_claimed_at IS NOT NULL;
 CREATE INDEX portals_purges ON portals (purge_at) WHERE purge_at IS NOT NULL;
 
+-- A session of a portal the app was removed from is closed, not deleted: until it expires, it answers
+-- "the app is not installed" at once, instead of an unexplained "session expired".
+ALTER TABLE sessions ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+
 -- What is kept of a portal after its data was deleted: that it was removed, when, and the hash of its
 -- last application_token. A replay of its old events is then an idempotent no-op, and a captured
 -- launch cannot bring it back; only a verified install can. No names, no domain.

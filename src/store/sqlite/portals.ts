@@ -93,7 +93,8 @@ export function createPortalRepo(db: Database): PortalRepo {
      WHERE id = ?4 AND status <> 'uninstalled' RETURNING id`,
   );
   const dropTokens = db.query('DELETE FROM portal_tokens WHERE portal_id = ?');
-  const dropSessions = db.query('DELETE FROM sessions WHERE portal_id = ?');
+  const closeSessions = db.query('UPDATE sessions SET closed = 1 WHERE portal_id = ?');
+  const dropClosedSessions = db.query('DELETE FROM sessions WHERE portal_id = ? AND closed = 1');
   const cancelPurge = db.query<{ id: number }, [number]>('UPDATE portals SET purge_at = NULL WHERE id = ? AND purge_at IS NOT NULL RETURNING id');
   const duePurges = db.query<PortalRow, [number]>('SELECT * FROM portals WHERE purge_at IS NOT NULL AND purge_at <= ? ORDER BY purge_at');
   const claim = db.query<unknown, [number, number, number]>(
@@ -117,12 +118,13 @@ export function createPortalRepo(db: Database): PortalRepo {
     const row = install.get(hash, ts, now(), portalId);
     if (!row) throw new Error(`portal ${portalId} not found`);
     forgetRemoval.run(row.member_id);
+    dropClosedSessions.run(portalId);
     return toPortal(row);
   });
   const closePortal = db.transaction((portalId: number, ts: number | null, purgeAt: number | null) => {
     if (!close.get(now(), ts, purgeAt, portalId)) return false;
     dropTokens.run(portalId);
-    dropSessions.run(portalId);
+    closeSessions.run(portalId);
     return true;
   });
   // sessions reference users, users and items and tokens reference portals: all cascade.

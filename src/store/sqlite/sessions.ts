@@ -9,6 +9,7 @@ interface SessionRow {
   expires_at: number;
   absolute_expires_at: number;
   last_used_at: number;
+  closed: number;
 }
 
 const toSession = (r: SessionRow): Session => ({
@@ -18,6 +19,7 @@ const toSession = (r: SessionRow): Session => ({
   expiresAt: r.expires_at,
   absoluteExpiresAt: r.absolute_expires_at,
   lastUsedAt: r.last_used_at,
+  ...(r.closed ? { closed: true } : {}),
 });
 
 export function createSessionRepo(db: Database): SessionRepo {
