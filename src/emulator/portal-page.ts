@@ -39,10 +39,24 @@ const STYLE = `
 
 /** The page's own words in the portal's language (Russian or English, like the app). */
 const TEXT = {
-  en: { menu: ['Feed', 'Tasks and Projects', 'Calendar', 'Employees'], apps: 'Applications', asUser: 'as user', admin: 'admin', emulator: 'Bitrix24 emulator', openMenu: 'Menu' },
-  ru: { menu: ['Новости', 'Задачи и проекты', 'Календарь', 'Сотрудники'], apps: 'Приложения', asUser: 'войти как', admin: 'администратор', emulator: 'эмулятор Битрикс24', openMenu: 'Меню' },
+  en: {
+    menu: ['Feed', 'Tasks and Projects', 'Calendar', 'Employees'], apps: 'Applications', asUser: 'as user', admin: 'admin', emulator: 'Bitrix24 emulator', openMenu: 'Menu',
+    notInstalled: 'Application not installed',
+    notInstalledText: 'The application is not installed.',
+    reinstallHint: 'The application is not installed. Add ?reinstall=Y to the address to install it again.',
+    notFinished: 'Application not fully installed',
+    notFinishedText: 'The application is not fully installed. Please contact your administrator.',
+  },
+  ru: {
+    menu: ['Новости', 'Задачи и проекты', 'Календарь', 'Сотрудники'], apps: 'Приложения', asUser: 'войти как', admin: 'администратор', emulator: 'эмулятор Битрикс24', openMenu: 'Меню',
+    notInstalled: 'Приложение не установлено',
+    notInstalledText: 'Приложение не установлено.',
+    reinstallHint: 'Приложение не установлено. Добавьте ?reinstall=Y к адресу, чтобы установить его снова.',
+    notFinished: 'Приложение установлено не до конца',
+    notFinishedText: 'Установка приложения не завершена. Обратитесь к администратору.',
+  },
 };
-const textFor = (portal: Portal) => (portal.lang === 'ru' ? TEXT.ru : TEXT.en);
+export const textFor = (portal: Portal) => (portal.lang === 'ru' ? TEXT.ru : TEXT.en);
 
 /** Inline, so the page's only request for an icon cannot fail (a 404 is a console error on every load). */
 const FAVICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='8' fill='%232fc6f6'/%3E%3C/svg%3E";

@@ -11,7 +11,7 @@ import { createLeakyBucket } from './leaky-bucket.ts';
 import { createLaunch } from './launch.ts';
 import { handleTokenRequest } from './oauth-endpoints.ts';
 import { createOperatingLimit } from './operating-limit.ts';
-import { renderPortalPage } from './portal-page.ts';
+import { renderPortalPage, textFor } from './portal-page.ts';
 import { seedUsers, type PortalUserSpec } from './portal-users.ts';
 import { handleRest } from './portal-rest.ts';
 import { findUser, grantFor, log, type Portal, type World } from './world.ts';
@@ -59,13 +59,13 @@ function portalPage(world: World, portal: Portal, url: URL): Response {
   let install = portal.installs.get(clientId);
   if (!install && url.searchParams.get('reinstall') === 'Y' && user.ADMIN) install = addInstallation(portal, app);
   const frame = { user, appTitle: app.title };
+  const words = textFor(portal);
   if (!install) {
-    const text = user.ADMIN ? 'The application is not installed. Add ?reinstall=Y to the address to install it again.' : 'The application is not installed.';
-    return htmlResponse(renderPortalPage(portal, { ...frame, notice: { title: 'Application not installed', text } }), 404);
+    const text = user.ADMIN ? words.reinstallHint : words.notInstalledText;
+    return htmlResponse(renderPortalPage(portal, { ...frame, notice: { title: words.notInstalled, text } }), 404);
   }
   if (!install.installed && !user.ADMIN) {
-    const notice = { title: 'Application not fully installed', text: 'The application is not fully installed. Please contact your administrator.' };
-    return htmlResponse(renderPortalPage(portal, { ...frame, notice }));
+    return htmlResponse(renderPortalPage(portal, { ...frame, notice: { title: words.notFinished, text: words.notFinishedText } }));
   }
   const placementOptions: Record<string, string> = {};
   url.searchParams.forEach((v, k) => {

@@ -207,7 +207,7 @@ for (const { lang, mode } of RUNS) {
       expect(stack.store.db.query('SELECT id FROM portals WHERE member_id = ?').get(portal.member_id)).toBeNull();
       for (const userId of [1, 2]) {
         const tab = await open(userId);
-        expect(await tab.page.locator('.b24-notice h2').textContent()).toBe('Application not installed');
+        expect(await tab.page.locator('.b24-notice h2').textContent()).toBe(lang === 'ru' ? 'Приложение не установлено' : 'Application not installed');
         expect(tab.page.frames()).toHaveLength(1);
         if (userId === 1) await screenshotBoth(tab, shot('not-installed'));
       }
