@@ -18,12 +18,12 @@ export interface EdgeOptions {
 type Handler = (request: Request) => Promise<Response> | Response;
 type PeerIp = (request: Request) => string | undefined;
 
-function stripBasePath(request: Request, parsed: URL, basePath: string): Request {
-  if (!basePath) return request;
+/** The request as the routes see it (BASE_PATH removed) and its path. */
+function stripBasePath(request: Request, parsed: URL, basePath: string): { request: Request; path: string } {
+  if (!basePath || (parsed.pathname !== basePath && !parsed.pathname.startsWith(basePath + '/'))) return { request, path: parsed.pathname };
   const url = new URL(parsed);
-  if (url.pathname !== basePath && !url.pathname.startsWith(basePath + '/')) return request;
   url.pathname = url.pathname.slice(basePath.length) || '/';
-  return new Request(url, request);
+  return { request: new Request(url, request), path: url.pathname };
 }
 
 /**
@@ -76,13 +76,13 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
         headers: { 'content-type': 'text/plain; charset=utf-8', 'x-request-id': requestId, 'x-content-type-options': 'nosniff' },
       });
     }
-    const { url } = target;
-    let request = target.request;
+    let { request } = target;
+    let path = target.url.pathname;
     let response: Response;
     let requestId = '';
     let ip: string | undefined;
     try {
-      request = stripBasePath(request, url, opts.basePath);
+      ({ request, path } = stripBasePath(request, target.url, opts.basePath));
       requestId = assignRequestId(request);
       ip = clientIp(incoming, opts.trustProxy, peerIp); // the peer address belongs to the original request object
       rememberClientIp(request, ip);
@@ -94,7 +94,6 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
       response = new Response(`Internal error (request id ${requestId})`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     }
     const h = response.headers;
-    const path = parsedUrl(request)?.pathname ?? url.pathname;
     h.set('x-request-id', requestId);
     // Answers about a user's own data are for that user only: never stored by a browser or a proxy.
     if (!h.has('cache-control') && (path.startsWith('/api/') || path.startsWith('/ui/'))) h.set('cache-control', 'no-store');
