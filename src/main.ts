@@ -6,7 +6,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { runBackup } from './cli/backup.ts';
 import { runDev } from './cli/dev.ts';
-import { runEmulatorCli } from './emulator/index.ts';
+import { runEmulatorCli } from './emulator/cli.ts';
 import { runMigrate } from './cli/migrate.ts';
 import { runServe } from './cli/serve.ts';
 import { ConfigError } from './config.ts';

@@ -5,12 +5,9 @@
  * every refresh failing later.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import type { TokenCipher } from '../store/store.ts';
 
-export interface TokenCipher {
-  encrypt(plaintext: string): string;
-  /** Throws when the ciphertext was not made under this key or was altered. */
-  decrypt(stored: string): string;
-}
+export type { TokenCipher };
 
 const FORMAT_VERSION = 1;
 const IV_BYTES = 12;

@@ -2,7 +2,7 @@
  * The cabinet's use cases over the Store port. Every call takes the Actor; the store filters on
  * (portal, owner), so "not yours" and "does not exist" are the same 404.
  */
-import type { ItemCursor, ItemRepo } from '../store/store.ts';
+import type { ItemCursor, ItemRepo } from './item-port.ts';
 import { AppError } from './errors.ts';
 import { decodeCursor, encodeCursor, isItemId, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';

@@ -4,7 +4,7 @@
  * the edges turn codes into text (the API in English, the cabinet in the user's language).
  */
 import { randomBytes } from 'node:crypto';
-import type { ItemCursor, ItemInput } from '../store/store.ts';
+import type { ItemCursor, ItemInput } from './item-port.ts';
 import type { ItemStatus } from './types.ts';
 import { AppError } from './errors.ts';
 

@@ -9,7 +9,6 @@ import { createStats } from './stats.ts';
 import { createTokenRegistry } from './token-registry.ts';
 import type { World } from './world.ts';
 
-export { runEmulatorCli } from './cli.ts';
 
 export interface EmulatorAppOptions {
   client_id: string;

@@ -1,6 +1,6 @@
 /** Picks the Store implementation for DATABASE_URL. */
 import type { Config } from '../config.ts';
-import type { TokenCipher } from '../auth/token-cipher.ts';
+import type { TokenCipher } from './store.ts';
 import { openSqliteStore } from './sqlite/open-store.ts';
 import type { Store } from './store.ts';
 

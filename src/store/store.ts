@@ -9,9 +9,6 @@
  * - deleting a portal's data removes every row that belongs to it.
  */
 import type {
-  Actor,
-  Item,
-  ItemStatus,
   OAuthTokens,
   Portal,
   PortalInput,
@@ -119,39 +116,18 @@ export interface SessionRepo {
   deleteExpired(now: number): Promise<number>;
 }
 
-export interface ItemInput {
-  name: string;
-  data: Record<string, unknown> | null;
-  status: ItemStatus;
-  startsAt: number | null;
-  endsAt: number | null;
-}
+// The item port is the domain's (it says what it needs); the store implements it.
+export type { ItemCursor, ItemInput, ItemQuery, ItemRepo, UpdateResult } from '../domain/item-port.ts';
+import type { ItemRepo } from '../domain/item-port.ts';
 
-export interface ItemCursor {
-  createdAt: number;
-  id: string;
-}
-
-export interface ItemQuery {
-  status?: ItemStatus;
-  /** Case-insensitive substring of the name. */
-  q?: string;
-  limit: number;
-  /** Continue after this item (newest first). */
-  after?: ItemCursor;
-}
-
-export type UpdateResult = { kind: 'updated'; item: Item } | { kind: 'conflict'; current: Item } | { kind: 'not_found' };
-
-export interface ItemRepo {
-  list(actor: Actor, query: ItemQuery): Promise<{ items: Item[]; next: ItemCursor | null }>;
-  find(actor: Actor, id: string): Promise<Item | null>;
-  create(actor: Actor, id: string, input: ItemInput, now: number): Promise<Item>;
-  update(actor: Actor, id: string, expectedVersion: number, input: ItemInput, now: number): Promise<UpdateResult>;
-  setCalendarEvent(actor: Actor, id: string, eventId: string, now: number): Promise<Item | null>;
-  delete(actor: Actor, id: string): Promise<boolean>;
-  /** How many items the actor has (for the per-user limit). */
-  count(actor: Actor): Promise<number>;
+/**
+ * How OAuth tokens are sealed before they reach a column (the "encrypted at rest" contract above);
+ * src/auth/token-cipher.ts implements it with AES-256-GCM under a key derived from APP_SECRET.
+ */
+export interface TokenCipher {
+  encrypt(plaintext: string): string;
+  /** Throws when the ciphertext was not made under this key or was altered. */
+  decrypt(stored: string): string;
 }
 
 export interface OAuthStateRepo {

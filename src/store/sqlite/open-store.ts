@@ -3,7 +3,7 @@
  * statements. bun:sqlite is synchronous; the async Store methods keep callers backend-neutral.
  */
 import type { Database } from 'bun:sqlite';
-import type { TokenCipher } from '../../auth/token-cipher.ts';
+import type { TokenCipher } from '../store.ts';
 import { latestVersion } from '../migrations/index.ts';
 import type { Store } from '../store.ts';
 import { migrateSqlite } from './migrate.ts';

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite';
-import type { TokenCipher } from '../../auth/token-cipher.ts';
+import type { TokenCipher } from '../store.ts';
 import type { OAuthTokens, StoredTokens, TokenOwner } from '../../domain/types.ts';
 import type { TokenRepo } from '../store.ts';
 
