@@ -74,7 +74,9 @@ describe('b24jssdk B24Frame inside the portal page', () => {
     expect(height).toBeGreaterThan(900);
 
     const finished = installer.evaluate(() => (window as any).__run(($b24: any) => $b24.installFinish().then(() => 'done')));
-    expect(await finished.catch(() => 'navigated')).toMatch(/done|navigated/);
+    // installFinish reloads the portal page, which may tear down the frame before the call returns:
+    // what counts is what follows, asserted below: the app page loads with INSTALL=false, install_finished=Y.
+    await finished.catch(() => undefined);
     const main = await appFrame(page, '/sdk/?');
     expect(await main.evaluate(() => (window as any).__results)).toMatchObject({ install: false, user: 'Ada', ready: true });
     expect(page.url()).toContain('install_finished=Y');

@@ -54,8 +54,8 @@ describe('POST / (launch)', () => {
   it('lets the portal frame it and nobody else', async () => {
     const res = await s.launch(await genuineLaunch(installed.member_id));
     const csp = res.headers.get('content-security-policy')!;
-    expect(csp).toContain(`frame-ancestors http://${installed.domain}`);
-    expect(csp).not.toContain('frame-ancestors *');
+    // Exactly the verified portal's origin: no wildcard, no other portal, no allow-list.
+    expect(csp.split('; ').find((d) => d.startsWith('frame-ancestors'))).toBe(`frame-ancestors http://${installed.domain}`);
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
