@@ -55,7 +55,6 @@
     }).finally(function () { renewing = null; });
     return renewing;
   }
-  window.b24appRenewSession = renewSession;
 
   // Elements whose request is being repeated after a renewal: a second 401 there is final.
   var repeating = new WeakSet();

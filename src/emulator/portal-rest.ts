@@ -24,7 +24,6 @@ const METHODS: MethodTable = {
   ...batchMethods,
 };
 
-export const METHOD_NAMES = Object.keys(METHODS);
 
 function hasScope(tokenScope: string[], needed: string[] | undefined): boolean {
   return needed === undefined || needed.some((s) => tokenScope.includes(s));
