@@ -4,7 +4,7 @@
  * it must belong to our client_id and to exactly the claimed portal. The user is then read from the
  * portal's verified client_endpoint, never from a URL built from the request.
  */
-import { isBitrixError, LocalCode, type Bitrix, type BitrixError } from '../bitrix/index.ts';
+import { isBitrixError, isUnanswered, type Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { PortalInput } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
@@ -51,10 +51,6 @@ const refuse = (reason: string, logger?: Logger, fields: Record<string, unknown>
   return new AppError('unauthorized', 'This launch could not be verified with Bitrix24. Open the app from your portal again.');
 };
 
-/** Bitrix24 did not answer about the token (no answer, a 5xx, a limit): says nothing about the token. */
-const isFault = (e: BitrixError) =>
-  e.code === LocalCode.network || e.code === LocalCode.timeout || e.code === LocalCode.badResponse || e.status >= 500 || e.status === 429;
-
 const unavailable = (logger?: Logger) => {
   logger?.warn('launch not verified: Bitrix24 did not answer');
   return new AppError('unavailable', 'Bitrix24 is not answering right now. Try again in a moment.');
@@ -100,7 +96,7 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
         return { server, info };
       } catch (e) {
         if (!isBitrixError(e)) throw e;
-        if (!isFault(e)) {
+        if (!isUnanswered(e)) {
           refused = true;
           lastAnswered = server;
         }
@@ -155,7 +151,7 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
     try {
       user = await readUser(info.install.client_endpoint, claim.authId);
     } catch (e) {
-      if (isBitrixError(e) && isFault(e)) throw unavailable(deps.logger);
+      if (isBitrixError(e) && isUnanswered(e)) throw unavailable(deps.logger);
       throw refuse('could not read the user from the verified portal', deps.logger, { domain });
     }
     if (Number(info.user_id) !== user.id) throw refuse('user.current is not the token user', deps.logger, { domain });

@@ -99,6 +99,7 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
   } catch (e) {
     if (!isBitrixError(e)) throw e;
     if (e.code === LocalCode.tokensDead) return e.refusal === 'invalid_client' ? 'gone' : 'dead';
+    // Limits, 5xx, timeouts — and any other answer — give no verdict: never proof, never the grace path.
     return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
   }
 }

@@ -52,6 +52,13 @@ const AUTH_CODES = new Set([
   LocalCode.tokensDead,
 ]);
 const LIMIT_CODES = new Set(['QUERY_LIMIT_EXCEEDED', 'OPERATION_TIME_LIMIT', 'OVERLOAD_LIMIT']);
+const NO_ANSWER = new Set<string>([LocalCode.network, LocalCode.timeout, LocalCode.badResponse]);
+
+/**
+ * Bitrix24 gave no verdict: nobody answered, the answer was a fault (5xx), or a limit held the call
+ * back. Such a failure says nothing about a token or an install, so nobody may read it as a refusal.
+ */
+export const isUnanswered = (e: BitrixError): boolean => NO_ANSWER.has(e.code) || LIMIT_CODES.has(e.code) || e.status >= 500 || e.status === 429;
 
 /**
  * Maps a client failure to the app's error at the HTTP edge. Dead or missing tokens mean the user
