@@ -91,10 +91,14 @@ export function eventTs(raw: string, now: number): number | null {
   return ts > 0 && ts <= now + MAX_TS_SKEW ? ts : null;
 }
 
-/** Asks Bitrix24 with the portal's app tokens (refreshing them if needed) whether the app is there. */
+/**
+ * Asks Bitrix24 with the portal's app tokens (refreshing them if needed) whether the app is there. One
+ * attempt, no back-off: a limit or a fault is simply `unreachable`, and the periodic re-check asks again
+ * (an event handler must answer Bitrix24 fast, and a user flooding the portal's limit must not hold it).
+ */
 export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Promise<InstallVerdict> {
   try {
-    await bitrix.client(portal, { kind: 'app' }).call('app.info');
+    await bitrix.client(portal, { kind: 'app' }, { maxRetries: 0 }).call('app.info');
     return 'installed'; // INSTALLED=false included: the app is on the portal, its installer unfinished
   } catch (e) {
     if (!isBitrixError(e)) throw e;

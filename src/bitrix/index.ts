@@ -14,7 +14,7 @@ import { createOAuthClient, type OAuthClient } from './oauth-client.ts';
 import { defaultOperatingOptions, type OperatingOptions } from './operating-budget.ts';
 import { createPortalLimiter } from './portal-limiter.ts';
 import { createRequestRunner } from './request-runner.ts';
-import { createRestClient, type RestClient } from './rest-client.ts';
+import { createRestClient, type ClientOptions, type RestClient } from './rest-client.ts';
 import { createRestTransport, type FetchFn } from './rest-transport.ts';
 import { createTokenKeeper } from './token-keeper.ts';
 import { BitrixError, LocalCode } from './bitrix-error.ts';
@@ -48,7 +48,7 @@ export interface BitrixOptions {
 }
 
 export interface Bitrix {
-  client(portal: Portal, owner: TokenOwner): RestClient;
+  client(portal: Portal, owner: TokenOwner, options?: ClientOptions): RestClient;
   oauth: Pick<OAuthClient, 'appInfo' | 'exchangeCode'>;
   /** One call with a token that is not stored (launch checks): no refresh, still limited per portal. */
   callWithToken<T = unknown>(clientEndpoint: string, accessToken: string, method: string, params?: RestParams): Promise<RestResult<T>>;
@@ -77,7 +77,7 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
   const movedBase = (base: string) => moved.get(base) ?? base;
 
   return {
-    client: (portal, owner) => createRestClient({ policy, runner, keeper, movedBase }, portal, owner),
+    client: (portal, owner, options) => createRestClient({ policy, runner, keeper, movedBase }, portal, owner, options),
     oauth: { appInfo: oauth.appInfo, exchangeCode: oauth.exchangeCode },
     async callWithToken<T>(clientEndpoint: string, accessToken: string, method: string, params: RestParams = {}) {
       if (!isValidMethodName(method)) throw new BitrixError(LocalCode.endpointRefused, 'not a method name', 0, 'invalid');

@@ -26,6 +26,8 @@ export interface TokenSource {
 export interface RunOptions {
   /** May the call be sent twice if an answer is lost? True for reads. */
   safeToRepeat: boolean;
+  /** Fewer retries than the policy's, for a caller that must answer fast and can ask again later. */
+  maxRetries?: number;
 }
 
 export interface RequestRunner {
@@ -79,7 +81,7 @@ export function createRequestRunner(deps: RunnerDeps): RequestRunner {
             token = await auth.renew(token);
             continue;
           }
-          if (attempt >= retry.maxRetries) throw e;
+          if (attempt >= Math.min(retry.maxRetries, opts.maxRetries ?? Infinity)) throw e;
           if (e.code === 'QUERY_LIMIT_EXCEEDED') {
             limits.bucket.fill();
             deps.logger?.debug('bitrix limit hit; backing off', { method, attempt });
@@ -88,7 +90,7 @@ export function createRequestRunner(deps: RunnerDeps): RequestRunner {
           }
           if (e.code === 'OPERATION_TIME_LIMIT') {
             const wait = limits.operating.blocked(method);
-            if (wait > retry.maxOperatingWaitMs) throw e;
+            if (wait > retry.maxOperatingWaitMs || opts.maxRetries === 0) throw e;
             deps.logger?.warn('bitrix operating limit hit; waiting for reset', { method, waitMs: wait });
             attempt++;
             continue; // the budget holds the method at the top of the loop

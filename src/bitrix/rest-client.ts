@@ -32,7 +32,12 @@ export interface ClientContext {
   movedBase(base: string): string;
 }
 
-export function createRestClient(ctx: ClientContext, portal: Portal, owner: TokenOwner): RestClient {
+export interface ClientOptions {
+  /** Retries after a limit or a transient fault (default: the policy's). 0: one attempt, for callers that ask again later. */
+  maxRetries?: number;
+}
+
+export function createRestClient(ctx: ClientContext, portal: Portal, owner: TokenOwner, options: ClientOptions = {}): RestClient {
   const tokenSource = (): TokenSource => {
     let held: StoredTokens | null = null;
     return {
@@ -55,7 +60,7 @@ export function createRestClient(ctx: ClientContext, portal: Portal, owner: Toke
     } catch (e) {
       return Promise.reject(e);
     }
-    return ctx.runner.run<T>(base, method, params, tokenSource(), { safeToRepeat });
+    return ctx.runner.run<T>(base, method, params, tokenSource(), { safeToRepeat, ...options });
   };
 
   const call = <T>(method: string, params: RestParams = {}) => send<T>(method, params, isReadMethod(method));

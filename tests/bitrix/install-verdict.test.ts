@@ -11,20 +11,25 @@ import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
 import { fail, fakePortal, json, ok, scriptedFetch, type Script } from './helpers/fake-portal.ts';
 
 async function verdictFor(script: Script, stored = true) {
+  return (await ask(script, stored)).verdict;
+}
+
+async function ask(script: Script, stored = true) {
   const tokens = createMemoryTokenRepo();
   if (stored) {
     await tokens.save(1, { kind: 'app' }, 1, { accessToken: 'access-0123456789abcdef', refreshToken: 'refresh-0123456789abcdef', expiresAt: Math.floor(Date.now() / 1000) + 3600, scope: 'user' });
   }
+  const f = scriptedFetch(script);
   const bitrix = createBitrix({
     store: { tokens },
     clientId: 'app.1',
     clientSecret: 'secret-0123456789',
     oauthServers: ['https://oauth.example'],
-    fetch: scriptedFetch(script).fetch,
+    fetch: f.fetch,
     retry: { baseDelayMs: 1, maxDelayMs: 2, maxRetries: 2 },
     timeoutMs: 100,
   });
-  return askBitrixAboutInstall(bitrix, fakePortal());
+  return { verdict: await askBitrixAboutInstall(bitrix, fakePortal()), requests: f.seen.length };
 }
 
 const isRefresh = (url: string) => url.includes('/oauth/token/');
@@ -50,7 +55,8 @@ describe('askBitrixAboutInstall', () => {
   });
 
   it('unreachable: the portal limit is exhausted, the portal fails with 5xx, or nobody answers', async () => {
-    expect(await verdictFor(() => fail('QUERY_LIMIT_EXCEEDED', 503, 'Too many requests'))).toBe('unreachable');
+    // One attempt, no back-off: the event handler answers at once and the periodic re-check asks again.
+    expect(await ask(() => fail('QUERY_LIMIT_EXCEEDED', 503, 'Too many requests'))).toEqual({ verdict: 'unreachable', requests: 1 });
     expect(await verdictFor(() => fail('INTERNAL_SERVER_ERROR', 500))).toBe('unreachable');
     expect(await verdictFor(() => new Promise<Response>(() => {}))).toBe('unreachable');
     expect(await verdictFor(refreshAnswer(fail('INTERNAL_SERVER_ERROR', 502)))).toBe('unreachable');
