@@ -24,7 +24,7 @@ const readOrigin = (form: FormObject): EventOrigin => ({
   applicationToken: formString(form, 'auth', 'application_token'),
 });
 
-export const readInstallEvent = (form: FormObject): InstallEvent => ({
+const readInstallEvent = (form: FormObject): InstallEvent => ({
   accessToken: formString(form, 'auth', 'access_token'),
   refreshToken: formString(form, 'auth', 'refresh_token'),
   expiresIn: formString(form, 'auth', 'expires_in'),
@@ -46,7 +46,7 @@ const readUninstallEvent = (form: FormObject): UninstallEvent => ({
  * Runs a lifecycle event's handling; a refusal (401, or 403 for a forged uninstall of an installed
  * portal) counts against the client like a failed launch: each one cost a round trip to Bitrix24.
  */
-export async function countingRefusals<T>(ctx: RouteContext, client: string, handle: () => Promise<T>): Promise<T> {
+async function countingRefusals<T>(ctx: RouteContext, client: string, handle: () => Promise<T>): Promise<T> {
   try {
     return await handle();
   } catch (e) {
@@ -55,19 +55,24 @@ export async function countingRefusals<T>(ctx: RouteContext, client: string, han
   }
 }
 
+/** ONAPPINSTALL, wherever Bitrix24 posts it (/install or /events): limited and counted like a launch. */
+export async function acceptInstallEvent(ctx: RouteContext, installer: Installer, request: Request, form: FormObject): Promise<Response> {
+  const client = clientIpOf(request);
+  if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
+  await countingRefusals(ctx, client, () => installer.installFromEvent(readInstallEvent(form)));
+  return text('OK');
+}
+
 export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller: Uninstaller) =>
   new Elysia({ name: 'events', seed: ctx }).post(
     '/events',
     async ({ request }) => {
-      const client = clientIpOf(request);
-      if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
       const form = parsePhpForm(await readForm(request));
       const event = formString(form, 'event').toUpperCase();
+      if (event === 'ONAPPINSTALL') return acceptInstallEvent(ctx, installer, request, form);
+      const client = clientIpOf(request);
+      if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
       return countingRefusals(ctx, client, async () => {
-        if (event === 'ONAPPINSTALL') {
-          await installer.installFromEvent(readInstallEvent(form));
-          return text('OK');
-        }
         if (event === 'ONAPPUNINSTALL') {
           const outcome = await uninstaller.handleEvent(readUninstallEvent(form));
           return outcome === 'claimed' ? text('Accepted', 202) : text('OK');

@@ -11,22 +11,15 @@ import { pickLang, translator } from '../../views/i18n.ts';
 import { InstallPage } from '../../views/install-page.tsx';
 import type { Installer } from '../auth/portal-install.ts';
 import type { RouteContext } from './context.ts';
-import { countingRefusals, readInstallEvent } from './events.ts';
-import { AppError } from '../domain/errors.ts';
+import { acceptInstallEvent } from './events.ts';
 import { launchedPage, launchFromForm, outsidePage } from './launch-flow.ts';
 import { parsePhpForm } from './php-form.ts';
 import { readForm } from './request-form.ts';
-import { clientIpOf } from './request-meta.ts';
 
 export const installRoutes = (ctx: RouteContext, installer: Installer) => {
   const handle = async (request: Request) => {
     const form = await readForm(request);
-    if ((form.get('event') ?? '').toUpperCase() === 'ONAPPINSTALL') {
-      const client = clientIpOf(request);
-      if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
-      await countingRefusals(ctx, client, () => installer.installFromEvent(readInstallEvent(parsePhpForm(form))));
-      return new Response('OK', { headers: { 'content-type': 'text/plain' } });
-    }
+    if ((form.get('event') ?? '').toUpperCase() === 'ONAPPINSTALL') return acceptInstallEvent(ctx, installer, request, parsePhpForm(form));
     const lang = pickLang(form.get('LANG'));
     const t = translator(lang);
     const authId = form.get('AUTH_ID');
