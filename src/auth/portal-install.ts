@@ -95,9 +95,11 @@ export function createInstaller(deps: InstallerDeps) {
       logger.warn('install refused: older than the last lifecycle event (a replay)', { member_id: memberId });
       throw new AppError('unauthorized', EVENT_REJECTED);
     }
-    // The stored app tokens still work: the app is installed and this install is not news.
-    if (existing?.status === 'installed' && existing.hasApplicationToken && (await askBitrixAboutInstall(deps.bitrix, existing)) === 'installed') {
-      return { kind: 'already_installed', portal: existing };
+    // The stored app tokens still work (or Bitrix24 cannot say now: unknown changes nothing): the app
+    // is installed and this install is not news. Only dead or refused app tokens let it re-key.
+    if (existing?.status === 'installed' && existing.hasApplicationToken) {
+      const verdict = await askBitrixAboutInstall(deps.bitrix, existing);
+      if (verdict === 'installed' || verdict === 'unreachable') return { kind: 'already_installed', portal: existing };
     }
     const portal = await store.portals.upsert(verified.portal);
     await store.tokens.save(portal.id, { kind: 'app' }, verified.user.id, req.tokens);

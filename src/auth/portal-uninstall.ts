@@ -159,7 +159,9 @@ export function createUninstaller(deps: UninstallerDeps) {
       logger.warn('forged uninstall refused: the portal still accepts the app', { member_id: portal.memberId });
       throw new AppError('forbidden', REJECTED);
     }
-    if (verdict === 'gone') return close(portal, clean, ts);
+    // Confirmed gone: the data is deleted only if every uninstall event seen asked for it (an earlier
+    // claim saying CLEAN=0 — perhaps the admin's own — outweighs a CLEAN=1 that came later).
+    if (verdict === 'gone') return close(portal, clean && (portal.uninstallClaim?.clean ?? true), ts);
     await store.portals.claimUninstall(portal.id, clean, now());
     // From now on only a fresh verification can disprove the claim, not a verdict cached before it.
     deps.forgetPortal(portal.memberId);

@@ -70,6 +70,7 @@ export function createSessions(
         await store.sessions.delete(idHash);
         return null;
       }
+      if (s.closed) return s; // the app was removed: never slid, it only says so until it expires
       if (t - s.lastUsedAt >= policy.touchEvery) {
         const expiresAt = Math.min(t + policy.idleTtl, s.absoluteExpiresAt);
         await store.sessions.touch(idHash, t, expiresAt);

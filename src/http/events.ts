@@ -44,13 +44,15 @@ const readUninstallEvent = (form: FormObject): UninstallEvent => ({
 
 /**
  * Runs a lifecycle event's handling; a refusal (401, or 403 for a forged uninstall of an installed
- * portal) counts against the client like a failed launch: each one cost a round trip to Bitrix24.
+ * portal) counts against the client like a failed launch: each one cost a round trip to Bitrix24. So
+ * does an install event that found Bitrix24 not answering (`counted` adds 'unavailable'): a user who
+ * floods the portal's limit must not get unlimited app.info calls out of it.
  */
-async function countingRefusals<T>(ctx: RouteContext, client: string, handle: () => Promise<T>): Promise<T> {
+async function countingRefusals<T>(ctx: RouteContext, client: string, handle: () => Promise<T>, counted: string[] = []): Promise<T> {
   try {
     return await handle();
   } catch (e) {
-    if (isAppError(e) && (e.code === 'unauthorized' || e.code === 'forbidden')) ctx.attempts.recordFailure(client);
+    if (isAppError(e) && (e.code === 'unauthorized' || e.code === 'forbidden' || counted.includes(e.code))) ctx.attempts.recordFailure(client);
     throw e;
   }
 }
@@ -59,7 +61,7 @@ async function countingRefusals<T>(ctx: RouteContext, client: string, handle: ()
 export async function acceptInstallEvent(ctx: RouteContext, installer: Installer, request: Request, form: FormObject): Promise<Response> {
   const client = clientIpOf(request);
   if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
-  await countingRefusals(ctx, client, () => installer.installFromEvent(readInstallEvent(form)));
+  await countingRefusals(ctx, client, () => installer.installFromEvent(readInstallEvent(form)), ['unavailable']);
   return text('OK');
 }
 

@@ -12,7 +12,7 @@ import { translator } from '../../views/i18n.ts';
 import { OutsidePage } from '../../views/outside-page.tsx';
 import type { Installer } from '../auth/portal-install.ts';
 import type { SignedIn } from '../auth/sign-in.ts';
-import type { VerifiedLaunch } from '../auth/launch-verifier.ts';
+import type { LaunchClaim, VerifiedLaunch } from '../auth/launch-verifier.ts';
 import { portalOrigin } from '../auth/portal-domain.ts';
 import { sessionCookie, type RouteContext } from './context.ts';
 import { launchTokens } from './launch-tokens.ts';
@@ -25,17 +25,15 @@ export interface Launched {
 }
 
 /**
- * Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the form's AUTH_ID;
- * `fresh` asks it even when a verdict is cached.
+ * Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the claim; `fresh` asks
+ * it even when a verdict is cached, and so does a portal the app does not hold as installed (a cached
+ * verdict may predate its uninstall). Also says whether the portal is held as installed.
  */
-function verifyForm(ctx: RouteContext, request: Request, form: URLSearchParams, authId: string, fresh: boolean): Promise<VerifiedLaunch> {
-  return ctx.verifyLaunch({
-    authId,
-    domain: form.get('DOMAIN') ?? '',
-    memberId: form.get('member_id') ?? '',
-    serverEndpoint: form.get('SERVER_ENDPOINT') ?? undefined,
-    fresh,
-  }, clientIpOf(request));
+export async function verifyClaim(ctx: RouteContext, claim: LaunchClaim, client: string): Promise<{ verified: VerifiedLaunch; held: boolean }> {
+  let verified = await ctx.verifyLaunch(claim, client);
+  const held = (await ctx.store.portals.findByMemberId(verified.portal.memberId))?.status === 'installed';
+  if (!held && verified.fromCache) verified = await ctx.verifyLaunch({ ...claim, fresh: true }, client);
+  return { verified, held };
 }
 
 const APPLICATION_TOKEN_SHAPE = /^[A-Za-z0-9._-]{8,128}$/;
@@ -50,9 +48,14 @@ export async function launchFromForm(
   lang: string,
   page: 'app' | 'installer',
 ): Promise<Launched> {
-  let verified = await verifyForm(ctx, request, form, authId, page === 'installer');
-  const held = (await ctx.store.portals.findByMemberId(verified.portal.memberId))?.status === 'installed';
-  if (!held && verified.fromCache) verified = await verifyForm(ctx, request, form, authId, true);
+  const claim: LaunchClaim = {
+    authId,
+    domain: form.get('DOMAIN') ?? '',
+    memberId: form.get('member_id') ?? '',
+    serverEndpoint: form.get('SERVER_ENDPOINT') ?? undefined,
+    fresh: page === 'installer',
+  };
+  const { verified, held } = await verifyClaim(ctx, claim, clientIpOf(request));
   let pair = launchTokens(form, verified);
   const applicationToken = form.get('APPLICATION_TOKEN') ?? '';
   if (verified.user.isAdmin && (page === 'installer' || !held)) {

@@ -7,6 +7,7 @@ import { Elysia } from 'elysia';
 import { pickLang } from '../../views/i18n.ts';
 import { portalOrigin } from '../auth/portal-domain.ts';
 import type { Installer } from '../auth/portal-install.ts';
+import { notInstalled } from '../auth/sign-in.ts';
 import { cookieToken } from './session-guard.ts';
 import type { RouteContext } from './context.ts';
 import { htmlResponse, pageHeaders } from './page-security.ts';
@@ -37,6 +38,7 @@ export const launchRoutes = (ctx: RouteContext, cabinet: CabinetRenderer, instal
       const token = cookieToken(request);
       const session = token ? await ctx.sessions.verify(token) : null;
       const lang = pickLang(query.LANG);
+      if (session?.closed) throw notInstalled();
       if (!session || !token) return outsidePage(ctx, lang);
       const [user, portal] = await Promise.all([
         ctx.store.users.find(session.portalId, session.userId),

@@ -9,6 +9,7 @@ import { AppError } from '../domain/errors.ts';
 import type { RouteContext } from './context.ts';
 import { REFRESH_TOKEN_SHAPE, verifiedPair } from './launch-tokens.ts';
 import { readJsonBody } from './json-body.ts';
+import { verifyClaim } from './launch-flow.ts';
 import { clientIpOf } from './request-meta.ts';
 import { requireActor, sessionGuard } from './session-guard.ts';
 
@@ -29,7 +30,7 @@ export const sessionRoutes = (ctx: RouteContext) =>
         // Read with our JSON reader (415/413/400/422, never a 500), not Elysia's body schema, whose
         // error builder throws on values such as {"AUTH_ID":{"toString":1}}.
         const body = await readJsonBody(request, SessionBody);
-        const verified = await ctx.verifyLaunch({ authId: body.AUTH_ID, domain: body.DOMAIN, memberId: body.member_id }, clientIpOf(request));
+        const { verified } = await verifyClaim(ctx, { authId: body.AUTH_ID, domain: body.DOMAIN, memberId: body.member_id }, clientIpOf(request));
         const existing = await ctx.store.portals.findByMemberId(verified.portal.memberId);
         const known = existing ? await ctx.store.users.find(existing.id, verified.user.id) : null;
         // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's

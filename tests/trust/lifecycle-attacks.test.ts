@@ -215,3 +215,58 @@ describe('broken multipart bodies', () => {
     });
   }
 });
+
+describe('a second review', () => {
+  it("the admin's CLEAN=0, kept as a claim while a flood made Bitrix24 unreachable, outweighs a later forged CLEAN=1 that Bitrix24 confirms", async () => {
+    const s = await stack({ emulator: { burst: 10, rate: 2 } });
+    const w = await installedPortal(s);
+    const stopFlood = floodPortal(w.p, 'no-token-needed-the-bucket-is-taken-first');
+    try {
+      await Bun.sleep(300);
+      await s.emu.uninstall(w.p.member_id, false); // the admin keeps the data; the app cannot confirm yet
+      expect((await portalOf(s, w.p.member_id))!.uninstallClaim).toMatchObject({ clean: false });
+    } finally {
+      await stopFlood();
+    }
+    // Once the bucket drains, the attacker's CLEAN=1 is confirmed "gone" by Bitrix24.
+    let status = 0;
+    for (let i = 0; i < 60 && status !== 200; i++) {
+      status = (await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.token, '1'))).status;
+      if (status !== 200) await Bun.sleep(250);
+    }
+    expect(status).toBe(200);
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
+    expect((await portalOf(s, w.p.member_id))!.purgeAt).toBeNull();
+    s.clock.now += 2 * 3600;
+    expect(await s.server.app.runLifecycleJobs()).toMatchObject({ purged: 0 });
+    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ items: 1 });
+  }, 60_000);
+
+  it('a session closed by the uninstall opens nothing through GET / with its cookie either, and is not slid', async () => {
+    const s = await stack();
+    const w = await installedPortal(s);
+    await s.emu.uninstall(w.p.member_id, false);
+    const page = await fetch(`${s.appUrl}/`, { headers: { cookie: `b24app_session=${w.session}`, accept: 'text/html' } });
+    expect(page.status).toBe(401);
+    const html = await page.text();
+    expect(html).toContain('The app is not installed');
+    expect(html).not.toContain(`item of ${w.p.member_id}`);
+    expect(html).not.toContain(w.session);
+  }, 30_000);
+
+  it('a pending portal is not reopened after the platform uninstall through POST /api/session on a cached verdict', async () => {
+    const s = await stack();
+    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    const p = await s.emu.createPortal({ api_only: true });
+    await s.emu.install(p.member_id);
+    const l = await s.emu.launch(p.member_id, 2);
+    expect((await openApp(s, l)).status).toBe(200); // its verdict is now cached
+    await s.emu.uninstall(p.member_id, true);
+    const res = await fetch(`${s.appUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ AUTH_ID: l.form.AUTH_ID, DOMAIN: p.domain, member_id: p.member_id }),
+    });
+    expect(res.status).toBe(401);
+  }, 20_000);
+});
