@@ -9,11 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
 import { TEST_APP_SECRET } from './config.ts';
 import { emulatorClient, type EmulatedPortal, type EmulatorClient } from './emulator-client.ts';
-import { freePort, sessionTokenOf } from './stack.ts';
-import { tempDir } from './temp.ts';
+import { sessionTokenOf, startEmulatorForApp } from './stack.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 
@@ -106,16 +105,8 @@ export interface ChildStack {
 
 /** Emulator + `serve` child + one portal with the app installed by its admin. */
 export async function startChildStack(env: Record<string, string> = {}): Promise<ChildStack> {
-  const dir = tempDir('b24app-child-');
+  const { dir, port, appUrl, clientId, clientSecret, emulator } = await startEmulatorForApp({}, 'b24app-child-');
   const dbPath = dir.file('app.db');
-  const port = await freePort();
-  const appUrl = `http://localhost:${port}`;
-  const clientId = `local.${crypto.randomUUID().replace(/-/g, '').slice(0, 14)}.12345678`;
-  const clientSecret = `secret-${crypto.randomUUID()}`;
-  const emulator = await startEmulator({
-    port: 0,
-    apps: [{ client_id: clientId, client_secret: clientSecret, app_url: appUrl, events_url: `${appUrl}/events` }],
-  });
   const childEnv = {
     HOST: '127.0.0.1',
     PUBLIC_URL: appUrl,

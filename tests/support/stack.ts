@@ -54,9 +54,12 @@ export interface StackOptions {
   oauthServersBefore?: string[];
 }
 
-export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const dir = tempDir('b24app-stack-');
-  const dbPath = opts.dbPath ?? dir.file('app.db');
+/**
+ * An app's identity on loopback (a free port, `localhost`, fresh credentials) and an emulator that knows
+ * the app: what every full-stack test starts from, in process (startStack) or as a child (child-server.ts).
+ */
+export async function startEmulatorForApp(emulatorOptions: Partial<EmulatorOptions> = {}, dirPrefix = 'b24app-stack-') {
+  const dir = tempDir(dirPrefix);
   const port = await freePort();
   const appUrl = `http://localhost:${port}`;
   const clientId = `local.${crypto.randomUUID().replace(/-/g, '').slice(0, 14)}.12345678`;
@@ -64,8 +67,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const emulator = await startEmulator({
     port: 0,
     apps: [{ client_id: clientId, client_secret: clientSecret, app_url: appUrl, events_url: `${appUrl}/events` }],
-    ...opts.emulator,
+    ...emulatorOptions,
   });
+  return { dir, port, appUrl, clientId, clientSecret, emulator };
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const { dir, port, appUrl, clientId, clientSecret, emulator } = await startEmulatorForApp(opts.emulator);
+  const dbPath = opts.dbPath ?? dir.file('app.db');
   const config = testConfig({
     PUBLIC_URL: appUrl,
     HOST: '127.0.0.1',
