@@ -43,12 +43,14 @@ const readUninstallEvent = (form: FormObject): UninstallEvent => ({
 });
 
 /**
- * Runs a lifecycle event's handling; a refusal (401, or 403 for a forged uninstall of an installed
- * portal) counts against the client like a failed launch: each one cost a round trip to Bitrix24. So
- * does an install event that found Bitrix24 not answering (`counted` adds 'unavailable'): a user who
- * floods the portal's limit must not get unlimited app.info calls out of it.
+ * Runs a lifecycle event's handling for a client the failed-attempt limiter still allows; a refusal
+ * (401, or 403 for a forged uninstall of an installed portal) counts against it like a failed launch:
+ * each one cost a round trip to Bitrix24. So does what `counted` adds (an install event that found
+ * Bitrix24 not answering: a user who floods the portal's limit must not get unlimited app.info calls).
  */
-async function countingRefusals<T>(ctx: RouteContext, client: string, handle: () => Promise<T>, counted: string[] = []): Promise<T> {
+async function limitedEvent(ctx: RouteContext, request: Request, handle: () => Promise<Response>, counted: string[] = []): Promise<Response> {
+  const client = clientIpOf(request);
+  if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
   try {
     return await handle();
   } catch (e) {
@@ -58,12 +60,16 @@ async function countingRefusals<T>(ctx: RouteContext, client: string, handle: ()
 }
 
 /** ONAPPINSTALL, wherever Bitrix24 posts it (/install or /events): limited and counted like a launch. */
-export async function acceptInstallEvent(ctx: RouteContext, installer: Installer, request: Request, form: FormObject): Promise<Response> {
-  const client = clientIpOf(request);
-  if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
-  await countingRefusals(ctx, client, () => installer.installFromEvent(readInstallEvent(form)), ['unavailable']);
-  return text('OK');
-}
+export const acceptInstallEvent = (ctx: RouteContext, installer: Installer, request: Request, form: FormObject): Promise<Response> =>
+  limitedEvent(
+    ctx,
+    request,
+    async () => {
+      await installer.installFromEvent(readInstallEvent(form));
+      return text('OK');
+    },
+    ['unavailable'],
+  );
 
 export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller: Uninstaller) =>
   new Elysia({ name: 'events', seed: ctx }).post(
@@ -72,9 +78,7 @@ export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller
       const form = parsePhpForm(await readForm(request));
       const event = formString(form, 'event').toUpperCase();
       if (event === 'ONAPPINSTALL') return acceptInstallEvent(ctx, installer, request, form);
-      const client = clientIpOf(request);
-      if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
-      return countingRefusals(ctx, client, async () => {
+      return limitedEvent(ctx, request, async () => {
         if (event === 'ONAPPUNINSTALL') {
           const outcome = await uninstaller.handleEvent(readUninstallEvent(form));
           return outcome === 'claimed' ? text('Accepted', 202) : text('OK');
