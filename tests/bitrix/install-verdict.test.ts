@@ -6,30 +6,16 @@
  */
 import { describe, expect, it } from 'bun:test';
 import { askBitrixAboutInstall } from '../../src/auth/portal-uninstall.ts';
-import { createBitrix } from '../../src/bitrix/index.ts';
-import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
-import { fail, fakePortal, json, ok, scriptedFetch, type Script } from './helpers/fake-portal.ts';
+import { fail, fakePortal, json, ok, type Script } from './helpers/fake-portal.ts';
+import { scriptedBitrix } from './helpers/scripted-bitrix.ts';
 
 async function verdictFor(script: Script, stored = true) {
   return (await ask(script, stored)).verdict;
 }
 
 async function ask(script: Script, stored = true) {
-  const tokens = createMemoryTokenRepo();
-  if (stored) {
-    await tokens.save(1, { kind: 'app' }, 1, { accessToken: 'access-0123456789abcdef', refreshToken: 'refresh-0123456789abcdef', expiresAt: Math.floor(Date.now() / 1000) + 3600, scope: 'user' });
-  }
-  const f = scriptedFetch(script);
-  const bitrix = createBitrix({
-    store: { tokens },
-    clientId: 'app.1',
-    clientSecret: 'secret-0123456789',
-    oauthServers: ['https://oauth.example'],
-    fetch: f.fetch,
-    retry: { baseDelayMs: 1, maxDelayMs: 2, maxRetries: 2 },
-    timeoutMs: 100,
-  });
-  return { verdict: await askBitrixAboutInstall(bitrix, fakePortal()), requests: f.seen.length };
+  const { bitrix, seen } = await scriptedBitrix(script, { stored, retry: { baseDelayMs: 1, maxDelayMs: 2, maxRetries: 2 }, timeoutMs: 100 });
+  return { verdict: await askBitrixAboutInstall(bitrix, fakePortal()), requests: seen.length };
 }
 
 const isRefresh = (url: string) => url.includes('/oauth/token/');

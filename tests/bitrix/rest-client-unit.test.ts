@@ -3,31 +3,12 @@
  * where tokens may and may not go, and what a caller sees when things fail.
  */
 import { describe, expect, it } from 'bun:test';
-import { createBitrix, toAppError, type BitrixError } from '../../src/bitrix/index.ts';
+import { toAppError, type BitrixError } from '../../src/bitrix/index.ts';
 import { AppError } from '../../src/domain/errors.ts';
-import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
-import { fail, fakePortal, json, ok, scriptedFetch, type Script } from './helpers/fake-portal.ts';
+import { fail, fakePortal, json, ok, type Script } from './helpers/fake-portal.ts';
+import { ACCESS, REFRESH, scriptedBitrix } from './helpers/scripted-bitrix.ts';
 
-const ACCESS = 'access-token-0123456789abcdef';
-const REFRESH = 'refresh-token-0123456789abcdef';
-
-async function setup(script: Script, extra: Parameters<typeof createBitrix>[0] extends infer O ? Partial<O> : never = {}) {
-  const tokens = createMemoryTokenRepo();
-  await tokens.save(1, { kind: 'app' }, 1, { accessToken: ACCESS, refreshToken: REFRESH, expiresAt: Math.floor(Date.now() / 1000) + 3600, scope: 'user' });
-  const f = scriptedFetch(script);
-  const bitrix = createBitrix({
-    store: { tokens },
-    clientId: 'app.1',
-    clientSecret: 'secret-0123456789',
-    oauthServers: ['https://oauth.example'],
-    fetch: f.fetch,
-    retry: { baseDelayMs: 5, maxDelayMs: 20, maxRetries: 3 },
-    limits: { rate: 100, burst: 50 },
-    timeoutMs: 200,
-    ...extra,
-  });
-  return { bitrix, client: bitrix.client(fakePortal(), { kind: 'app' }), seen: f.seen, tokens };
-}
+const setup = scriptedBitrix;
 
 const caught = async (p: Promise<unknown>) => {
   try {
