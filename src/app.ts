@@ -4,28 +4,28 @@
  */
 import { Elysia } from 'elysia';
 import { html } from '@elysiajs/html';
-import { createAttemptLimiter } from './auth/attempt-limiter.ts';
+import { createDateFormats } from '../views/format.ts';
+import { createAttemptLimiter, limitVerification } from './auth/attempt-limiter.ts';
 import { createLaunchVerifier } from './auth/launch-verifier.ts';
-import { limitVerification } from './auth/limited-verifier.ts';
-import { createSessions, type SessionPolicy } from './auth/sessions.ts';
+import { createOAuthSignIn } from './auth/oauth-sign-in.ts';
 import { createInstaller } from './auth/portal-install.ts';
-import { createUninstaller, type JobSummary } from './auth/portal-uninstall.ts';
+import { authenticateEvent, createUninstaller, type JobSummary } from './auth/portal-uninstall.ts';
+import { createSessions, type SessionPolicy } from './auth/sessions.ts';
 import { createSignIn } from './auth/sign-in.ts';
 import { createBitrix, type Bitrix } from './bitrix/index.ts';
+import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createItemService } from './domain/item-service.ts';
-import { assetRoutes, createAssets, type Assets } from './http/assets.ts';
-import type { RouteContext } from './http/context.ts';
-import { withEdge } from './http/edge.ts';
+import { createAssets, healthAndAssetRoutes, type Assets } from './http/assets.ts';
+import { createRequestMeta, withEdge } from './http/edge.ts';
 import { createErrorHandler, methodLookup } from './http/errors.ts';
-import { eventRoutes } from './http/events.ts';
-import { healthRoutes } from './http/health.ts';
+import { createEventIntake } from './http/events.ts';
 import { installRoutes } from './http/install.ts';
 import { itemsApiRoutes } from './http/items-api.ts';
 import { createItemsUi } from './http/items-ui.ts';
 import { launchRoutes } from './http/launch.ts';
 import { oauthRoutes } from './http/oauth.ts';
-import { pageHeaders } from './http/page-security.ts';
+import { createPages, pageCsp } from './http/pages.ts';
 import { sessionRoutes } from './http/session.ts';
 import { createCalendarPort } from './integrations/calendar.ts';
 import type { Logger } from './log.ts';
@@ -38,8 +38,8 @@ export interface AppDeps {
   /** Defaults to a client built from the config; tests may pass one with shorter timeouts. */
   bitrix?: Bitrix;
   sessionPolicy?: SessionPolicy;
-  /** Unix seconds; tests move it to see grace periods end. */
-  now?: () => number;
+  /** The time; tests move it to see grace periods end. */
+  clock?: Clock;
 }
 
 export interface App {
@@ -53,7 +53,7 @@ export interface App {
 
 export function createApp(deps: AppDeps, peerIp?: (request: Request) => string | undefined): App {
   const { config, store, logger } = deps;
-  const assets = createAssets(config.basePath);
+  const clock = deps.clock ?? systemClock;
   const bitrix =
     deps.bitrix ??
     createBitrix({
@@ -65,12 +65,13 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       // Bitrix24 answers 302 after a portal is renamed: remember where it went.
       onPortalMoved: (from, to) => void store.portals.moveEndpoint(from, to, new URL(to).host).catch(() => undefined),
     });
-  const sessions = createSessions(store, deps.sessionPolicy);
-  const verifier = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger });
+
+  // Who is asking (src/auth): launches verified with Bitrix24, installs and uninstalls, sessions.
+  const sessions = createSessions(store, deps.sessionPolicy, clock.now);
+  const verifier = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger, now: clock.now });
   // One limiter for everything that costs a round trip to the OAuth server on a stranger's say-so:
   // launches, session renewals, install events, OAuth callbacks, unauthenticated events.
   const attempts = createAttemptLimiter();
-  const verifyLaunch = limitVerification(verifier, attempts);
   const uninstaller = createUninstaller({
     store,
     bitrix,
@@ -78,46 +79,36 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     forgetPortal: verifier.forgetPortal,
     graceSec: config.uninstallGraceDays * 86_400,
     purgeDelaySec: config.cleanUninstallDelayMinutes * 60,
-    now: deps.now,
+    now: clock.now,
   });
-  const installer = createInstaller({ store, bitrix, logger, verifyLaunch: verifier, eventsUrl: `${config.publicUrl}/events` });
-  const ctx: RouteContext = {
-    config,
-    store,
-    logger,
-    bitrix,
-    sessions,
-    attempts,
-    verifyLaunch,
-    signIn: createSignIn(store, sessions, uninstaller),
-    assets,
-    appOrigin: new URL(config.publicUrl).origin,
-    url: (path) => `${config.basePath}${path}`,
-    pageAssets: (frame) => ({
-      css: assets.url('app.css'),
-      ...(frame
-        ? { htmx: assets.url('htmx.js'), alpine: assets.url('alpine.js'), island: assets.url('island.js'), bx24: config.bx24SdkUrl }
-        : {}),
-    }),
-  };
-  const items = createItemService(store.items, createCalendarPort(store, bitrix), { perUser: config.itemsPerUserMax });
-  const itemsUi = createItemsUi(ctx, items);
-  const onError = createErrorHandler({ logger, pageAssets: ctx.pageAssets(false), allowedMethods: methodLookup(() => router.routes) });
+  const installer = createInstaller({ store, bitrix, logger, verifyLaunch: verifier, eventsUrl: `${config.publicUrl}/events`, now: clock.now });
+  const signIn = createSignIn({ store, sessions, verifyLaunch: limitVerification(verifier, attempts), installer, uninstaller, logger });
+  const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, clock, logger });
+
+  // What the user works with (src/domain), and its calendar link.
+  const items = createItemService(store.items, createCalendarPort(store, bitrix), { perUser: config.itemsPerUserMax }, clock);
+
+  // The HTTP side (src/http): one room per area of the route table.
+  const assets = createAssets(config.basePath);
+  const pages = createPages(config, assets, clock);
+  const meta = createRequestMeta();
+  const appOrigin = new URL(config.publicUrl).origin;
+  const events = createEventIntake({ installer, uninstaller, authenticateEvent: (origin) => authenticateEvent(store, origin), attempts, meta, logger });
+  const itemsUi = createItemsUi({ items, signIn, sessions, appOrigin, pages, dates: createDateFormats(clock.nowMs) });
+  const onError = createErrorHandler({ logger, meta, pageAssets: pages.assets(false), allowedMethods: methodLookup(() => router.routes) });
 
   const router: Elysia<any, any, any, any, any, any, any> = new Elysia()
     .use(html({ autoDetect: true, autoDoctype: false }))
     .onError(({ code, error, request, path }) => onError({ code, error, request, path }))
-    .use(healthRoutes(store))
-    .use(assetRoutes(assets))
-    .use(launchRoutes(ctx, itemsUi.renderer, installer)) // GET, POST /
-    .use(installRoutes(ctx, installer)) // GET, POST /install (installer page and ONAPPINSTALL)
-    .use(eventRoutes(ctx, installer, uninstaller)) // POST /events
-    .use(oauthRoutes(ctx)) // GET /auth/bitrix24
-    .use(sessionRoutes(ctx)) // POST /api/session, GET /api/users/current
-    .use(itemsApiRoutes(ctx, items)) // /api/items…, /api/export
+    .use(healthAndAssetRoutes(store.readiness, assets)) // GET /health, /ready, /public/:file
+    .use(launchRoutes({ signIn, sessions, cabinet: itemsUi.renderer, pages, meta })) // GET, POST /
+    .use(installRoutes(signIn, events, pages, meta)) // GET, POST /install (installer page and ONAPPINSTALL)
+    .use(events.routes) // POST /events
+    .use(oauthRoutes(oauth, pages, meta, config)) // GET /auth/bitrix24
+    .use(sessionRoutes(signIn, sessions, appOrigin, meta)) // POST /api/session, GET /api/users/current
+    .use(itemsApiRoutes(items, sessions, appOrigin, clock)) // /api/items…, /api/export
     .use(itemsUi.routes); // /ui/items… (htmx fragments)
 
-  const defaultHtmlCsp = pageHeaders(config, null)['content-security-policy']!;
-  const handle = withEdge((request) => router.handle(request), { ...config, logger, defaultHtmlCsp }, peerIp);
+  const handle = withEdge((request) => router.handle(request), { ...config, logger, meta, defaultHtmlCsp: pageCsp(config, null) }, peerIp);
   return { handle: async (request) => handle(request), assets, router, runLifecycleJobs: uninstaller.runJobs };
 }

@@ -2,6 +2,8 @@
  * JSON-lines logger on stdout. Callers pass structured fields; nothing here formats secrets, and
  * `redact` drops the keys that carry credentials if a caller passes one by mistake.
  */
+import { systemClock } from './clock.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -27,10 +29,11 @@ export function createLogger(
   level: LogLevel = 'info',
   write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
   base: LogFields = {},
+  nowMs: () => number = systemClock.nowMs,
 ): Logger {
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (rank[lvl] < rank[level]) return;
-    const record = { time: new Date().toISOString(), level: lvl, msg, ...redact({ ...base, ...fields }) };
+    const record = { time: new Date(nowMs()).toISOString(), level: lvl, msg, ...redact({ ...base, ...fields }) };
     write(JSON.stringify(record, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v)));
   };
   return {
@@ -38,7 +41,7 @@ export function createLogger(
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, write, { ...base, ...fields }),
+    child: (fields) => createLogger(level, write, { ...base, ...fields }, nowMs),
   };
 }
 

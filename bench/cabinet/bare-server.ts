@@ -9,7 +9,7 @@
  */
 import { Database } from 'bun:sqlite';
 import { encodeCursor } from '../../src/domain/items.ts';
-import { dateFormat } from '../../views/format.ts';
+import { createDateFormats } from '../../views/format.ts';
 import { translator } from '../../views/i18n.ts';
 import { EmptyState, ItemPage } from '../../views/item-list.tsx';
 import type { ViewContext } from '../../views/view-model.ts';
@@ -24,7 +24,7 @@ const page = db.query<Record<string, any>, [number, number]>(
 );
 const iso = (s: number | null) => (s === null ? null : new Date(s * 1000).toISOString());
 
-const view: ViewContext = { t: translator('en'), lang: 'en', dates: dateFormat('en', null), url: (p) => p };
+const view: ViewContext = { t: translator('en'), lang: 'en', dates: createDateFormats(() => Date.now()).of('en', null), url: (p) => p };
 
 function fragment(): Response {
   const rows = page.all(Number(portalId), Number(userId)).slice(0, 21);

@@ -4,6 +4,9 @@
  * our standing with it. A leaky bucket of failures per client address: `burst` failures are free,
  * then one more per `1 / rate` seconds. Genuine launches never count.
  */
+import { AppError, isAppError } from '../domain/errors.ts';
+import type { LaunchClaim, VerifiedLaunch, VerifyLaunch } from './launch-verifier.ts';
+
 export interface AttemptLimiter {
   /** False while `key` has used up its failures. */
   allows(key: string): boolean;
@@ -32,5 +35,25 @@ export function createAttemptLimiter(
       // Bounded memory: the least recently failing keys go first.
       while (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value!);
     },
+  };
+}
+
+/**
+ * Launch verification behind the limiter: a client that keeps presenting tokens that do not verify
+ * gets 429 without another round trip to the OAuth server.
+ */
+export type VerifyLaunchFrom = (claim: LaunchClaim, clientKey: string) => Promise<VerifiedLaunch>;
+
+export function limitVerification(verify: VerifyLaunch, limiter: AttemptLimiter): VerifyLaunchFrom {
+  return async (claim, clientKey) => {
+    if (!limiter.allows(clientKey)) {
+      throw new AppError('rate_limited', 'Too many failed attempts to open the app. Wait a minute and open it from Bitrix24 again.');
+    }
+    try {
+      return await verify(claim);
+    } catch (e) {
+      if (isAppError(e) && e.code === 'unauthorized') limiter.recordFailure(clientKey);
+      throw e;
+    }
   };
 }

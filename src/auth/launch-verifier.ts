@@ -4,12 +4,13 @@
  * it must belong to our client_id and to exactly the claimed portal. The user is then read from the
  * portal's verified client_endpoint, never from a URL built from the request.
  */
+import { systemClock } from '../clock.ts';
 import { isBitrixError, isUnanswered, type Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { PortalInput } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import { domainOfUrl, normalizeDomain } from './portal-domain.ts';
-import { sha256Hex } from './secret-hash.ts';
+import { sha256Hex } from './secrets.ts';
 import { VerdictCache } from './verdict-cache.ts';
 
 export interface LaunchClaim {
@@ -65,7 +66,7 @@ export interface LaunchVerifierDeps {
 }
 
 export function createLaunchVerifier(deps: LaunchVerifierDeps) {
-  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const now = deps.now ?? systemClock.now;
   const cache = new VerdictCache<VerifiedLaunch>(10_000, now);
 
   /** The server that last answered at all: asked first next time, after an allow-listed hint. */

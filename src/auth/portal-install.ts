@@ -17,6 +17,7 @@
  * An accepted install records the portal (out of `uninstalled`, or back after a removal), stores the
  * admin's pair as the app's tokens and the application_token's hash, and binds ONAPPUNINSTALL.
  */
+import { systemClock } from '../clock.ts';
 import type { Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { OAuthTokens, Portal } from '../domain/types.ts';
@@ -24,7 +25,7 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { VerifiedLaunch, VerifyLaunch } from './launch-verifier.ts';
 import { askBitrixAboutInstall, eventTs } from './portal-uninstall.ts';
-import { sha256Hex } from './secret-hash.ts';
+import { sha256Hex } from './secrets.ts';
 
 export interface InstallerDeps {
   store: Store;
@@ -66,7 +67,7 @@ const EVENT_REJECTED = 'Install event rejected.';
 
 export function createInstaller(deps: InstallerDeps) {
   const { store, logger } = deps;
-  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const now = deps.now ?? systemClock.now;
 
   /** ONAPPUNINSTALL to PUBLIC_URL/events, once: asks `event.get` first, so a repeat binds nothing. */
   async function bindEvents(portal: Portal): Promise<void> {

@@ -27,12 +27,13 @@
  * older than the last confirmed lifecycle event changes nothing; an uninstall of a portal already
  * closed or removed is an idempotent success. Unconfirmed events never record their `ts`.
  */
+import { systemClock } from '../clock.ts';
 import { isBitrixError, LocalCode, type Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Portal } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
-import { matchesHash } from './secret-hash.ts';
+import { matchesHash } from './secrets.ts';
 
 export interface UninstallerDeps {
   store: Store;
@@ -110,7 +111,7 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
 
 export function createUninstaller(deps: UninstallerDeps) {
   const { store, logger } = deps;
-  const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
+  const now = deps.now ?? systemClock.now;
   const askBitrix = (portal: Portal) => askBitrixAboutInstall(deps.bitrix, portal);
 
   async function purge(portal: Portal): Promise<void> {

@@ -3,9 +3,10 @@
  * SHA-256. Expiry slides with use but never past an absolute bound; the sliding write happens at
  * most once a minute per session so reads do not turn into writes.
  */
+import { systemClock } from '../clock.ts';
 import type { Actor, Session } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
-import { randomToken, sha256Hex } from './secret-hash.ts';
+import { randomToken, sha256Hex } from './secrets.ts';
 
 export interface SessionPolicy {
   /** Idle lifetime, seconds. */
@@ -38,7 +39,7 @@ export interface Sessions {
 export function createSessions(
   store: Store,
   policy: SessionPolicy = defaultSessionPolicy,
-  now: () => number = () => Math.floor(Date.now() / 1000),
+  now: () => number = systemClock.now,
 ): Sessions {
   let lastSweep = 0;
   return {

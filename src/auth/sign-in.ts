@@ -1,17 +1,24 @@
 /**
- * After a verified launch (or OAuth code exchange): record the portal and the user, keep the user's
- * tokens for server-side calls on their behalf (encrypted by the store), and open an app session.
+ * Who is using the app, from a launch to a session: every way in (the app page, the installer page,
+ * a session renewal, the OAuth code flow) verifies its claim here, records the portal and the user,
+ * keeps the user's tokens for server-side calls on their behalf (encrypted by the store), and opens
+ * an app session. The routes only read the request and render the answer.
  *
- * A launch never changes who owns a portal: it creates an unknown portal as `pending`, and never moves
- * a portal's status or application token (only src/auth/portal-install.ts does). A portal the app was
- * removed from stays closed however genuine the token once was: `uninstalled`, or removed with its
- * data, it answers "not installed" until a verified install. A fresh verification proves the app
- * installed, so it drops a pending uninstall claim.
+ * A launch never changes who owns a portal, except as an install by the rules of portal-install.ts:
+ * a fresh verification of an administrator, on the installer page, or on the app page of a portal the
+ * app does not hold as installed (its install never reached us, or an uninstall it could not confirm
+ * was carried out: Bitrix24 shows the app page only where the app is installed). A portal not held as
+ * installed is never opened on a cached verdict. A portal the app was removed from stays closed however
+ * genuine the token once was, until a verified install; a fresh verification proves the app installed,
+ * so it drops a pending uninstall claim.
  */
 import { AppError } from '../domain/errors.ts';
-import type { OAuthTokens, Portal, User } from '../domain/types.ts';
+import type { Actor, OAuthTokens, Portal, User } from '../domain/types.ts';
+import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
-import type { VerifiedLaunch } from './launch-verifier.ts';
+import type { VerifyLaunchFrom } from './attempt-limiter.ts';
+import type { LaunchClaim, VerifiedLaunch } from './launch-verifier.ts';
+import type { Installer } from './portal-install.ts';
 import type { Uninstaller } from './portal-uninstall.ts';
 import type { IssuedSession, Sessions } from './sessions.ts';
 
@@ -21,17 +28,77 @@ export interface SignedIn {
   session: IssuedSession;
 }
 
+/** A launch form as the portal posted it (the app page or the installer page); every field unchecked. */
+export interface LaunchForm {
+  authId: string;
+  refreshId: string | null;
+  domain: string;
+  memberId: string;
+  serverEndpoint: string | null;
+  applicationToken: string | null;
+  lang: string;
+  page: 'app' | 'installer';
+}
+
+/** A session renewal from the page's script (BX24.getAuth), already of the API's shape. */
+export interface Renewal {
+  authId: string;
+  refreshId: string | null;
+  domain: string;
+  memberId: string;
+  /** The page's language; the user's known one (else English) when absent. */
+  lang: string | null;
+}
+
+/** The shape of a Bitrix24 refresh token as the app accepts one from a browser. */
+export const REFRESH_TOKEN_SHAPE = '^[A-Za-z0-9._-]{16,512}$';
+const refreshShape = new RegExp(REFRESH_TOKEN_SHAPE);
+const APPLICATION_TOKEN_SHAPE = /^[A-Za-z0-9._-]{8,128}$/;
 const LANGS = /^[a-z]{2}$/;
 
 export const notInstalled = () =>
   new AppError('not_installed', 'The app is not installed on this portal. An administrator can install it again from Bitrix24.');
 
-export function createSignIn(store: Store, sessions: Sessions, uninstaller: Pick<Uninstaller, 'disprovedBy'>) {
-  return async function signIn(v: VerifiedLaunch, lang: string, tokens: OAuthTokens | null): Promise<SignedIn> {
+/**
+ * The user's tokens after a verified launch or renewal. AUTH_ID was vouched for; REFRESH_ID travels
+ * with it and proves itself on first use. Null when there is no well-formed refresh token to keep.
+ */
+function verifiedPair(accessToken: string, refreshToken: string | null, verified: VerifiedLaunch): OAuthTokens | null {
+  if (!refreshToken || !refreshShape.test(refreshToken)) return null;
+  return { accessToken, refreshToken, expiresAt: verified.expiresAt, scope: verified.portal.scope };
+}
+
+export interface SignInDeps {
+  store: Store;
+  sessions: Sessions;
+  /** Launch verification behind the failed-attempt limiter (keyed by the client's address). */
+  verifyLaunch: VerifyLaunchFrom;
+  installer: Installer;
+  uninstaller: Pick<Uninstaller, 'disprovedBy'>;
+  logger: Logger;
+}
+
+export function createSignIn(deps: SignInDeps) {
+  const { store, sessions, installer, logger } = deps;
+
+  /**
+   * Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the claim; a portal
+   * the app does not hold as installed is asked about afresh (a cached verdict may predate its
+   * uninstall). Also says whether the portal is held as installed.
+   */
+  async function verifyClaim(claim: LaunchClaim, client: string): Promise<{ verified: VerifiedLaunch; held: boolean }> {
+    let verified = await deps.verifyLaunch(claim, client);
+    const held = (await store.portals.findByMemberId(verified.portal.memberId))?.status === 'installed';
+    if (!held && verified.fromCache) verified = await deps.verifyLaunch({ ...claim, fresh: true }, client);
+    return { verified, held };
+  }
+
+  /** Records the verified portal and user, keeps their tokens, opens a session. */
+  async function signIn(v: VerifiedLaunch, lang: string, tokens: OAuthTokens | null): Promise<SignedIn> {
     // One statement checks "not closed" and writes, so an uninstall cannot slip in between.
     const portal = await store.portals.recordLaunch(v.portal);
     if (!portal) throw notInstalled();
-    await uninstaller.disprovedBy(portal, v.verifiedAt);
+    await deps.uninstaller.disprovedBy(portal, v.verifiedAt);
     const user = await store.users.upsert(portal.id, v.user.id, {
       name: v.user.name,
       isAdmin: v.user.isAdmin,
@@ -42,6 +109,56 @@ export function createSignIn(store: Store, sessions: Sessions, uninstaller: Pick
     if (tokens) await store.tokens.save(portal.id, { kind: 'user', userId: user.userId }, user.userId, tokens);
     const session = await sessions.issue({ portalId: portal.id, userId: user.userId });
     return { portal, user, session };
+  }
+
+  return {
+    signIn,
+    verifyLaunch: deps.verifyLaunch,
+
+    /** A frame launch of the app page or the installer page: verified, perhaps an install, then signed in. */
+    async launch(form: LaunchForm, client: string): Promise<SignedIn> {
+      const claim: LaunchClaim = {
+        authId: form.authId,
+        domain: form.domain,
+        memberId: form.memberId,
+        serverEndpoint: form.serverEndpoint ?? undefined,
+        fresh: form.page === 'installer',
+      };
+      const { verified, held } = await verifyClaim(claim, client);
+      let pair = verifiedPair(form.authId, form.refreshId, verified);
+      const applicationToken = form.applicationToken ?? '';
+      if (verified.user.isAdmin && (form.page === 'installer' || !held)) {
+        if (pair && APPLICATION_TOKEN_SHAPE.test(applicationToken)) {
+          const outcome = await installer.install({ verified, tokens: pair, applicationToken, ts: null });
+          // A refresh token is single-use: the pair that became the app's is not also kept as the
+          // admin's own (the admin's next launch brings a pair of its own).
+          if (outcome.kind === 'installed') pair = null;
+          await installer.bindEvents(outcome.portal);
+        } else {
+          logger.warn('admin launch without REFRESH_ID or APPLICATION_TOKEN: nothing installed', { member_id: verified.portal.memberId });
+        }
+      }
+      return signIn(verified, form.lang, pair);
+    },
+
+    /** The page's script exchanges fresh BX24 auth for a new session, verified like a launch. */
+    async renew(r: Renewal, client: string): Promise<SignedIn> {
+      const { verified } = await verifyClaim({ authId: r.authId, domain: r.domain, memberId: r.memberId }, client);
+      let lang = r.lang;
+      if (!lang) {
+        const portal = await store.portals.findByMemberId(verified.portal.memberId);
+        lang = (portal && (await store.users.find(portal.id, verified.user.id))?.lang) || 'en';
+      }
+      // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's
+      // behalf (the calendar link) work again after a renewal.
+      return signIn(verified, lang, verifiedPair(r.authId, r.refreshId, verified));
+    },
+
+    /** The session's user and portal; null when either is gone. */
+    async whoIs(actor: Actor): Promise<{ user: User; portal: Portal } | null> {
+      const [user, portal] = await Promise.all([store.users.find(actor.portalId, actor.userId), store.portals.findById(actor.portalId)]);
+      return user && portal ? { user, portal } : null;
+    },
   };
 }
 

@@ -3,12 +3,14 @@
  * renews its session or reloads does not cost two more round trips to Bitrix24. Bounded in size;
  * the oldest entries go first. Failures are never cached.
  */
+import { systemClock } from '../clock.ts';
+
 export class VerdictCache<T> {
   private readonly entries = new Map<string, { value: T; until: number }>();
 
   constructor(
     private readonly maxEntries = 10_000,
-    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+    private readonly now: () => number = systemClock.now,
   ) {}
 
   get(key: string): T | undefined {

@@ -1,6 +1,6 @@
 /** `b24app serve`: validate the environment, open the store, check the key, listen, stop gracefully. */
 import { createApp } from '../app.ts';
-import { createTokenCipher } from '../auth/token-cipher.ts';
+import { createTokenCipher } from '../auth/secrets.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startServer, type RunningServer } from '../server.ts';

@@ -3,6 +3,8 @@
  * (src/http/errors.ts); the message is safe to show to the caller. Anything that is not an
  * AppError is a bug and is shown as an opaque 500 with a request id.
  */
+import type { Item } from './types.ts';
+
 export type ErrorCode =
   | 'invalid'
   | 'unauthorized'
@@ -52,3 +54,10 @@ export class AppError extends Error {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** A save that lost a race: `item` is what is stored now, which the caller shows beside its own. */
+export class ItemConflict extends AppError {
+  constructor(readonly item: Item) {
+    super('conflict', 'The item was changed meanwhile.', { current: item });
+  }
+}

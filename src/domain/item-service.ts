@@ -3,8 +3,9 @@
  * (portal, owner), so "not yours" and "does not exist" are the same 404.
  */
 import type { ItemCursor, ItemRepo } from './item-port.ts';
-import { AppError } from './errors.ts';
-import { decodeCursor, encodeCursor, isItemId, newItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
+import { AppError, ItemConflict } from './errors.ts';
+import type { Clock } from '../clock.ts';
+import { createItemIds, decodeCursor, encodeCursor, isItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';
 
 /** Adds an event to the user's own Bitrix24 calendar and returns its id. */
@@ -18,7 +19,6 @@ export interface ListRequest {
 }
 
 const notFound = () => new AppError('not_found', 'Item not found.');
-const now = () => Math.floor(Date.now() / 1000);
 
 export interface ItemLimits {
   /** Items one user may keep (ITEMS_PER_USER_MAX): a clear 422 beyond, never unbounded growth. */
@@ -28,7 +28,9 @@ export interface ItemLimits {
 /** The export reads the items this many at a time, so its memory does not grow with the dataset. */
 const EXPORT_PAGE = 200;
 
-export function createItemService(items: ItemRepo, calendar: CalendarPort, limits: ItemLimits) {
+export function createItemService(items: ItemRepo, calendar: CalendarPort, limits: ItemLimits, clock: Clock) {
+  const now = clock.now;
+  const newItemId = createItemIds(clock.nowMs);
   const find = async (actor: Actor, id: string) => (await items.find(actor, id)) ?? Promise.reject(notFound());
   const create = async (actor: Actor, id: string, input: ReturnType<typeof requireValidItem>) => {
     if ((await items.count(actor)) >= limits.perUser) {
@@ -40,6 +42,8 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort, limit
   };
 
   return {
+    /** A fresh id for a create form to propose (a retried submit then creates the item once). */
+    newDraftId: newItemId,
     async list(actor: Actor, req: ListRequest) {
       const limit = Math.min(Math.max(req.limit ?? PAGE_DEFAULT, 1), PAGE_MAX);
       const q = req.q?.trim().slice(0, 200) || undefined;
@@ -80,7 +84,7 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort, limit
       };
       const r = await items.update(actor, id, version, requireValidItem(merged), now());
       if (r.kind === 'not_found') throw notFound();
-      if (r.kind === 'conflict') throw new AppError('conflict', 'The item was changed meanwhile.', { current: r.current });
+      if (r.kind === 'conflict') throw new ItemConflict(r.current);
       return r.item;
     },
     async remove(actor: Actor, id: string) {

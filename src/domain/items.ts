@@ -81,28 +81,34 @@ export function requireValidItem(draft: ItemDraft): ItemInput {
 
 /**
  * Time-ordered ids (milliseconds in base32hex + 64 bits in hex): newest sorts last, nothing guessable.
- * Monotonic within this process, like ULID's monotonic mode: several ids in one millisecond (easy on
- * loopback) take the previous random part plus a small random step, so "newest first" holds for them too.
+ * Monotonic per generator, like ULID's monotonic mode: several ids in one millisecond (easy on
+ * loopback) take the previous random part plus a small random step, so "newest first" holds for them
+ * too. The app builds one generator (createApp); its state is not module-wide.
  */
-let lastMs = -1;
-let lastRand = 0n;
 const RAND_TOP = (1n << 64n) - 1n;
 
-export function newItemId(nowMs = Date.now()): string {
-  const step = BigInt(randomBytes(2).readUInt16BE() + 1);
-  if (nowMs <= lastMs && lastRand + step <= RAND_TOP) {
-    nowMs = lastMs;
-    lastRand += step;
-  } else {
-    // A fresh millisecond starts in the lower half, leaving room for the steps of the ids that follow.
-    lastMs = Math.max(nowMs, lastMs + 1);
-    nowMs = lastMs;
-    lastRand = randomBytes(8).readBigUInt64BE() >> 1n;
-  }
-  return nowMs.toString(32).padStart(10, '0') + lastRand.toString(16).padStart(16, '0');
+export type ItemIds = () => string;
+
+export function createItemIds(nowMs: () => number): ItemIds {
+  let lastMs = -1;
+  let lastRand = 0n;
+  return () => {
+    let ms = nowMs();
+    const step = BigInt(randomBytes(2).readUInt16BE() + 1);
+    if (ms <= lastMs && lastRand + step <= RAND_TOP) {
+      ms = lastMs;
+      lastRand += step;
+    } else {
+      // A fresh millisecond starts in the lower half, leaving room for the steps of the ids that follow.
+      lastMs = Math.max(ms, lastMs + 1);
+      ms = lastMs;
+      lastRand = randomBytes(8).readBigUInt64BE() >> 1n;
+    }
+    return ms.toString(32).padStart(10, '0') + lastRand.toString(16).padStart(16, '0');
+  };
 }
 
-/** The shape of an id made by newItemId (a form proposes one; anything else is ignored). */
+/** The shape of an id made by createItemIds (a form proposes one; anything else is ignored). */
 export const isItemId = (s: unknown): s is string => typeof s === 'string' && /^[0-9a-v]{10}[0-9a-f]{16}$/.test(s);
 
 /** Cursors are opaque to clients: base64url of "createdAt:id". */

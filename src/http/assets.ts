@@ -1,10 +1,15 @@
 /**
- * Browser assets embedded in the binary (never a CDN): htmx and Alpine from their npm packages,
+ * What the app serves without a session: liveness and readiness, and the browser assets.
+ *
+ * /health answers with no I/O (the process is up); /ready checks the store (reachable, schema current).
+ *
+ * Browser assets are embedded in the binary (never a CDN): htmx and Alpine from their npm packages,
  * our stylesheet and island script from public/ (the island is frame.js then island.js, one request). Alpine is its CSP build (no eval), so the pages'
  * Content-Security-Policy needs no 'unsafe-eval'. Each is served under a content-hashed name with
  * an immutable, year-long cache; a page asks `assetUrl(name)` for the current URL.
  */
 import { Elysia } from 'elysia';
+import type { Store } from '../store/store.ts';
 import htmx from 'htmx.org/dist/htmx.min.js' with { type: 'text' };
 import alpine from '@alpinejs/csp/dist/cdn.min.js' with { type: 'text' };
 import appCss from '../../public/app.css' with { type: 'text' };
@@ -51,14 +56,21 @@ export function createAssets(basePath: string): Assets {
   };
 }
 
-export const assetRoutes = (assets: Assets) =>
-  new Elysia({ name: 'assets', seed: assets }).get('/public/:file', ({ params, set }) => {
-    const asset = assets.find(params.file);
-    if (!asset) {
-      set.status = 404;
-      return 'Not found';
-    }
-    return new Response(asset.body, {
-      headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=31536000, immutable' },
+export const healthAndAssetRoutes = (readiness: Store['readiness'], assets: Assets) =>
+  new Elysia({ name: 'health-and-assets' })
+    .get('/health', () => ({ status: 'ok' }))
+    .get('/ready', async ({ set }) => {
+      const r = await readiness();
+      set.status = r.ok ? 200 : 503;
+      return { status: r.ok ? 'ready' : 'not_ready', detail: r.detail };
+    })
+    .get('/public/:file', ({ params, set }) => {
+      const asset = assets.find(params.file);
+      if (!asset) {
+        set.status = 404;
+        return 'Not found';
+      }
+      return new Response(asset.body, {
+        headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=31536000, immutable' },
+      });
     });
-  });

@@ -1,16 +1,51 @@
 /**
- * What every request passes through before and after the route table: a request id, the BASE_PATH
- * prefix removed (nginx may or may not strip it), baseline security headers, and one JSON access-log
- * line with the path but never the query string (launch and OAuth URLs carry codes and tokens).
+ * What every request passes through before and after the route table: a request id, the client's
+ * address, the BASE_PATH prefix removed (nginx may or may not strip it), baseline security headers,
+ * and one JSON access-log line with the path but never the query string (launch and OAuth URLs carry
+ * codes and tokens).
  */
 import type { Logger } from '../log.ts';
-import { assignRequestId, rememberClientIp } from './request-meta.ts';
+
+/**
+ * What the edge learns about a request and later code quotes: its id (from a well-formed
+ * `X-Request-Id`, which nginx can set, or made here) and the client's address. Remembered per Request
+ * object, so the error handler, the access log and the routes agree. One per app (createApp).
+ */
+export interface RequestMeta {
+  assignId(request: Request): string;
+  /** The request's id, or 'unknown' for a request the edge never saw. */
+  id(request: Request): string;
+  remember(request: Request, ip: string | undefined): void;
+  /** The client's address (from X-Forwarded-For as TRUST_PROXY says), or 'unknown'. */
+  clientIp(request: Request): string;
+}
+
+const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+export function createRequestMeta(): RequestMeta {
+  const ids = new WeakMap<Request, string>();
+  const ips = new WeakMap<Request, string>();
+  return {
+    assignId(request) {
+      const given = request.headers.get('x-request-id');
+      const id = given && WELL_FORMED_ID.test(given) ? given : crypto.randomUUID();
+      ids.set(request, id);
+      return id;
+    },
+    id: (request) => ids.get(request) ?? 'unknown',
+    remember(request, ip) {
+      if (ip) ips.set(request, ip);
+    },
+    clientIp: (request) => ips.get(request) ?? 'unknown',
+  };
+}
 
 export interface EdgeOptions {
   basePath: string;
   /** How many proxies' X-Forwarded-For entries to trust (TRUST_PROXY): 0 for none. */
   trustProxy: number;
   logger: Logger;
+  meta: RequestMeta;
   /** CSP for HTML responses that did not set their own (error pages): who may frame them. */
   defaultHtmlCsp: string;
 }
@@ -69,7 +104,7 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
     const started = performance.now();
     const target = routable(incoming);
     if (!target) {
-      const requestId = assignRequestId(incoming);
+      const requestId = opts.meta.assignId(incoming);
       opts.logger.info('request', { request_id: requestId, method: incoming.method, status: 400, reason: 'unparsable URL or Host' });
       return new Response('Bad request: missing or malformed Host header', {
         status: 400,
@@ -83,13 +118,13 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
     let ip: string | undefined;
     try {
       ({ request, path } = stripBasePath(request, target.url, opts.basePath));
-      requestId = assignRequestId(request);
+      requestId = opts.meta.assignId(request);
       ip = clientIp(incoming, opts.trustProxy, peerIp); // the peer address belongs to the original request object
-      rememberClientIp(request, ip);
+      opts.meta.remember(request, ip);
       response = await handle(request);
     } catch (error) {
       // The router's own error handler catches route errors; this is the last line of defence.
-      requestId ||= assignRequestId(request);
+      requestId ||= opts.meta.assignId(request);
       opts.logger.error('request failed outside the router', { request_id: requestId, error });
       response = new Response(`Internal error (request id ${requestId})`, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     }

@@ -5,15 +5,21 @@
  * htmx, a styled page for navigations.
  */
 import { isBitrixError, toAppError } from '../bitrix/index.ts';
-import { AppError, statusOf, type ErrorCode } from '../domain/errors.ts';
+import { AppError, ItemConflict, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/error-page.tsx';
 import { fieldMessages } from '../../views/field-errors.ts';
-import { translator, type MessageKey } from '../../views/i18n.ts';
-import { setHxTrigger } from './hx-headers.ts';
-import { pageLang } from './page-lang.ts';
+import { pickLang, translator, type Lang, type MessageKey } from '../../views/i18n.ts';
 import type { PageAssets } from '../../views/layout.tsx';
-import { requestIdOf } from './request-meta.ts';
+import type { RequestMeta } from './edge.ts';
+import { itemJson } from './items-api.ts';
+import { asciiJson } from './pages.ts';
+
+/** The language of a page nobody is signed in to yet: the launch's LANG, else the browser's first language. */
+export function pageLang(request: Request): Lang {
+  const fromQuery = new URL(request.url).searchParams.get('LANG');
+  return pickLang(fromQuery ?? (request.headers.get('accept-language') ?? '').slice(0, 2).toLowerCase());
+}
 
 interface Described {
   code: ErrorCode;
@@ -47,6 +53,8 @@ function validationFields(error: unknown): Record<string, string> {
 function describe(code: string | number, raw: unknown): Described | null {
   // A Bitrix24 failure that reached the edge becomes the app's own error (no tokens, no internals).
   const error = isBitrixError(raw) ? toAppError(raw) : raw;
+  // A save that lost a race shows the stored item, in the API's shape.
+  if (error instanceof ItemConflict) return { code: error.code, message: error.message, current: itemJson(error.item) };
   if (error instanceof AppError) {
     return { code: error.code, message: error.message, ...error.details };
   }
@@ -75,6 +83,7 @@ const wantsJson = (request: Request, path: string) =>
 
 export interface ErrorHandlerDeps {
   logger: Logger;
+  meta: RequestMeta;
   pageAssets: PageAssets;
   /** The methods the route table answers on a path (for 405 and its Allow header). */
   allowedMethods(path: string): string[];
@@ -93,12 +102,11 @@ export function methodLookup(routes: () => readonly { method: string; path: stri
     return [...methods].sort();
   };
 }
-
 const apiText = translator('en');
 
-export function createErrorHandler({ logger, pageAssets, allowedMethods }: ErrorHandlerDeps) {
+export function createErrorHandler({ logger, meta, pageAssets, allowedMethods }: ErrorHandlerDeps) {
   return ({ code, error, request, path }: { code: string | number; error: unknown; request: Request; path: string }) => {
-    const requestId = requestIdOf(request);
+    const requestId = meta.id(request);
     // A known path asked with a method it does not answer: 405 with the methods it does.
     const allow = code === 'NOT_FOUND' ? allowedMethods(path) : [];
     if (allow.length) {
@@ -127,7 +135,7 @@ export function createErrorHandler({ logger, pageAssets, allowedMethods }: Error
       // htmx does not swap error responses; the page shows the message as a toast (in the user's
       // language, by code). A 401 gets none: the page renews its session and repeats the request —
       // unless its code says renewing is pointless (the app was removed from the portal).
-      if (status !== 401 || d.code === 'not_installed') setHxTrigger(headers, { toast: { kind: 'error', code: d.code, message: d.message } });
+      if (status !== 401 || d.code === 'not_installed') headers['hx-trigger'] = asciiJson({ toast: { kind: 'error', code: d.code, message: d.message } });
       headers['x-error-code'] = d.code;
       return new Response('', { status, headers });
     }

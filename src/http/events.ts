@@ -9,13 +9,14 @@
  * into the plain records the auth core takes, so it never sees HTTP.
  */
 import { Elysia } from 'elysia';
+import type { AttemptLimiter } from '../auth/attempt-limiter.ts';
 import type { InstallEvent, Installer } from '../auth/portal-install.ts';
-import { authenticateEvent, type EventOrigin, type UninstallEvent, type Uninstaller } from '../auth/portal-uninstall.ts';
+import type { EventOrigin, UninstallEvent, Uninstaller } from '../auth/portal-uninstall.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
-import type { RouteContext } from './context.ts';
-import { formString, parsePhpForm, type FormObject } from './php-form.ts';
-import { readForm } from './request-form.ts';
-import { clientIpOf } from './request-meta.ts';
+import type { Portal } from '../domain/types.ts';
+import type { Logger } from '../log.ts';
+import type { RequestMeta } from './edge.ts';
+import { formString, parsePhpForm, readForm, type FormObject } from './request.ts';
 
 const text = (body: string, status = 200) => new Response(body, { status, headers: { 'content-type': 'text/plain' } });
 
@@ -42,51 +43,65 @@ const readUninstallEvent = (form: FormObject): UninstallEvent => ({
   clean: formString(form, 'data', 'CLEAN'),
 });
 
-/**
- * Runs a lifecycle event's handling for a client the failed-attempt limiter still allows; a refusal
- * (401, or 403 for a forged uninstall of an installed portal) counts against it like a failed launch:
- * each one cost a round trip to Bitrix24. So does what `counted` adds (an install event that found
- * Bitrix24 not answering: a user who floods the portal's limit must not get unlimited app.info calls).
- */
-async function limitedEvent(ctx: RouteContext, request: Request, handle: () => Promise<Response>, counted: string[] = []): Promise<Response> {
-  const client = clientIpOf(request);
-  if (!ctx.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
-  try {
-    return await handle();
-  } catch (e) {
-    if (isAppError(e) && (e.code === 'unauthorized' || e.code === 'forbidden' || counted.includes(e.code))) ctx.attempts.recordFailure(client);
-    throw e;
-  }
+export interface EventDeps {
+  installer: Installer;
+  uninstaller: Uninstaller;
+  /** The portal an event's application_token proves, or a 401. */
+  authenticateEvent(origin: EventOrigin): Promise<Portal>;
+  attempts: AttemptLimiter;
+  meta: RequestMeta;
+  logger: Logger;
 }
 
-/** ONAPPINSTALL, wherever Bitrix24 posts it (/install or /events): limited and counted like a launch. */
-export const acceptInstallEvent = (ctx: RouteContext, installer: Installer, request: Request, form: FormObject): Promise<Response> =>
-  limitedEvent(
-    ctx,
-    request,
-    async () => {
-      await installer.installFromEvent(readInstallEvent(form));
-      return text('OK');
-    },
-    ['unavailable'],
-  );
+export function createEventIntake(deps: EventDeps) {
+  /**
+   * Runs a lifecycle event's handling for a client the failed-attempt limiter still allows; a refusal
+   * (401, or 403 for a forged uninstall of an installed portal) counts against it like a failed launch:
+   * each one cost a round trip to Bitrix24. So does what `counted` adds (an install event that found
+   * Bitrix24 not answering: a user who floods the portal's limit must not get unlimited app.info calls).
+   */
+  async function limited(request: Request, handle: () => Promise<Response>, counted: string[] = []): Promise<Response> {
+    const client = deps.meta.clientIp(request);
+    if (!deps.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
+    try {
+      return await handle();
+    } catch (e) {
+      if (isAppError(e) && (e.code === 'unauthorized' || e.code === 'forbidden' || counted.includes(e.code))) deps.attempts.recordFailure(client);
+      throw e;
+    }
+  }
 
-export const eventRoutes = (ctx: RouteContext, installer: Installer, uninstaller: Uninstaller) =>
-  new Elysia({ name: 'events', seed: ctx }).post(
+  /** ONAPPINSTALL, wherever Bitrix24 posts it (/install or /events). */
+  const acceptInstall = (request: Request, form: FormObject): Promise<Response> =>
+    limited(
+      request,
+      async () => {
+        await deps.installer.installFromEvent(readInstallEvent(form));
+        return text('OK');
+      },
+      ['unavailable'],
+    );
+
+  const routes = new Elysia({ name: 'events' }).post(
     '/events',
     async ({ request }) => {
       const form = parsePhpForm(await readForm(request));
       const event = formString(form, 'event').toUpperCase();
-      if (event === 'ONAPPINSTALL') return acceptInstallEvent(ctx, installer, request, form);
-      return limitedEvent(ctx, request, async () => {
+      if (event === 'ONAPPINSTALL') return acceptInstall(request, form);
+      return limited(request, async () => {
         if (event === 'ONAPPUNINSTALL') {
-          const outcome = await uninstaller.handleEvent(readUninstallEvent(form));
+          const outcome = await deps.uninstaller.handleEvent(readUninstallEvent(form));
           return outcome === 'claimed' ? text('Accepted', 202) : text('OK');
         }
-        const portal = await authenticateEvent(ctx.store, readOrigin(form));
-        ctx.logger.info('event received', { event: event.slice(0, 64), member_id: portal.memberId });
+        const portal = await deps.authenticateEvent(readOrigin(form));
+        deps.logger.info('event received', { event: event.slice(0, 64), member_id: portal.memberId });
         return text('OK');
       });
     },
     { parse: 'none' },
   );
+
+  return { acceptInstall, routes };
+}
+
+export type EventIntake = ReturnType<typeof createEventIntake>;

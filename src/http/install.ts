@@ -9,25 +9,24 @@
 import { Elysia } from 'elysia';
 import { pickLang, translator } from '../../views/i18n.ts';
 import { InstallPage } from '../../views/install-page.tsx';
-import type { Installer } from '../auth/portal-install.ts';
-import type { RouteContext } from './context.ts';
-import { acceptInstallEvent } from './events.ts';
-import { launchedPage, launchFromForm, outsidePage } from './launch-flow.ts';
-import { parsePhpForm } from './php-form.ts';
-import { readForm } from './request-form.ts';
+import type { SignIn } from '../auth/sign-in.ts';
+import type { RequestMeta } from './edge.ts';
+import type { EventIntake } from './events.ts';
+import { launchedPage, outsidePage, readLaunchForm } from './launch.ts';
+import type { Pages } from './pages.ts';
+import { parsePhpForm, readForm } from './request.ts';
 
-export const installRoutes = (ctx: RouteContext, installer: Installer) => {
+export const installRoutes = (signIn: SignIn, events: EventIntake, pages: Pages, meta: RequestMeta) => {
   const handle = async (request: Request) => {
     const form = await readForm(request);
-    if ((form.get('event') ?? '').toUpperCase() === 'ONAPPINSTALL') return acceptInstallEvent(ctx, installer, request, parsePhpForm(form));
-    const lang = pickLang(form.get('LANG'));
-    const t = translator(lang);
-    const authId = form.get('AUTH_ID');
-    if (!authId) return outsidePage(ctx, lang);
-    const { signed } = await launchFromForm(ctx, installer, request, form, authId, lang, 'installer');
-    return launchedPage(ctx, signed, InstallPage({ t, lang, assets: ctx.pageAssets(true), isAdmin: signed.user.isAdmin }) as string);
+    if ((form.get('event') ?? '').toUpperCase() === 'ONAPPINSTALL') return events.acceptInstall(request, parsePhpForm(form));
+    const launch = readLaunchForm(form, 'installer');
+    if (!launch) return outsidePage(pages, pickLang(form.get('LANG')));
+    const signed = await signIn.launch(launch, meta.clientIp(request));
+    const t = translator(launch.lang);
+    return launchedPage(pages, signed, InstallPage({ t, lang: launch.lang, assets: pages.assets(true), isAdmin: signed.user.isAdmin }));
   };
-  return new Elysia({ name: 'install', seed: ctx })
+  return new Elysia({ name: 'install' })
     .get('/install', ({ request }) => handle(request))
     .post('/install', ({ request }) => handle(request), { parse: 'none' });
 };

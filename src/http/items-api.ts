@@ -1,17 +1,32 @@
 /**
- * The JSON API for the cabinet (architecture §6, contract). Authenticated by the app session;
- * every operation acts as (portal, user) of that session only.
+ * The JSON API for the cabinet (docs/architecture.md, contract). Authenticated by the app session;
+ * every operation acts as (portal, user) of that session only. A 409 carries the stored item in
+ * this API's shape (errors.ts renders it with `itemJson`).
  */
 import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
-import { AppError, isAppError } from '../domain/errors.ts';
+import type { Sessions } from '../auth/sessions.ts';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../domain/errors.ts';
 import type { ItemService } from '../domain/item-service.ts';
-import { isStatus, parseInstant, type ItemDraft } from '../domain/items.ts';
+import { isStatus, parseInstant, toIso, type ItemDraft } from '../domain/items.ts';
 import type { Item } from '../domain/types.ts';
-import type { RouteContext } from './context.ts';
-import { itemJson } from './item-json.ts';
-import { readJsonBody } from './json-body.ts';
-import { requireActor, sessionGuard } from './session-guard.ts';
+import { readJsonBody } from './request.ts';
+import { sessionGuard } from './session.ts';
+
+/** The JSON API's view of an item: snake_case, ISO 8601 times, no internal keys. */
+export const itemJson = (i: Item) => ({
+  id: i.id,
+  name: i.name,
+  data: i.data,
+  status: i.status,
+  starts_at: toIso(i.startsAt),
+  ends_at: toIso(i.endsAt),
+  calendar_event_id: i.calendarEventId,
+  created_at: toIso(i.createdAt),
+  updated_at: toIso(i.updatedAt),
+  version: i.version,
+});
 
 const Instant = t.Union([t.String({ maxLength: 40 }), t.Null()]);
 const ItemFields = {
@@ -42,21 +57,13 @@ function toDraft(body: { name?: string; data?: unknown; status?: string; starts_
   return draft;
 }
 
-/** The 409 carries the current item in the API's own shape. */
-function presentConflict(e: unknown): never {
-  if (isAppError(e) && e.code === 'conflict') {
-    throw new AppError('conflict', e.message, { current: itemJson(e.details!.current as Item) });
-  }
-  throw e;
-}
-
-export const itemsApiRoutes = (ctx: RouteContext, items: ItemService) =>
-  new Elysia({ name: 'items-api', seed: ctx })
-    .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
+export const itemsApiRoutes = (items: ItemService, sessions: Sessions, appOrigin: string, clock: Clock) =>
+  new Elysia({ name: 'items-api' })
+    .use(sessionGuard(sessions, appOrigin))
     .get(
       '/api/items',
       async ({ actor, query }) => {
-        const page = await items.list(requireActor(actor), {
+        const page = await items.list(actor, {
           status: isStatus(query.status) ? query.status : undefined,
           q: query.q,
           limit: query.limit,
@@ -76,38 +83,35 @@ export const itemsApiRoutes = (ctx: RouteContext, items: ItemService) =>
     .post(
       '/api/items',
       async ({ actor, request, set }) => {
-        const a = requireActor(actor);
         const body = await readJsonBody(request, CreateBody);
         set.status = 201;
-        return itemJson(await items.create(a, { ...toDraft(body), name: body.name }));
+        return itemJson(await items.create(actor, { ...toDraft(body), name: body.name }));
       },
       { parse: 'none' },
     )
-    .get('/api/items/:id', async ({ actor, params }) => itemJson(await items.find(requireActor(actor), params.id)))
+    .get('/api/items/:id', async ({ actor, params }) => itemJson(await items.find(actor, params.id)))
     .put(
       '/api/items/:id',
       async ({ actor, request, params }) => {
-        const a = requireActor(actor);
         const body = await readJsonBody(request, UpdateBody);
-        const updated = await items.update(a, params.id, body.version, toDraft(body)).catch(presentConflict);
-        return itemJson(updated);
+        return itemJson(await items.update(actor, params.id, body.version, toDraft(body)));
       },
       { parse: 'none' },
     )
     .delete('/api/items/:id', async ({ actor, params, set }) => {
-      await items.remove(requireActor(actor), params.id);
+      await items.remove(actor, params.id);
       set.status = 204;
       return '';
     })
-    .post('/api/items/:id/calendar', async ({ actor, params }) => itemJson(await items.linkCalendar(requireActor(actor), params.id)))
+    .post('/api/items/:id/calendar', async ({ actor, params }) => itemJson(await items.linkCalendar(actor, params.id)))
     .get('/api/export', ({ actor }) => {
       // Streamed a page at a time: a large export never sits whole in memory.
-      const pages = items.exportAll(requireActor(actor));
+      const pages = items.exportAll(actor);
       const encoder = new TextEncoder();
       let first = true;
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
-          controller.enqueue(encoder.encode(`{\n  "exported_at": ${JSON.stringify(new Date().toISOString())},\n  "items": [`));
+          controller.enqueue(encoder.encode(`{\n  "exported_at": ${JSON.stringify(toIso(clock.now()))},\n  "items": [`));
         },
         async pull(controller) {
           const next = await pages.next();

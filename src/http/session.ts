@@ -1,17 +1,68 @@
 /**
+ * The app session over HTTP: who is calling, and how a page gets or renews its session.
+ *
+ * A request is authenticated by an app session presented as `Authorization: Bearer <token>` (what
+ * htmx and API clients send; works with third-party cookies blocked) or, as a convenience, the session
+ * cookie. Cookie-authenticated unsafe requests must come from our own origin (CSRF); header-
+ * authenticated ones cannot be forged cross-site and need no such check.
+ *
  * POST /api/session (contract): the page's script exchanges fresh BX24 auth for a new app session,
- * with the same verification as a launch, so an expired session renews without a reload. The
- * optional REFRESH_ID (BX24.getAuth's refresh_token) travels with the verified AUTH_ID, as in a launch.
+ * verified like a launch (src/auth/sign-in.ts), so an expired session renews without a reload.
  * GET /api/users/current: the session's user and portal.
  */
 import { Elysia, t } from 'elysia';
+import type { Sessions } from '../auth/sessions.ts';
+import { notInstalled, REFRESH_TOKEN_SHAPE, type SignIn } from '../auth/sign-in.ts';
 import { AppError } from '../domain/errors.ts';
-import type { RouteContext } from './context.ts';
-import { REFRESH_TOKEN_SHAPE, verifiedPair } from './launch-tokens.ts';
-import { readJsonBody } from './json-body.ts';
-import { verifyClaim } from './launch-flow.ts';
-import { clientIpOf } from './request-meta.ts';
-import { requireActor, sessionGuard } from './session-guard.ts';
+import type { Actor } from '../domain/types.ts';
+import type { RequestMeta } from './edge.ts';
+import { readJsonBody } from './request.ts';
+
+export const SESSION_COOKIE = 'b24app_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
+
+export function bearerToken(request: Request): string | null {
+  const m = /^Bearer\s+(\S+)$/.exec(request.headers.get('authorization') ?? '');
+  return m && TOKEN.test(m[1]!) ? m[1]! : null;
+}
+
+/** A cookie's value when it is a well-formed random token (20-128 URL-safe characters). */
+export function cookieValue(request: Request, name: string): string | null {
+  for (const part of (request.headers.get('cookie') ?? '').split(';', 50)) {
+    const [k, v] = part.trim().split('=');
+    if (k === name && v && TOKEN.test(v)) return v;
+  }
+  return null;
+}
+
+export const cookieToken = (request: Request): string | null => cookieValue(request, SESSION_COOKIE);
+
+/** A cookie-borne unsafe request is ours only if the browser says it came from our origin. */
+function isSameOrigin(request: Request, appOrigin: string): boolean {
+  const site = request.headers.get('sec-fetch-site');
+  return site ? site === 'same-origin' : request.headers.get('origin') === appOrigin;
+}
+
+export const sessionExpired = () => new AppError('unauthorized', 'Your session has expired. Reopen the app from Bitrix24.');
+
+/**
+ * Resolves `actor` for every route of the plugin that uses it: the session's (portal, user), or a
+ * 401 (`not_installed` once the app was removed from the portal).
+ */
+export const sessionGuard = (sessions: Sessions, appOrigin: string) =>
+  new Elysia({ name: 'session-guard', seed: appOrigin }).resolve({ as: 'scoped' }, async ({ request }): Promise<{ actor: Actor }> => {
+    const header = bearerToken(request);
+    const token = header ?? cookieToken(request);
+    if (!token) throw sessionExpired();
+    if (!header && !SAFE_METHODS.has(request.method) && !isSameOrigin(request, appOrigin)) {
+      throw new AppError('forbidden', 'Cross-site request refused.');
+    }
+    const s = await sessions.verify(token);
+    if (s?.closed) throw notInstalled();
+    if (!s) throw sessionExpired();
+    return { actor: { portalId: s.portalId, userId: s.userId } };
+  });
 
 const SessionBody = t.Object({
   AUTH_ID: t.String({ minLength: 1, maxLength: 512 }),
@@ -21,40 +72,31 @@ const SessionBody = t.Object({
   LANG: t.Optional(t.String({ maxLength: 8 })),
 });
 
-export const sessionRoutes = (ctx: RouteContext) =>
-  new Elysia({ name: 'session', seed: ctx })
-    .use(sessionGuard({ sessions: ctx.sessions, appOrigin: ctx.appOrigin }))
+export const sessionRoutes = (signIn: SignIn, sessions: Sessions, appOrigin: string, meta: RequestMeta) =>
+  new Elysia({ name: 'session' })
     .post(
       '/api/session',
-      async ({ set, request }) => {
+      async ({ request }) => {
         // Read with our JSON reader (415/413/400/422, never a 500), not Elysia's body schema, whose
         // error builder throws on values such as {"AUTH_ID":{"toString":1}}.
         const body = await readJsonBody(request, SessionBody);
-        const { verified } = await verifyClaim(ctx, { authId: body.AUTH_ID, domain: body.DOMAIN, memberId: body.member_id }, clientIpOf(request));
-        const existing = await ctx.store.portals.findByMemberId(verified.portal.memberId);
-        const known = existing ? await ctx.store.users.find(existing.id, verified.user.id) : null;
-        // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's
-        // behalf (the calendar link) work again after a renewal.
-        const tokens = verifiedPair(body.AUTH_ID, body.REFRESH_ID, verified);
-        const signed = await ctx.signIn(verified, body.LANG ?? known?.lang ?? 'en', tokens);
-        set.headers['cache-control'] = 'no-store';
+        const signed = await signIn.renew(
+          { authId: body.AUTH_ID, refreshId: body.REFRESH_ID ?? null, domain: body.DOMAIN, memberId: body.member_id, lang: body.LANG ?? null },
+          meta.clientIp(request),
+        );
+        const { user, session } = signed;
         return {
-          token: signed.session.token,
-          expires_at: signed.session.expiresAt,
-          user: { id: signed.user.userId, name: signed.user.name, is_admin: signed.user.isAdmin, lang: signed.user.lang },
+          token: session.token,
+          expires_at: session.expiresAt,
+          user: { id: user.userId, name: user.name, is_admin: user.isAdmin, lang: user.lang },
         };
       },
       { parse: 'none' },
     )
+    .use(sessionGuard(sessions, appOrigin))
     .get('/api/users/current', async ({ actor }) => {
-      const a = requireActor(actor);
-      const [user, portal] = await Promise.all([ctx.store.users.find(a.portalId, a.userId), ctx.store.portals.findById(a.portalId)]);
-      if (!user || !portal) throw new AppError('unauthorized', 'Your session has expired. Reopen the app from Bitrix24.');
-      return {
-        id: user.userId,
-        name: user.name,
-        is_admin: user.isAdmin,
-        lang: user.lang,
-        portal: { member_id: portal.memberId, domain: portal.domain },
-      };
+      const who = await signIn.whoIs(actor);
+      if (!who) throw sessionExpired();
+      const { user, portal } = who;
+      return { id: user.userId, name: user.name, is_admin: user.isAdmin, lang: user.lang, portal: { member_id: portal.memberId, domain: portal.domain } };
     });

@@ -122,7 +122,7 @@ import type { ItemRepo } from '../domain/item-port.ts';
 
 /**
  * How OAuth tokens are sealed before they reach a column (the "encrypted at rest" contract above);
- * src/auth/token-cipher.ts implements it with AES-256-GCM under a key derived from APP_SECRET.
+ * src/auth/secrets.ts implements it with AES-256-GCM under a key derived from APP_SECRET.
  */
 export interface TokenCipher {
   encrypt(plaintext: string): string;

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { BrowserContext, Frame } from 'playwright-core';
-import { newItemId } from '../../src/domain/items.ts';
+import { createItemIds } from '../../src/domain/items.ts';
 import { translator } from '../../views/i18n.ts';
 import { launchBrowserContext } from '../support/browser.ts';
 import { startStack, type Stack } from '../support/stack.ts';
@@ -16,6 +16,8 @@ import * as act from './cabinet-actions.ts';
 import { cabinetFrame, contextFor, layoutHeight, OUTPUT_DIR, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type PortalTab } from './portal-session.ts';
 
 setDefaultTimeout(60_000);
+
+const newItemId = createItemIds(() => Date.now());
 const TIMEOUT = 8_000;
 
 let stack: Stack;

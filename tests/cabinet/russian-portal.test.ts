@@ -5,7 +5,7 @@
  * and htmx's JSON.parse reads them back into the Russian text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { asciiJson } from '../../src/http/hx-headers.ts';
+import { asciiJson } from '../../src/http/pages.ts';
 import { openCabinet, type Cabinet, type CabinetUser, type Reply } from './cabinet-harness.ts';
 
 let cab: Cabinet;

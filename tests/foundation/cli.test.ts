@@ -47,7 +47,7 @@ describe('b24app CLI', () => {
   it('refuses to serve when APP_SECRET is not the key the stored tokens were sealed with', async () => {
     const path = dir.file('sealed.db');
     const { openSqliteStore } = await import('../../src/store/sqlite/open-store.ts');
-    const { createTokenCipher } = await import('../../src/auth/token-cipher.ts');
+    const { createTokenCipher } = await import('../../src/auth/secrets.ts');
     const store = await openSqliteStore(path, { cipher: createTokenCipher(TEST_APP_SECRET) });
     const portal = await store.portals.upsert(
       { memberId: 'm', domain: 'p.example', clientEndpoint: 'https://p.example/rest/', serverEndpoint: 'https://oauth.bitrix.info/rest/', appStatus: 'L', scope: '' },

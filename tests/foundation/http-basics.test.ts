@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { Elysia } from 'elysia';
 import { createApp } from '../../src/app.ts';
-import { createTokenCipher } from '../../src/auth/token-cipher.ts';
+import { createTokenCipher } from '../../src/auth/secrets.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open-store.ts';

@@ -72,7 +72,7 @@ describe('migrations', () => {
 describe('portal repository', () => {
   it('moves a renamed portal to its new endpoint and domain, keeping its identity', async () => {
     const { openSqliteStore } = await import('../../src/store/sqlite/open-store.ts');
-    const { createTokenCipher } = await import('../../src/auth/token-cipher.ts');
+    const { createTokenCipher } = await import('../../src/auth/secrets.ts');
     const store = await openSqliteStore(dir.file('moved.db'), { cipher: createTokenCipher('k'.repeat(32)) });
     const p = await store.portals.upsert(
       { memberId: 'm1', domain: 'old.bitrix24.com', clientEndpoint: 'https://old.bitrix24.com/rest/', serverEndpoint: 'https://oauth.bitrix.info/rest/', appStatus: 'P', scope: '' },

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test';
-import { createTokenCipher } from '../../src/auth/token-cipher.ts';
+import { createTokenCipher } from '../../src/auth/secrets.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open-store.ts';
 import { TEST_APP_SECRET } from '../support/config.ts';
 import { tempDir } from '../support/temp.ts';

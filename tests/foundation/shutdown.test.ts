@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { createApp } from '../../src/app.ts';
-import { createTokenCipher } from '../../src/auth/token-cipher.ts';
+import { createTokenCipher } from '../../src/auth/secrets.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { startServer } from '../../src/server.ts';
 import { openSqliteStore } from '../../src/store/sqlite/open-store.ts';

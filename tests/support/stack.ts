@@ -3,8 +3,9 @@
  * on loopback, the app on a real SQLite file. The app is addressed as `localhost` and the portals as
  * `127.0.0.1`, so in a browser they are different sites, as in production.
  */
+import { clockFromSeconds } from '../../src/clock.ts';
 import { createApp } from '../../src/app.ts';
-import { createTokenCipher } from '../../src/auth/token-cipher.ts';
+import { createTokenCipher } from '../../src/auth/secrets.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-store.ts';
@@ -91,7 +92,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
   const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
-  const server = startServer({ app: (peer) => createApp({ config, store, logger, now: opts.now }, peer), store, logger, host: '127.0.0.1', port });
+  const server = startServer({ app: (peer) => createApp({ config, store, logger, clock: opts.now && clockFromSeconds(opts.now) }, peer), store, logger, host: '127.0.0.1', port });
   return {
     appUrl,
     clientId,

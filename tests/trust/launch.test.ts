@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { sha256Hex } from '../../src/auth/secret-hash.ts';
+import { sha256Hex } from '../../src/auth/secrets.ts';
 import { secretsSeen } from './secrets-seen.ts';
 import { sessionTokenOf, startStack, type Stack } from '../support/stack.ts';
 import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';

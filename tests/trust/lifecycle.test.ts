@@ -5,7 +5,7 @@
  * Everything goes over HTTP between the app and the emulator.
  */
 import { afterAll, describe, expect, it } from 'bun:test';
-import { sha256Hex } from '../../src/auth/secret-hash.ts';
+import { sha256Hex } from '../../src/auth/secrets.ts';
 import { rest, startAppSink, type AppSink } from '../emulator/support.ts';
 import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
 import { portalRows, postForm, tokenRows, uninstallEvent } from '../support/portal-rows.ts';

@@ -18,13 +18,13 @@ export function appliedVersions(db: Database): number[] {
 export function migrateSqlite(db: Database, list: Migration[] = builtIn): Migration[] {
   const done = new Set(appliedVersions(db));
   const pending = [...list].sort((a, b) => a.version - b.version).filter((m) => !done.has(m.version));
-  const record = db.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const record = db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, CAST(strftime('%s', 'now') AS INTEGER))");
   for (const m of pending) {
     // IMMEDIATE takes the write lock up front, so two processes migrating at once serialise.
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec(m.sql);
-      record.run(m.version, m.name, Math.floor(Date.now() / 1000));
+      record.run(m.version, m.name);
       db.exec('COMMIT');
     } catch (e) {
       db.exec('ROLLBACK');

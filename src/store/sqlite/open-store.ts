@@ -3,6 +3,7 @@
  * statements. bun:sqlite is synchronous; the async Store methods keep callers backend-neutral.
  */
 import type { Database } from 'bun:sqlite';
+import { systemClock, type Clock } from '../../clock.ts';
 import type { TokenCipher } from '../store.ts';
 import { latestVersion } from '../migrations/index.ts';
 import type { Store } from '../store.ts';
@@ -21,7 +22,7 @@ export interface SqliteStore extends Store {
 
 export async function openSqliteStore(
   path: string,
-  opts: { cipher: TokenCipher; migrate?: boolean },
+  opts: { cipher: TokenCipher; migrate?: boolean; clock?: Clock },
 ): Promise<SqliteStore> {
   const db = openDatabase(path);
   try {
@@ -31,11 +32,12 @@ export async function openSqliteStore(
     throw e;
   }
   const latest = latestVersion();
+  const clock = opts.clock ?? systemClock;
   return {
     db,
-    portals: createPortalRepo(db),
-    tokens: createTokenRepo(db, opts.cipher),
-    users: createUserRepo(db),
+    portals: createPortalRepo(db, clock),
+    tokens: createTokenRepo(db, opts.cipher, clock),
+    users: createUserRepo(db, clock),
     sessions: createSessionRepo(db),
     items: createItemRepo(db),
     oauthStates: createOAuthStateRepo(db),

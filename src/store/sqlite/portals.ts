@@ -1,3 +1,4 @@
+import type { Clock } from '../../clock.ts';
 import type { Database } from 'bun:sqlite';
 import type { Portal, PortalInput, RemovedPortal } from '../../domain/types.ts';
 import type { PortalRepo } from '../store.ts';
@@ -51,9 +52,8 @@ const toRemoved = (r: RemovedRow): RemovedPortal => ({
   removedAt: r.removed_at,
 });
 
-const now = () => Math.floor(Date.now() / 1000);
-
-export function createPortalRepo(db: Database): PortalRepo {
+export function createPortalRepo(db: Database, clock: Clock): PortalRepo {
+  const now = clock.now;
   const byMember = db.query<PortalRow, [string]>('SELECT * FROM portals WHERE member_id = ?');
   const byId = db.query<PortalRow, [number]>('SELECT * FROM portals WHERE id = ?');
   const byDomain = db.query<PortalRow, [string]>('SELECT * FROM portals WHERE domain = ? LIMIT 1');

@@ -1,3 +1,4 @@
+import type { Clock } from '../../clock.ts';
 import type { Database } from 'bun:sqlite';
 import type { TokenCipher } from '../store.ts';
 import type { OAuthTokens, StoredTokens, TokenOwner } from '../../domain/types.ts';
@@ -22,7 +23,7 @@ const ownerWhere = (owner: TokenOwner): { clause: string; params: Record<string,
     ? { clause: "portal_id = $portal_id AND kind = 'app'", params: {} }
     : { clause: "portal_id = $portal_id AND kind = 'user' AND user_id = $owner_id", params: { owner_id: owner.userId } };
 
-export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
+export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock): TokenRepo {
   const toStored = (r: TokenRow): StoredTokens => ({
     portalId: r.portal_id,
     owner: r.kind === 'app' ? { kind: 'app' } : { kind: 'user', userId: r.user_id },
@@ -40,7 +41,7 @@ export function createTokenRepo(db: Database, cipher: TokenCipher): TokenRepo {
     refresh_token_enc: cipher.encrypt(t.refreshToken),
     expires_at: t.expiresAt,
     scope: t.scope,
-    now: Math.floor(Date.now() / 1000),
+    now: clock.now(),
   });
 
   const find = (portalId: number, owner: TokenOwner) => {

@@ -1,3 +1,4 @@
+import type { Clock } from '../../clock.ts';
 import type { Database } from 'bun:sqlite';
 import type { User } from '../../domain/types.ts';
 import type { UserRepo } from '../store.ts';
@@ -24,7 +25,7 @@ const toUser = (r: UserRow): User => ({
   lastSeenAt: r.last_seen_at,
 });
 
-export function createUserRepo(db: Database): UserRepo {
+export function createUserRepo(db: Database, clock: Clock): UserRepo {
   const upsert = db.query<UserRow, Record<string, string | number | null>>(
     `INSERT INTO users (portal_id, user_id, name, is_admin, lang, photo_url, time_zone, last_seen_at)
      VALUES ($portal_id, $user_id, $name, $is_admin, $lang, $photo_url, $time_zone, $now)
@@ -45,7 +46,7 @@ export function createUserRepo(db: Database): UserRepo {
           lang: u.lang,
           photo_url: u.photoUrl,
           time_zone: u.timeZone,
-          now: Math.floor(Date.now() / 1000),
+          now: clock.now(),
         })!,
       ),
     find: async (portalId, userId) => {

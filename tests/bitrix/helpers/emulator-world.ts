@@ -5,7 +5,7 @@
  * keys), so the tokens come through the same channel as in production.
  */
 import { startEmulator } from '../../../src/emulator/index.ts';
-import { createTokenCipher } from '../../../src/auth/token-cipher.ts';
+import { createTokenCipher } from '../../../src/auth/secrets.ts';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/open-store.ts';
 import type { Portal, TokenOwner } from '../../../src/domain/types.ts';
 

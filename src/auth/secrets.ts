@@ -1,11 +1,29 @@
 /**
+ * Secrets the app must never store in the clear.
+ *
+ * Hashing: secrets that arrive from outside (session tokens, application tokens, OAuth state nonces)
+ * are stored only as SHA-256 digests, compared in constant time.
+ *
  * Encryption at rest for OAuth tokens: AES-256-GCM under a key derived from APP_SECRET with HKDF.
  * Stored form: base64(version byte || 12-byte IV || ciphertext+tag). A ciphertext made under another
  * key fails authentication, so `verifyKey` can tell at start-up that APP_SECRET changed instead of
  * every refresh failing later.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TokenCipher } from '../store/store.ts';
+
+export const sha256Hex = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/** 256 random bits, URL-safe. */
+export const randomToken = (): string => randomBytes(32).toString('base64url');
+
+/** Constant-time check of a presented secret against a stored SHA-256 hex digest. */
+export function matchesHash(presented: string, storedHash: string | null): boolean {
+  const expected = Buffer.from(storedHash ?? '0'.repeat(64), 'hex');
+  const actual = Buffer.from(sha256Hex(presented), 'hex');
+  // Compare even when nothing is stored, so timing does not tell "unknown" from "wrong".
+  return timingSafeEqual(expected.length === 32 ? expected : Buffer.alloc(32), actual) && storedHash !== null;
+}
 
 export type { TokenCipher };
 
