@@ -28,7 +28,7 @@
  * closed or removed is an idempotent success. Unconfirmed events never record their `ts`.
  */
 import { systemClock } from '../clock.ts';
-import { isBitrixError, LocalCode, type Bitrix } from '../bitrix/index.ts';
+import { codeRow, isBitrixError, LocalCode, type Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Portal } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
@@ -103,7 +103,8 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
     return 'installed'; // INSTALLED=false included: the app is on the portal, its installer unfinished
   } catch (e) {
     if (!isBitrixError(e)) throw e;
-    if (e.code === LocalCode.tokensDead) return e.refusal === 'invalid_client' ? 'gone' : 'dead';
+    // Only a refusal the error-code table marks `appGone` (invalid_client) proves the app is gone.
+    if (e.code === LocalCode.tokensDead) return e.refusal !== undefined && codeRow(e.refusal).appGone ? 'gone' : 'dead';
     // Limits, 5xx, timeouts — and any other answer — give no verdict: never proof, never the grace path.
     return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
   }

@@ -1,21 +1,14 @@
 /**
  * The one error the Bitrix24 client throws. `code` is Bitrix24's own (`QUERY_LIMIT_EXCEEDED`,
- * `expired_token`, `invalid_grant`, …) or one of ours below for failures that never got an answer.
+ * `expired_token`, `invalid_grant`, …) or one of ours (`LocalCode`) for failures that never got an answer.
+ * What the client does with each code is in one table, error-codes.ts.
  * Messages carry the method and the code, never a token: descriptions from the server are scrubbed
  * of the token that was sent (see `scrubSecrets`) before they get here.
  */
 import { AppError } from '../domain/errors.ts';
+import { codeRow } from './error-codes.ts';
 
-/** Codes the client makes up itself, for failures Bitrix24 did not describe. */
-export const LocalCode = {
-  network: 'NETWORK_ERROR',
-  timeout: 'REQUEST_TIMEOUT',
-  badResponse: 'BAD_RESPONSE',
-  endpointRefused: 'ENDPOINT_REFUSED',
-  noTokens: 'NO_TOKENS',
-  tokensDead: 'TOKENS_DEAD',
-  batchHalted: 'BATCH_HALTED',
-} as const;
+export { LocalCode } from './error-codes.ts';
 
 export class BitrixError extends Error {
   constructor(
@@ -40,38 +33,27 @@ export class BitrixError extends Error {
 
 export const isBitrixError = (e: unknown): e is BitrixError => e instanceof BitrixError;
 
-const AUTH_CODES = new Set([
-  'expired_token',
-  'invalid_token',
-  'NO_AUTH_FOUND',
-  'invalid_grant',
-  'NOT_INSTALLED',
-  'ERROR_OAUTH',
-  'authorization_error',
-  LocalCode.noTokens,
-  LocalCode.tokensDead,
-]);
-const LIMIT_CODES = new Set(['QUERY_LIMIT_EXCEEDED', 'OPERATION_TIME_LIMIT', 'OVERLOAD_LIMIT']);
-const NO_ANSWER = new Set<string>([LocalCode.network, LocalCode.timeout, LocalCode.badResponse]);
-
 /**
  * Bitrix24 gave no verdict: nobody answered, the answer was a fault (5xx), or a limit held the call
- * back. Such a failure says nothing about a token or an install, so nobody may read it as a refusal.
+ * back (the table's `unanswered`). Such a failure says nothing about a token or an install, so nobody
+ * may read it as a refusal.
  */
-export const isUnanswered = (e: BitrixError): boolean => NO_ANSWER.has(e.code) || LIMIT_CODES.has(e.code) || e.status >= 500 || e.status === 429;
+export const isUnanswered = (e: BitrixError): boolean => codeRow(e.code).unanswered === true || e.status >= 500 || e.status === 429;
 
 /**
  * Maps a client failure to the app's error at the HTTP edge. Dead or missing tokens mean the user
  * (or the admin, for app tokens) must open the app again: `unauthorized`. Limits that outlasted our
- * retries: `rate_limited`. Everything else Bitrix24 said or failed to say: `upstream`.
+ * retries: `rate_limited`. Everything else Bitrix24 said or failed to say: `upstream`. Which is
+ * which is the table's `appError`.
  * Non-Bitrix errors pass through untouched so the edge can treat them as bugs.
  */
 export function toAppError(e: BitrixError): AppError;
 export function toAppError(e: unknown): unknown;
 export function toAppError(e: unknown): unknown {
   if (!isBitrixError(e)) return e;
-  if (AUTH_CODES.has(e.code)) return new AppError('unauthorized', 'Bitrix24 authorization is no longer valid; open the app again');
-  if (LIMIT_CODES.has(e.code)) return new AppError('rate_limited', 'Bitrix24 is rate limiting this portal; try again shortly');
+  const { appError } = codeRow(e.code);
+  if (appError === 'unauthorized') return new AppError('unauthorized', 'Bitrix24 authorization is no longer valid; open the app again');
+  if (appError === 'rate_limited') return new AppError('rate_limited', 'Bitrix24 is rate limiting this portal; try again shortly');
   return new AppError('upstream', `Bitrix24 call ${e.method} failed (${e.code})`);
 }
 

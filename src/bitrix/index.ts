@@ -91,6 +91,7 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
 }
 
 export { BitrixError, toAppError, isBitrixError, isUnanswered, LocalCode } from './bitrix-error.ts';
+export { codeRow, type CodeAction, type CodeRow } from './error-codes.ts';
 export type { RestClient } from './rest-client.ts';
 export type { AppInfo, OAuthGrant } from './oauth-client.ts';
 export type { BatchCommand, BatchOutcome, BatchOptions, Limits, ListOptions, RestParams, RestResult, RestTime, RetryPolicy } from './types.ts';

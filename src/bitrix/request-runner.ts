@@ -1,17 +1,20 @@
 /**
  * Runs one REST call to completion: waits its turn in the portal's bucket and operating budget, sends
- * it, and decides what each failure means.
+ * it, and decides what each failure means by the error-code table (error-codes.ts):
  *
- * - 401 `expired_token`/`invalid_token`: renew the token (single-flight, see token-keeper) and resend,
- *   once. The server refused before running the method, so this is no duplicate.
- * - 503 `QUERY_LIMIT_EXCEEDED`: the server's bucket is fuller than ours (other apps on the same IP):
- *   mark ours full and retry after a jittered back-off.
- * - 429 `OPERATION_TIME_LIMIT`: hold the method until its reset, if that is within reach.
- * - 5xx, timeouts, dropped connections: retried only when the call is safe to repeat (reads); for a
- *   write the method may have run, so the error goes to the caller, who knows whether to try again.
+ * - `renew token` (401 `expired_token`/`invalid_token`): renew the token (single-flight, see
+ *   token-keeper) and resend, once. The server refused before running the method: no duplicate.
+ * - `retry` after a back-off (503 `QUERY_LIMIT_EXCEEDED`): the server's bucket is fuller than ours
+ *   (other apps on the same IP): mark ours full and retry after a jittered back-off.
+ * - `retry` after the operating reset (429 `OPERATION_TIME_LIMIT`): hold the method until its reset,
+ *   if that is within reach.
+ * - `transient` (timeouts, dropped connections) and any 5xx: retried only when the call is safe to
+ *   repeat (reads); for a write the method may have run, so the error goes to the caller, who knows
+ *   whether to try again.
  * Every retry counts against `maxRetries`; the single token renewal does not.
  */
-import { BitrixError, LocalCode } from './bitrix-error.ts';
+import { BitrixError } from './bitrix-error.ts';
+import { codeRow, isTransient } from './error-codes.ts';
 import type { PortalLimiter } from './portal-limiter.ts';
 import type { RestTransport } from './rest-transport.ts';
 import type { RestParams, RestResult, RetryPolicy } from './types.ts';
@@ -43,9 +46,6 @@ export interface RunnerDeps {
   random?: () => number;
 }
 
-const RENEWABLE = new Set(['expired_token', 'invalid_token']);
-const TRANSIENT_LOCAL = new Set<string>([LocalCode.network, LocalCode.timeout]);
-
 export function createRequestRunner(deps: RunnerDeps): RequestRunner {
   const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
   const random = deps.random ?? Math.random;
@@ -76,27 +76,27 @@ export function createRequestRunner(deps: RunnerDeps): RequestRunner {
           return res;
         } catch (e) {
           if (!(e instanceof BitrixError)) throw e;
-          if (RENEWABLE.has(e.code) && auth.renew && !renewed) {
+          const { action, wait } = codeRow(e.code);
+          if (action === 'renew token' && auth.renew && !renewed) {
             renewed = true;
             token = await auth.renew(token);
             continue;
           }
           if (attempt >= Math.min(retry.maxRetries, opts.maxRetries ?? Infinity)) throw e;
-          if (e.code === 'QUERY_LIMIT_EXCEEDED') {
+          if (wait === 'back off') {
             limits.bucket.fill();
             deps.logger?.debug('bitrix limit hit; backing off', { method, attempt });
             await sleep(backoff(attempt++));
             continue;
           }
-          if (e.code === 'OPERATION_TIME_LIMIT') {
-            const wait = limits.operating.blocked(method);
-            if (wait > retry.maxOperatingWaitMs || opts.maxRetries === 0) throw e;
-            deps.logger?.warn('bitrix operating limit hit; waiting for reset', { method, waitMs: wait });
+          if (wait === 'operating reset') {
+            const waitMs = limits.operating.blocked(method);
+            if (waitMs > retry.maxOperatingWaitMs || opts.maxRetries === 0) throw e;
+            deps.logger?.warn('bitrix operating limit hit; waiting for reset', { method, waitMs });
             attempt++;
             continue; // the budget holds the method at the top of the loop
           }
-          const transient = TRANSIENT_LOCAL.has(e.code) || e.status >= 500;
-          if (transient && opts.safeToRepeat) {
+          if (isTransient(e.code, e.status) && opts.safeToRepeat) {
             deps.logger?.debug('bitrix transient failure; retrying read', { method, code: e.code, attempt });
             await sleep(backoff(attempt++));
             continue;

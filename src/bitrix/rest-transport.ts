@@ -6,6 +6,7 @@
  * the new host, never followed as a GET, and the caller is told so it can update the stored endpoint.
  */
 import { BitrixError, LocalCode, scrubSecrets } from './bitrix-error.ts';
+import { codeRow } from './error-codes.ts';
 import type { RestParams, RestResult } from './types.ts';
 
 export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
@@ -20,9 +21,6 @@ export interface TransportOptions {
   /** Called when a portal moved; `newBase` keeps the old path and scheme. */
   onMoved?: (oldBase: string, newBase: string) => void;
 }
-
-/** Codes with which Bitrix24 refuses before running the method: a retry is no duplicate. */
-const NOT_EXECUTED = new Set(['QUERY_LIMIT_EXCEEDED', 'OPERATION_TIME_LIMIT', 'OVERLOAD_LIMIT', 'expired_token', 'invalid_token', 'NO_AUTH_FOUND', 'ERROR_METHOD_NOT_FOUND']);
 
 export function createRestTransport(opts: TransportOptions): RestTransport {
   const post = async (url: string, body: string, method: string): Promise<Response> => {
@@ -73,7 +71,8 @@ async function parseAnswer<T>(res: Response, method: string, accessToken: string
   if ('error' in env) {
     const code = typeof env.error === 'string' && env.error ? env.error : 'ERROR_UNSPECIFIED';
     const description = scrubSecrets(String(env.error_description ?? ''), [accessToken]);
-    throw new BitrixError(code, description, res.status, method, NOT_EXECUTED.has(code));
+    // Codes with which Bitrix24 refuses before running the method (the table's `notExecuted`): a retry is no duplicate.
+    throw new BitrixError(code, description, res.status, method, codeRow(code).notExecuted === true);
   }
   if (res.status >= 400 || !('result' in env)) {
     throw new BitrixError(LocalCode.badResponse, `answer without result (HTTP ${res.status})`, res.status, method);

@@ -9,14 +9,15 @@
  *    re-reads the row and waits for the winner's tokens. The winner writes the new pair with another CAS
  *    on the lease's version, which also clears the lease. A lease outlives a crashed holder only until
  *    it expires; then another process may claim it.
- * 3. `invalid_grant` marks the row dead (CAS on the lease's version) and surfaces `TOKENS_DEAD` with the
- *    server's code as `refusal`; later calls fail at once from the stored flag, with no request and no
- *    `refusal` — never a retry loop.
+ * 3. `invalid_grant` (and every other `dead refresh` code of error-codes.ts) marks the row dead (CAS on
+ *    the lease's version) and surfaces `TOKENS_DEAD` with the server's code as `refusal`; later calls
+ *    fail at once from the stored flag, with no request and no `refusal` — never a retry loop.
  *
  * A caller whose 401 arrives after someone else already refreshed sees a different access token in
  * the row and simply uses it.
  */
 import { BitrixError, LocalCode } from './bitrix-error.ts';
+import { codeRow } from './error-codes.ts';
 import type { OAuthClient } from './oauth-client.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { TokenRepo } from '../store/store.ts';
@@ -41,9 +42,6 @@ export interface TokenKeeperDeps {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
-
-/** Refusals after which the refresh token can never work again. */
-const FATAL_REFRESH = new Set(['invalid_grant', 'invalid_client', 'wrong_client', 'NOT_INSTALLED', 'PAYMENT_REQUIRED']);
 
 export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const now = deps.now ?? Date.now;
@@ -96,7 +94,8 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     try {
       grant = await deps.oauth.refresh(portal.serverEndpoint, before.refreshToken);
     } catch (e) {
-      if (e instanceof BitrixError && FATAL_REFRESH.has(e.code)) {
+      // Refusals after which the refresh token can never work again: the table's `dead refresh`.
+      if (e instanceof BitrixError && codeRow(e.code).action === 'dead refresh') {
         await deps.tokens.markDead(portal.id, owner, claim.version);
         log?.warn('bitrix refresh refused; tokens marked dead', { code: e.code, status: e.status });
         throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh', false, e.code);
