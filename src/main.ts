@@ -4,10 +4,9 @@
  * serve (default) | dev | emulator | migrate | backup <file>.
  */
 import pkg from '../package.json' with { type: 'json' };
-import { runBackup } from './cli/backup.ts';
+import { runBackup, runMigrate } from './cli/store-commands.ts';
 import { runDev } from './cli/dev.ts';
 import { runEmulatorCli } from './emulator/cli.ts';
-import { runMigrate } from './cli/migrate.ts';
 import { runServe } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
 import { StoreOpenError } from './store/open-store.ts';

@@ -1,4 +1,4 @@
-import { fieldMessage } from './field-errors.ts';
+import { fieldMessage } from './view-model.ts';
 import type { ItemView, ViewContext } from './view-model.ts';
 
 /** The user's input as typed, so a failed form comes back exactly as it was sent. */

@@ -1,4 +1,4 @@
-import { ItemRow } from './item-row.tsx';
+/** The cabinet's list: a page of rows (with "load more"), the empty state, and one row with its actions. */
 import type { ItemView, ListState, ViewContext } from './view-model.ts';
 
 export interface ItemPageProps {
@@ -41,6 +41,102 @@ export function EmptyState({ v, searching }: { v: ViewContext; searching: boolea
         {searching ? v.t('emptySearch') : v.t('emptyTitle')}
       </p>
       {searching ? '' : <p class="muted" safe>{v.t('emptyBody')}</p>}
+    </li>
+  );
+}
+
+/**
+ * One item in the list. The same component renders inside the full page and alone as the htmx reply
+ * to every change, so the row never looks different after a swap.
+ */
+export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
+  const { t, dates, url } = v;
+  const rowUrl = url(`/ui/items/${item.id}`);
+  const version = JSON.stringify({ version: String(item.version) });
+  return (
+    <li id={`item-${item.id}`} class={`item-row item-row--${item.status}`} tabindex="-1">
+      <div class="item-row__main">
+        <h2 class="item-row__name" safe>
+          {item.name}
+        </h2>
+        {item.notes ? (
+          <>
+            <p class="item-row__notes" id={`notes-${item.id}`} safe>
+              {item.notes}
+            </p>
+            {/* Shown by the island only when the clamped notes overflow. */}
+            <button type="button" class="link-more" data-more={t('showMore')} data-less={t('showLess')} aria-controls={`notes-${item.id}`} aria-expanded="false" hidden safe>
+              {t('showMore')}
+            </button>
+          </>
+        ) : (
+          ''
+        )}
+        <p class="item-row__meta">
+          <span class={`badge badge--${item.status}`} safe>
+            {t(item.status)}
+          </span>
+          {item.startsAt !== null ? (
+            <time datetime={new Date(item.startsAt * 1000).toISOString()} safe>
+              {`${dates.range(item.startsAt, item.endsAt)} (${dates.zoneLabel})`}
+            </time>
+          ) : (
+            ''
+          )}
+          {item.calendarEventId ? (
+            <span class="badge badge--calendar" safe>
+              {t('inCalendar')}
+            </span>
+          ) : (
+            ''
+          )}
+          <span class="muted" safe>
+            {t('updated', { date: dates.dateTime(item.updatedAt) })}
+          </span>
+        </p>
+      </div>
+      <div class="item-row__actions">
+        <button type="button" class="btn btn--small" hx-get={`${rowUrl}/edit`} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
+          {t('edit')}
+        </button>
+        {/* The other actions in a compact menu, as Bitrix24's own lists keep them. */}
+        <details class="row-menu">
+          <summary class="row-menu__toggle" aria-label={t('actions', { name: item.name })} title={t('actions', { name: item.name })}>
+            <span aria-hidden="true">⋯</span>
+          </summary>
+          <div class="row-menu__list">
+            {item.startsAt !== null && !item.calendarEventId ? (
+              <button type="button" class="row-menu__item" hx-post={`${rowUrl}/calendar`} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
+                {t('addToCalendar')}
+              </button>
+            ) : (
+              ''
+            )}
+            <button
+              type="button"
+              class="row-menu__item"
+              hx-post={`${rowUrl}/${item.status === 'active' ? 'archive' : 'restore'}`}
+              hx-vals={version}
+              hx-target={`#item-${item.id}`}
+              hx-swap="outerHTML"
+              safe
+            >
+              {t(item.status === 'active' ? 'archive' : 'restore')}
+            </button>
+            <button
+              type="button"
+              class="row-menu__item row-menu__item--danger"
+              hx-delete={rowUrl}
+              hx-confirm={t('confirmDelete', { name: item.name })}
+              hx-target={`#item-${item.id}`}
+              hx-swap="delete"
+              safe
+            >
+              {t('delete')}
+            </button>
+          </div>
+        </details>
+      </div>
     </li>
   );
 }

@@ -4,11 +4,12 @@
  * command runs. Options: --port 3000 (app), --emulator-port 4100 (the portal takes the next port),
  * --data ./data.
  */
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { createLogger } from '../log.ts';
-import { devAppSecret, devPortalMemberId } from './dev-state.ts';
 import { startServe, stopOnSignals } from './serve.ts';
 
 const DEV_CLIENT_ID = 'local.b24appdev000000.00000001';
@@ -80,3 +81,21 @@ export async function runDev(env: Record<string, string | undefined>, argv: stri
     },
   });
 }
+
+/**
+ * What `dev` keeps in the data folder so a restart finds everything as it was: a generated
+ * APP_SECRET (mode 0600; stored tokens stay readable) and the emulated portal's member_id (the
+ * developer's items stay on the same portal).
+ */
+function keptValue(dataDir: string, name: string, make: () => string): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const value = make();
+  writeFileSync(file, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+export const devAppSecret = (dataDir: string): string => keptValue(dataDir, 'app-secret', () => randomBytes(32).toString('base64url'));
+
+export const devPortalMemberId = (dataDir: string): string => keptValue(dataDir, 'dev-portal-member-id', () => randomBytes(16).toString('hex'));

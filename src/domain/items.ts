@@ -22,7 +22,7 @@ export interface ItemDraft {
   endsAt?: number | null;
 }
 
-/** What is wrong with one field. Text for each lives in views/field-errors.ts (dictionary keys). */
+/** What is wrong with one field. Text for each lives in views/view-model.ts (dictionary keys). */
 export type FieldIssue =
   | 'name_required'
   | 'name_too_long'

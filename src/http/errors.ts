@@ -7,8 +7,8 @@
 import { isBitrixError, toAppError } from '../bitrix/index.ts';
 import { AppError, ItemConflict, statusOf, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
-import { ErrorPage } from '../../views/error-page.tsx';
-import { fieldMessages } from '../../views/field-errors.ts';
+import { ErrorPage } from '../../views/pages.tsx';
+import { fieldMessages } from '../../views/view-model.ts';
 import { pickLang, translator, type Lang, type MessageKey } from '../../views/i18n.ts';
 import type { PageAssets } from '../../views/layout.tsx';
 import type { RequestMeta } from './edge.ts';

@@ -8,7 +8,7 @@
  */
 import { Elysia } from 'elysia';
 import { pickLang, translator } from '../../views/i18n.ts';
-import { InstallPage } from '../../views/install-page.tsx';
+import { InstallPage } from '../../views/pages.tsx';
 import type { SignIn } from '../auth/sign-in.ts';
 import type { RequestMeta } from './edge.ts';
 import type { EventIntake } from './events.ts';

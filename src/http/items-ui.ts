@@ -13,7 +13,7 @@ import type { DateFormats } from '../../views/format.ts';
 import { translator, type MessageKey } from '../../views/i18n.ts';
 import { CreateItemForm, EditItemForm, emptyFormValues, formValuesOf, type ItemFormValues } from '../../views/item-form.tsx';
 import { EmptyState, ItemPage } from '../../views/item-list.tsx';
-import { ItemRow } from '../../views/item-row.tsx';
+import { ItemRow } from '../../views/item-list.tsx';
 import type { ItemView, ListState, ViewContext } from '../../views/view-model.ts';
 import type { Sessions, IssuedSession } from '../auth/sessions.ts';
 import type { SignIn } from '../auth/sign-in.ts';

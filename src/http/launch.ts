@@ -6,7 +6,7 @@
  */
 import { Elysia } from 'elysia';
 import { pickLang, translator } from '../../views/i18n.ts';
-import { OutsidePage } from '../../views/outside-page.tsx';
+import { OutsidePage } from '../../views/pages.tsx';
 import { portalOrigin } from '../auth/portal-domain.ts';
 import type { Sessions } from '../auth/sessions.ts';
 import { notInstalled, type LaunchForm, type SignedIn, type SignIn } from '../auth/sign-in.ts';

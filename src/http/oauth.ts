@@ -7,7 +7,7 @@
  * Every failure is the same bland page: an attacker learns nothing about which check failed.
  */
 import { Elysia } from 'elysia';
-import { ErrorPage } from '../../views/error-page.tsx';
+import { ErrorPage } from '../../views/pages.tsx';
 import { translator } from '../../views/i18n.ts';
 import { STATE_TTL, type OAuthSignIn } from '../auth/oauth-sign-in.ts';
 import type { Config } from '../config.ts';

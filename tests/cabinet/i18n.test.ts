@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'bun:test';
 import { allDictionaries, PLURAL_FORMS, translator } from '../../views/i18n.ts';
-import { fieldMessage } from '../../views/field-errors.ts';
+import { fieldMessage } from '../../views/view-model.ts';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'bun:test';
 import { Database } from 'bun:sqlite';
-import { backupSqlite } from '../../src/cli/backup.ts';
-import { openDatabase } from '../../src/store/sqlite/open-database.ts';
-import { migrateSqlite } from '../../src/store/sqlite/migrate.ts';
+import { backupSqlite } from '../../src/cli/store-commands.ts';
+import { migrateSqlite, openDatabase } from '../../src/store/sqlite/database.ts';
 import { tempDir } from '../support/temp.ts';
 
 const dir = tempDir();

@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'bun:test';
-import { openDatabase } from '../../src/store/sqlite/open-database.ts';
-import { appliedVersions, migrateSqlite } from '../../src/store/sqlite/migrate.ts';
+import { appliedVersions, migrateSqlite, openDatabase } from '../../src/store/sqlite/database.ts';
 import { migrations } from '../../src/store/migrations/index.ts';
 import { tempDir } from '../support/temp.ts';
 
