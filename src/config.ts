@@ -97,8 +97,9 @@ export const parsers = {
       const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
       return path ? ok({ kind: 'sqlite', path }) : bad('sqlite: needs a file path, e.g. sqlite:./data/b24app.db');
     }
-    if (/^postgres(ql)?:\/\//.test(raw)) return ok({ kind: 'postgres', url: raw });
-    return bad('must be sqlite:PATH or postgres://…');
+    // The PostgreSQL store is not built yet: say so at start-up rather than at the first query.
+    if (/^postgres(ql)?:\/\//.test(raw)) return bad('postgres:// is not supported by this build yet; use sqlite:PATH');
+    return bad('must be sqlite:PATH');
   },
   APP_SECRET: (raw = '') =>
     raw.length >= 32 ? ok(raw) : bad(raw ? 'must be at least 32 characters' : 'is required (32+ random characters)'),
