@@ -15,6 +15,7 @@ import { createSignIn } from './auth/sign-in.ts';
 import { createBitrix, type Bitrix } from './bitrix/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { createCalendarSync, type SyncSummary } from './domain/calendar-sync.ts';
 import { createItemService } from './domain/item-service.ts';
 import { createAssets, healthAndAssetRoutes, type Assets } from './http/assets.ts';
 import { createRequestMeta, withEdge } from './http/edge.ts';
@@ -27,7 +28,7 @@ import { launchRoutes } from './http/launch.ts';
 import { oauthRoutes } from './http/oauth.ts';
 import { createPages, pageCsp } from './http/pages.ts';
 import { sessionRoutes } from './http/session.ts';
-import { createCalendarPort } from './integrations/calendar.ts';
+import { createCalendarGateway } from './integrations/calendar.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store/store.ts';
 
@@ -49,6 +50,10 @@ export interface App {
   router: Elysia<any, any, any, any, any, any, any>;
   /** Re-asks Bitrix24 about unconfirmed uninstalls and deletes what is due; the server runs it periodically. */
   runLifecycleJobs(): Promise<JobSummary>;
+  /** Performs the calendar writes that are due; item changes start it, the server also runs it periodically. */
+  runCalendarSync(): Promise<SyncSummary>;
+  /** Resolves once background work in flight is done (graceful shutdown). */
+  idle(): Promise<void>;
 }
 
 export function createApp(deps: AppDeps, peerIp?: (request: Request) => string | undefined): App {
@@ -85,8 +90,25 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const signIn = createSignIn({ store, sessions, verifyLaunch: limitVerification(verifier, attempts), installer, uninstaller, logger });
   const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, clock, logger });
 
-  // What the user works with (src/domain), and its calendar link.
-  const items = createItemService(store.items, createCalendarPort(store, bitrix), { perUser: config.itemsPerUserMax }, clock);
+  // What the user works with (src/domain), and its calendar kept in step.
+  const calendar = createCalendarGateway(store, bitrix);
+  const calendarSync = createCalendarSync({
+    outbox: store.calendarOutbox,
+    items: store.items,
+    calendar,
+    now: clock.now,
+    onFailure: (job, error) => logger.warn('calendar write failed', { job: job.id, op: job.op, attempts: job.attempts + 1, reason: error.message }),
+  });
+  const startSync = () =>
+    void calendarSync.run().catch((error: unknown) => logger.error('calendar sync failed', { error }));
+  const items = createItemService({
+    items: store.items,
+    calendar,
+    outbox: store.calendarOutbox,
+    onCalendarWork: startSync,
+    limits: { perUser: config.itemsPerUserMax },
+    clock,
+  });
 
   // The HTTP side (src/http): one room per area of the route table.
   const assets = createAssets(config.basePath);
@@ -110,5 +132,12 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .use(itemsUi.routes); // /ui/items… (htmx fragments)
 
   const handle = withEdge((request) => router.handle(request), { ...config, logger, meta, defaultHtmlCsp: pageCsp(config, null) }, peerIp);
-  return { handle: async (request) => handle(request), assets, router, runLifecycleJobs: uninstaller.runJobs };
+  return {
+    handle: async (request) => handle(request),
+    assets,
+    router,
+    runLifecycleJobs: uninstaller.runJobs,
+    runCalendarSync: calendarSync.run,
+    idle: calendarSync.idle,
+  };
 }

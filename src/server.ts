@@ -51,6 +51,9 @@ export function startServer(opts: {
       const timeout = new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref());
       await Promise.race([drained, timeout]);
       server.stop(true);
+      // Background work in flight (a calendar write) finishes before the store closes; a job it
+      // could not finish stays queued and is claimed again after the restart.
+      await Promise.race([app.idle(), new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref())]);
       await opts.store.close();
       opts.logger.info('stopped');
     })());

@@ -20,31 +20,43 @@ export async function startServe(config: Config, logger: Logger = createLogger(c
     port: config.port,
   });
   logger.info('listening', { url: running.url, public_url: config.publicUrl });
-  return { ...running, shutdown: scheduleLifecycleJobs(running, logger) };
+  return { ...running, shutdown: scheduleJobs(running, logger) };
 }
 
 /** How often unconfirmed uninstalls are re-checked with Bitrix24 and due deletions carried out. */
 const RECHECK_EVERY_MS = 10 * 60 * 1000;
+/** How often calendar writes waiting for a retry are looked at (item changes start a run at once). */
+const CALENDAR_SYNC_EVERY_MS = 30 * 1000;
 
-/** Runs the periodic lifecycle jobs; returns the server's shutdown, which stops them. */
-function scheduleLifecycleJobs(running: RunningServer, logger: Logger): RunningServer['shutdown'] {
+/** Runs `job` every `everyMs`, never two at once; returns what stops it. */
+function every(everyMs: number, name: string, job: () => Promise<Record<string, number>>, logger: Logger): () => void {
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    running.app
-      .runLifecycleJobs()
+    job()
       .then((summary) => {
-        if (Object.values(summary).some((n) => n > 0)) logger.info('lifecycle jobs ran', { ...summary });
+        if (Object.values(summary).some((n) => n > 0)) logger.info(`${name} ran`, { ...summary });
       })
-      .catch((error: unknown) => logger.error('lifecycle jobs failed', { error }))
+      .catch((error: unknown) => logger.error(`${name} failed`, { error }))
       .finally(() => {
         busy = false;
       });
-  }, RECHECK_EVERY_MS);
+  }, everyMs);
   timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Runs the periodic jobs (and the calendar writes left from before a restart, at once); returns the server's shutdown, which stops them. */
+function scheduleJobs(running: RunningServer, logger: Logger): RunningServer['shutdown'] {
+  const { app } = running;
+  void app.runCalendarSync().catch((error: unknown) => logger.error('calendar sync failed', { error }));
+  const stops = [
+    every(RECHECK_EVERY_MS, 'lifecycle jobs', () => app.runLifecycleJobs() as unknown as Promise<Record<string, number>>, logger),
+    every(CALENDAR_SYNC_EVERY_MS, 'calendar sync', () => app.runCalendarSync() as unknown as Promise<Record<string, number>>, logger),
+  ];
   return (reason) => {
-    clearInterval(timer);
+    for (const stop of stops) stop();
     return running.shutdown(reason);
   };
 }

@@ -27,15 +27,57 @@ export interface ItemQuery {
   after?: ItemCursor;
 }
 
+/**
+ * What an item change means for its Bitrix24 calendar event, written in the same transaction as the
+ * change (the outbox) and performed later by the calendar sync (domain/calendar-sync.ts):
+ * `update` brings the event to the item as it is then; `delete` removes the event and unlinks it.
+ */
+export type CalendarWork = { op: 'update' } | { op: 'delete'; eventId: string };
+
 export type UpdateResult = { kind: 'updated'; item: Item } | { kind: 'conflict'; current: Item } | { kind: 'not_found' };
 
 export interface ItemRepo {
   list(actor: Actor, query: ItemQuery): Promise<{ items: Item[]; next: ItemCursor | null }>;
   find(actor: Actor, id: string): Promise<Item | null>;
   create(actor: Actor, id: string, input: ItemInput, now: number): Promise<Item>;
-  update(actor: Actor, id: string, expectedVersion: number, input: ItemInput, now: number): Promise<UpdateResult>;
+  /** With `work`, the calendar write is queued in the same transaction (only if the version matched). */
+  update(actor: Actor, id: string, expectedVersion: number, input: ItemInput, now: number, work?: CalendarWork): Promise<UpdateResult>;
+  /** Links the item to its new event: in the calendar and in step. */
   setCalendarEvent(actor: Actor, id: string, eventId: string, now: number): Promise<Item | null>;
-  delete(actor: Actor, id: string): Promise<boolean>;
+  /** Deletes the item and, in the same transaction, queues the deletion of its calendar event; the row deleted, or null. */
+  delete(actor: Actor, id: string, now: number): Promise<Item | null>;
   /** How many items the actor has (for the per-user limit). */
   count(actor: Actor): Promise<number>;
+}
+
+/** One queued calendar write, as the sync claims it. */
+export interface CalendarJob {
+  id: number;
+  portalId: number;
+  ownerId: number;
+  itemId: string;
+  op: CalendarWork['op'];
+  eventId: string | null;
+  attempts: number;
+  generation: number;
+}
+
+/**
+ * The queue of calendar writes (the store implements it). A claimed job is leased: a worker that dies
+ * leaves it to be claimed again once the lease ends, and every write is safe to repeat.
+ */
+export interface CalendarOutbox {
+  /** Up to `limit` jobs due at `now`, each leased until now + leaseSec. */
+  claimDue(now: number, limit: number, leaseSec: number): Promise<CalendarJob[]>;
+  /** Written: the job goes and its item shows "in step", unless a newer change re-queued it meanwhile. */
+  done(job: CalendarJob): Promise<void>;
+  /** The event is gone from Bitrix24 (deleted there): the item is unlinked and the job goes. */
+  eventGone(job: CalendarJob): Promise<void>;
+  retryAt(job: CalendarJob, nextAt: number, error: string): Promise<void>;
+  /** No retry will help: the job stays `failed` and its item says so, until the user retries. */
+  fail(job: CalendarJob, error: string): Promise<void>;
+  /** The user's retry: the item's failed write is due now. False when there is none. */
+  retryItem(actor: Actor, itemId: string, now: number): Promise<boolean>;
+  /** Pending and failed jobs (the admin page, metrics). */
+  counts(): Promise<{ pending: number; failed: number }>;
 }

@@ -1,15 +1,28 @@
 /**
  * The cabinet's use cases over the Store port. Every call takes the Actor; the store filters on
  * (portal, owner), so "not yours" and "does not exist" are the same 404.
+ *
+ * A linked item and its calendar event are one thing: a change of its name, notes or times updates
+ * the event, clearing its start or deleting it deletes the event, archiving keeps it. Those writes
+ * are queued with the change itself (one transaction) and performed by the calendar sync.
  */
-import type { ItemCursor, ItemRepo } from './item-port.ts';
-import { AppError, ItemConflict } from './errors.ts';
+import type { CalendarGateway } from './calendar-sync.ts';
 import type { Clock } from '../clock.ts';
+import { AppError, ItemConflict } from './errors.ts';
+import type { CalendarOutbox, CalendarWork, ItemCursor, ItemInput, ItemRepo } from './item-port.ts';
 import { createItemIds, decodeCursor, encodeCursor, isItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';
 
-/** Adds an event to the user's own Bitrix24 calendar and returns its id. */
-export type CalendarPort = (actor: Actor, item: Item) => Promise<string>;
+const notesOf = (data: Record<string, unknown> | null) => (typeof data?.notes === 'string' ? data.notes : '');
+
+/** What changing `current` into `next` means for its calendar event (nothing when it has none). */
+export function calendarWorkFor(current: Item, next: ItemInput): CalendarWork | undefined {
+  if (!current.calendarEventId) return undefined;
+  if (next.startsAt === null) return { op: 'delete', eventId: current.calendarEventId };
+  const changed =
+    next.name !== current.name || notesOf(next.data) !== notesOf(current.data) || next.startsAt !== current.startsAt || next.endsAt !== current.endsAt;
+  return changed ? { op: 'update' } : undefined;
+}
 
 export interface ListRequest {
   status?: ItemStatus;
@@ -28,7 +41,17 @@ export interface ItemLimits {
 /** The export reads the items this many at a time, so its memory does not grow with the dataset. */
 const EXPORT_PAGE = 200;
 
-export function createItemService(items: ItemRepo, calendar: CalendarPort, limits: ItemLimits, clock: Clock) {
+export interface ItemServiceDeps {
+  items: ItemRepo;
+  calendar: CalendarGateway;
+  outbox: CalendarOutbox;
+  /** Called after a change queued a calendar write (the sync runs soon, not on its timer). */
+  onCalendarWork: () => void;
+  limits: ItemLimits;
+  clock: Clock;
+}
+
+export function createItemService({ items, calendar, outbox, onCalendarWork, limits, clock }: ItemServiceDeps) {
   const now = clock.now;
   const newItemId = createItemIds(clock.nowMs);
   const find = async (actor: Actor, id: string) => (await items.find(actor, id)) ?? Promise.reject(notFound());
@@ -82,13 +105,25 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort, limit
         startsAt: draft.startsAt !== undefined ? draft.startsAt : current.startsAt,
         endsAt: draft.endsAt !== undefined ? draft.endsAt : current.endsAt,
       };
-      const r = await items.update(actor, id, version, requireValidItem(merged), now());
+      const input = requireValidItem(merged);
+      const work = current.version === version ? calendarWorkFor(current, input) : undefined;
+      const r = await items.update(actor, id, version, input, now(), work);
       if (r.kind === 'not_found') throw notFound();
       if (r.kind === 'conflict') throw new ItemConflict(r.current);
+      if (work) onCalendarWork();
       return r.item;
     },
+    /** Deletes the item, and its calendar event with it. */
     async remove(actor: Actor, id: string) {
-      if (!(await items.delete(actor, id))) throw notFound();
+      const deleted = await items.delete(actor, id, now());
+      if (!deleted) throw notFound();
+      if (deleted.calendarEventId) onCalendarWork();
+    },
+    /** The user asks again for a calendar write that failed: due now. */
+    async retryCalendar(actor: Actor, id: string) {
+      await find(actor, id);
+      if (await outbox.retryItem(actor, id, now())) onCalendarWork();
+      return find(actor, id);
     },
     /** Every item of the actor, newest first, read a page at a time. */
     async *exportAll(actor: Actor): AsyncGenerator<Item> {
@@ -108,7 +143,7 @@ export function createItemService(items: ItemRepo, calendar: CalendarPort, limit
         });
       }
       if (item.calendarEventId) return item;
-      const eventId = await calendar(actor, item);
+      const eventId = await calendar.add(actor, item);
       return (await items.setCalendarEvent(actor, id, eventId, now())) ?? Promise.reject(notFound());
     },
   };

@@ -107,6 +107,8 @@ export interface Item {
   startsAt: number | null;
   endsAt: number | null;
   calendarEventId: string | null;
+  /** Whether its calendar event is in step: null (not in the calendar), synced, pending, failed. */
+  calendarSync: 'synced' | 'pending' | 'failed' | null;
   createdAt: number;
   updatedAt: number;
   version: number;

@@ -1,5 +1,10 @@
-/** Items, always filtered by (portal_id, owner_id): another owner's row is simply not found. */
+/**
+ * Items, always filtered by (portal_id, owner_id): another owner's row is simply not found. A change
+ * that needs a calendar write queues it in the same transaction (calendar-outbox.ts), so a crash never
+ * keeps one without the other.
+ */
 import type { Database } from 'bun:sqlite';
+import type { CalendarWork } from '../../domain/item-port.ts';
 import { foldForSearch } from '../../domain/items.ts';
 import type { Item } from '../../domain/types.ts';
 import type { ItemInput, ItemRepo } from '../store.ts';
@@ -14,6 +19,7 @@ interface ItemRow {
   starts_at: number | null;
   ends_at: number | null;
   calendar_event_id: string | null;
+  calendar_sync: Item['calendarSync'];
   created_at: number;
   updated_at: number;
   version: number;
@@ -29,6 +35,7 @@ const toItem = (r: ItemRow): Item => ({
   startsAt: r.starts_at,
   endsAt: r.ends_at,
   calendarEventId: r.calendar_event_id,
+  calendarSync: r.calendar_sync,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   version: r.version,
@@ -60,10 +67,34 @@ export function createItemRepo(db: Database): ItemRepo {
      WHERE ${scope} AND id = $id AND version = $version RETURNING *`,
   );
   const link = db.query<ItemRow, Params>(
-    `UPDATE items SET calendar_event_id = $event_id, updated_at = $now, version = version + 1
+    `UPDATE items SET calendar_event_id = $event_id, calendar_sync = 'synced', updated_at = $now, version = version + 1
      WHERE ${scope} AND id = $id RETURNING *`,
   );
-  const remove = db.query<unknown, Params>(`DELETE FROM items WHERE ${scope} AND id = $id`);
+  const queueUpdate = db.query<unknown, Params>(
+    `INSERT INTO calendar_outbox (portal_id, owner_id, item_id, op, next_at, created_at)
+     VALUES ($portal_id, $owner_id, $id, 'update', $now, $now)
+     ON CONFLICT (portal_id, item_id) WHERE op = 'update' DO UPDATE SET
+       state = 'pending', attempts = 0, next_at = $now, generation = generation + 1, last_error = NULL`,
+  );
+  const queueDelete = db.query<unknown, Params>(
+    `INSERT INTO calendar_outbox (portal_id, owner_id, item_id, op, event_id, next_at, created_at)
+     VALUES ($portal_id, $owner_id, $id, 'delete', $event_id, $now, $now)`,
+  );
+  const dropUpdate = db.query<unknown, Params>(`DELETE FROM calendar_outbox WHERE portal_id = $portal_id AND item_id = $id AND op = 'update'`);
+  const markPending = db.query<ItemRow, Params>(`UPDATE items SET calendar_sync = 'pending' WHERE ${scope} AND id = $id RETURNING *`);
+  const unlink = db.query<ItemRow, Params>(`UPDATE items SET calendar_event_id = NULL, calendar_sync = NULL WHERE ${scope} AND id = $id RETURNING *`);
+
+  /** Queues `work` for the item (in the caller's transaction); the item's row as it is then. */
+  const queue = (key: Params, work: CalendarWork, now: number): ItemRow | null => {
+    if (work.op === 'update') {
+      queueUpdate.run({ ...key, now });
+      return markPending.get(key);
+    }
+    dropUpdate.run({ portal_id: key.portal_id!, id: key.id! });
+    queueDelete.run({ ...key, event_id: work.eventId, now });
+    return unlink.get(key);
+  };
+  const remove = db.query<ItemRow, Params>(`DELETE FROM items WHERE ${scope} AND id = $id RETURNING *`);
   const count = db.query<{ n: number }, Params>(`SELECT count(*) AS n FROM items WHERE ${scope}`);
 
   return {
@@ -99,9 +130,12 @@ export function createItemRepo(db: Database): ItemRepo {
     },
     create: async (actor, id, input, now) =>
       toItem(insert.get({ id, portal_id: actor.portalId, owner_id: actor.userId, ...columns(input), now })!),
-    update: async (actor, id, expectedVersion, input, now) => {
+    update: async (actor, id, expectedVersion, input, now, work) => {
       const key = { portal_id: actor.portalId, owner_id: actor.userId, id };
-      const r = update.get({ ...key, ...columns(input), now, version: expectedVersion });
+      const r = db.transaction(() => {
+        const updated = update.get({ ...key, ...columns(input), now, version: expectedVersion });
+        return updated && work ? queue(key, work, now) : updated;
+      })();
       if (r) return { kind: 'updated', item: toItem(r) };
       const current = findOne.get(key);
       return current ? { kind: 'conflict', current: toItem(current) } : { kind: 'not_found' };
@@ -110,7 +144,15 @@ export function createItemRepo(db: Database): ItemRepo {
       const r = link.get({ portal_id: actor.portalId, owner_id: actor.userId, id, event_id: eventId, now });
       return r ? toItem(r) : null;
     },
-    delete: async (actor, id) => remove.run({ portal_id: actor.portalId, owner_id: actor.userId, id }).changes === 1,
+    delete: async (actor, id, now) => {
+      const key = { portal_id: actor.portalId, owner_id: actor.userId, id };
+      const gone = db.transaction(() => {
+        const row = remove.get(key);
+        if (row?.calendar_event_id) queue(key, { op: 'delete', eventId: row.calendar_event_id }, now);
+        return row;
+      })();
+      return gone ? toItem(gone) : null;
+    },
     count: async (actor) => count.get({ portal_id: actor.portalId, owner_id: actor.userId })!.n,
   };
 }

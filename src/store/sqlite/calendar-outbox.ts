@@ -1,0 +1,111 @@
+/**
+ * The calendar outbox (migration 005): jobs queued by item changes in their own transactions
+ * (items.ts), claimed under a lease by the calendar sync, and settled here. A settled job of an older
+ * generation than the row's (the item changed again while it was written) only gives up its lease:
+ * the row stays due, so the newest state of the item is what ends up in the calendar.
+ */
+import type { Database } from 'bun:sqlite';
+import type { CalendarJob, CalendarOutbox } from '../../domain/item-port.ts';
+
+interface JobRow {
+  id: number;
+  portal_id: number;
+  owner_id: number;
+  item_id: string;
+  op: CalendarJob['op'];
+  event_id: string | null;
+  attempts: number;
+  generation: number;
+}
+
+const toJob = (r: JobRow): CalendarJob => ({
+  id: r.id,
+  portalId: r.portal_id,
+  ownerId: r.owner_id,
+  itemId: r.item_id,
+  op: r.op,
+  eventId: r.event_id,
+  attempts: r.attempts,
+  generation: r.generation,
+});
+
+type Params = Record<string, string | number | null>;
+
+export function createCalendarOutbox(db: Database): CalendarOutbox {
+  const due = db.query<JobRow, Params>(
+    `SELECT id, portal_id, owner_id, item_id, op, event_id, attempts, generation FROM calendar_outbox
+     WHERE state = 'pending' AND next_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
+     ORDER BY next_at, id LIMIT $limit`,
+  );
+  const lease = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = $until WHERE id = $id`);
+  const removeIfCurrent = db.query<unknown, Params>(`DELETE FROM calendar_outbox WHERE id = $id AND generation = $generation`);
+  const release = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = NULL WHERE id = $id`);
+  const itemSync = db.query<unknown, Params>(
+    `UPDATE items SET calendar_sync = $sync WHERE portal_id = $portal_id AND owner_id = $owner_id AND id = $item_id AND calendar_event_id IS NOT NULL`,
+  );
+  const itemUnlink = db.query<unknown, Params>(
+    `UPDATE items SET calendar_event_id = NULL, calendar_sync = NULL, version = version + 1
+     WHERE portal_id = $portal_id AND owner_id = $owner_id AND id = $item_id`,
+  );
+  const reschedule = db.query<unknown, Params>(
+    `UPDATE calendar_outbox SET attempts = attempts + 1, next_at = $next_at, lease_until = NULL, last_error = $error
+     WHERE id = $id AND generation = $generation`,
+  );
+  const markFailed = db.query<unknown, Params>(
+    `UPDATE calendar_outbox SET state = 'failed', attempts = attempts + 1, lease_until = NULL, last_error = $error
+     WHERE id = $id AND generation = $generation`,
+  );
+  const retryFailed = db.query<unknown, Params>(
+    `UPDATE calendar_outbox SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
+     WHERE portal_id = $portal_id AND owner_id = $owner_id AND item_id = $item_id AND state = 'failed'`,
+  );
+  const counts = db.query<{ state: string; n: number }, []>(`SELECT state, count(*) AS n FROM calendar_outbox GROUP BY state`);
+
+  const itemKey = (job: CalendarJob) => ({ portal_id: job.portalId, owner_id: job.ownerId, item_id: job.itemId });
+  const current = (job: CalendarJob) => ({ id: job.id, generation: job.generation });
+
+  /** Runs `settle` if the job is still the row's generation; otherwise frees the row for the newer change. */
+  const settle = (job: CalendarJob, change: () => number) =>
+    db.transaction(() => {
+      if (change() === 0) release.run({ id: job.id });
+    })();
+
+  return {
+    claimDue: async (now, limit, leaseSec) =>
+      db.transaction(() => {
+        const jobs = due.all({ now, limit });
+        for (const j of jobs) lease.run({ id: j.id, until: now + leaseSec });
+        return jobs.map(toJob);
+      })(),
+    done: async (job) =>
+      settle(job, () => {
+        const n = removeIfCurrent.run(current(job)).changes;
+        if (n && job.op === 'update') itemSync.run({ ...itemKey(job), sync: 'synced' });
+        return n;
+      }),
+    eventGone: async (job) =>
+      settle(job, () => {
+        const n = removeIfCurrent.run(current(job)).changes;
+        if (n && job.op === 'update') itemUnlink.run(itemKey(job));
+        return n;
+      }),
+    retryAt: async (job, nextAt, error) => settle(job, () => reschedule.run({ ...current(job), next_at: nextAt, error }).changes),
+    fail: async (job, error) =>
+      settle(job, () => {
+        const n = markFailed.run({ ...current(job), error }).changes;
+        if (n && job.op === 'update') itemSync.run({ ...itemKey(job), sync: 'failed' });
+        return n;
+      }),
+    retryItem: async (actor, itemId, now) =>
+      db.transaction(() => {
+        const key = { portal_id: actor.portalId, owner_id: actor.userId, item_id: itemId };
+        if (retryFailed.run({ ...key, now }).changes === 0) return false;
+        itemSync.run({ ...key, sync: 'pending' });
+        return true;
+      })(),
+    counts: async () => {
+      const byState = Object.fromEntries(counts.all().map((r) => [r.state, r.n]));
+      return { pending: byState.pending ?? 0, failed: byState.failed ?? 0 };
+    },
+  };
+}
