@@ -43,7 +43,7 @@ export const eventMethods: MethodTable = {
       if (events.some((b) => b.event === event && b.handler === url && b.auth_type === authType)) {
         throw new RestError('ERROR_HANDLER_ALREADY_EXIST', 'Handler already binded');
       }
-      events.push({ id: ++ctx.portal.counters.handler, event, handler: url, auth_type: authType, offline });
+      events.push({ id: ++ctx.portal.counters.handler, event, handler: url, auth_type: authType, offline, connector_id: '' });
       return { result: true };
     },
   },
