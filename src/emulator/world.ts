@@ -72,13 +72,25 @@ export interface Installation {
 
 export interface CalendarEvent {
   ID: number;
+  /** CAL_TYPE: user, group or company_calendar. */
   type: string;
   ownerId: number;
   name: string;
-  from: string;
-  to: string;
   description: string;
+  /** Start and end as instants (ms). An all-day event (DT_SKIP_TIME) sits at UTC midnight of its dates. */
+  fromMs: number;
+  toMs: number;
+  /** TZ_FROM / TZ_TO (IANA names); '' for an all-day event. */
+  tzFrom: string;
+  tzTo: string;
+  skipTime: boolean;
   createdBy: number;
+  createdMs: number;
+  /** TIMESTAMP_X: the last change. */
+  modifiedMs: number;
+  /** VERSION: 1 when created, +1 on every change. */
+  version: number;
+  /** Optional fields as given (COLOR, LOCATION, …), upper-cased. */
   fields: Record<string, unknown>;
 }
 
