@@ -7,6 +7,7 @@ import { appMethods } from './methods/app-methods.ts';
 import { batchMethods } from './methods/batch-method.ts';
 import { calendarMethods } from './methods/calendar-methods.ts';
 import { eventMethods } from './methods/event-methods.ts';
+import { offlineEventMethods } from './methods/offline-event-methods.ts';
 import { placementMethods } from './methods/placement-methods.ts';
 import { userMethods } from './methods/user-methods.ts';
 import { sleep } from './ids.ts';
@@ -19,6 +20,7 @@ const METHODS: MethodTable = {
   ...userMethods,
   ...appMethods,
   ...eventMethods,
+  ...offlineEventMethods,
   ...placementMethods,
   ...calendarMethods,
   ...batchMethods,
