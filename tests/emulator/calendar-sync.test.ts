@@ -213,6 +213,32 @@ describe('OnCalendarEntryUpdate / OnCalendarEntryDelete to online handlers', () 
     expect((await site.call('calendar.event.getbyid', { id })).body.result).toBeNull();
   });
 
+  it('reach every installed app, not only the one that made the change, and none that is not installed', async () => {
+    await bed.control.post('/_emulator/apps', { client_id: 'app.calendar.second', client_secret: 's', app_url: `${bed.app.url}/second/` });
+    await bed.control.post('/_emulator/apps', { client_id: 'app.calendar.pending', client_secret: 's', app_url: `${bed.app.url}/pending/` });
+    const site = await openSite();
+    const second = (await bed.control.install(site.portal.member_id, { client_id: 'app.calendar.second' })).launch.form.AUTH_ID;
+    bed.app.setStatus(500);
+    let pending: string | undefined;
+    try {
+      // The installer page fails: the app stays added but not installed (INSTALLED=N).
+      pending = (await bed.control.install(site.portal.member_id, { client_id: 'app.calendar.pending' })).launch.form.AUTH_ID;
+    } finally {
+      bed.app.setStatus(200);
+    }
+    await site.call('event.bind', { event: 'ONCALENDARENTRYUPDATE', handler: `${bed.app.url}/first/h` });
+    await site.call('event.bind', { event: 'ONCALENDARENTRYUPDATE', handler: `${bed.app.url}/second/h` }, second);
+    await site.call('event.bind', { event: 'ONCALENDARENTRYUPDATE', handler: `${bed.app.url}/pending/h` }, pending);
+    await site.call('event.bind', { event: 'ONCALENDARENTRYUPDATE', event_type: 'offline' }, pending);
+    const id = await site.addEntry(1);
+    await site.call('calendar.event.update', update(id));
+    await bed.app.waitFor((r) => r.path === '/second/h' && r.form.get('auth[member_id]') === site.portal.member_id);
+    await bed.app.waitFor((r) => r.path === '/first/h' && r.form.get('auth[member_id]') === site.portal.member_id);
+    await Bun.sleep(50);
+    expect(site.posts((r) => r.path === '/pending/h')).toHaveLength(0);
+    expect((await site.call('event.offline.list', {}, pending)).body.total).toBe(0);
+  });
+
   it('the UI applies the same access rules: another user cannot edit, an unknown entry is 404', async () => {
     const site = await openSite();
     const id = await site.addEntry(2);
@@ -325,9 +351,13 @@ describe('the offline queue', () => {
     // Re-reading the batch by its process_id, without clearing.
     const again = (await site.call('event.offline.get', { process_id: batch.process_id, clear: 0 })).body.result;
     expect(again).toMatchObject({ process_id: batch.process_id, events: [{ ID: batch.events[0].ID }, { ID: batch.events[1].ID }] });
-    expect((await site.call('event.offline.clear', { process_id: batch.process_id, message_id: [batch.events[0].MESSAGE_ID] })).body.result).toBe(true);
+    // `id` wins over `message_id` (DOCS): only the record with that ID goes.
+    const byId = { process_id: batch.process_id, id: [Number(batch.events[1].ID)], message_id: [batch.events[0].MESSAGE_ID] };
+    expect((await site.call('event.offline.clear', byId)).body.result).toBe(true);
+    expect((await site.call('event.offline.list')).body.result.map((r: any) => r.ID)).not.toContain(batch.events[1].ID);
     expect((await site.call('event.offline.list')).body.total).toBe(3);
-    expect((await site.call('event.offline.clear', { process_id: batch.process_id, id: [Number(batch.events[1].ID)] })).body.result).toBe(true);
+    expect((await site.call('event.offline.clear', { process_id: batch.process_id, message_id: [batch.events[0].MESSAGE_ID] })).body.result).toBe(true);
+    expect((await site.call('event.offline.list')).body.total).toBe(2);
     expect((await site.call('event.offline.clear', { process_id: other.process_id })).body.result).toBe(true);
     const left = (await site.call('event.offline.list')).body;
     expect(left.total).toBe(1);
@@ -345,6 +375,10 @@ describe('the offline queue', () => {
     await uiEdit(site, b, { description: 'x' });
     const batch = (await site.call('event.offline.get', { clear: 0 })).body.result;
     const failed = batch.events[0];
+    expect(failed.EVENT_DATA).toEqual({ id: String(a) });
+    // A newer change of the same entry waits as a second record until the error mark replaces both.
+    await uiEdit(site, a, { description: 'y' });
+    expect((await site.call('event.offline.list')).body.total).toBe(3);
     expect((await site.call('event.offline.error', { process_id: batch.process_id, message_id: [failed.MESSAGE_ID] })).body.result).toBe(true);
     await site.call('event.offline.clear', { process_id: batch.process_id });
     const listed = (await site.call('event.offline.list')).body.result;
