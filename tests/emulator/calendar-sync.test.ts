@@ -138,6 +138,8 @@ describe('calendar.event.update', () => {
     expect((await site.call('calendar.event.getbyid', { id })).body.result.NAME).toBe('Planning');
     const owner = await site.call('calendar.event.update', { id, type: 'user', ownerId: 2, name: 'Mine' }, await site.tokenOf(2));
     expect(owner.body.result).toBe(id);
+    const intoOthers = await site.call('calendar.event.add', { type: 'user', ownerId: 2, name: 'x', from: '2026-05-04T09:00:00Z', to: '2026-05-04T10:00:00Z' }, john);
+    expect(intoOthers).toMatchObject({ status: 400, body: { error: '', error_description: 'Access denied' } });
   });
 });
 
