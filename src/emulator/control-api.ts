@@ -1,8 +1,9 @@
 /**
  * The control API for tests and demos (contract: these exact paths, on the OAuth server's origin).
- * It plays the people around the app: the admin who installs or removes it, a user who opens it, the
- * clock that expires tokens, and someone counting calls.
+ * It plays the people around the app: the admin who installs or removes it, a user who opens it (or
+ * edits a calendar entry, control-calendar.ts), the clock that expires tokens, and someone counting calls.
  */
+import { handleCalendarControl, offlineQueueView } from './control-calendar.ts';
 import { jsonResponse } from './html.ts';
 import { addInstallation, installApiOnly, installWithInstaller, registerApp, uninstallApp, type AppDefinition } from './installation.ts';
 import { createLaunch, type Launch } from './launch.ts';
@@ -100,6 +101,18 @@ export async function handleControl(world: World, req: Request, url: URL): Promi
   }
   if (req.method === 'GET' && path === '/_emulator/portals') {
     return jsonResponse([...world.portals.values()].map(portalView));
+  }
+  const queue = /^\/_emulator\/portals\/([^/]+)\/offline-events$/.exec(path);
+  if (req.method === 'GET' && queue) {
+    const portal = world.portals.get(queue[1] ?? '');
+    return portal ? offlineQueueView(portal, url.searchParams.get('client_id')) : jsonResponse({ error: 'portal_not_found' }, 404);
+  }
+  const calendar = /^\/_emulator\/portals\/([^/]+)\/calendar\/(\d+)$/.exec(path);
+  if (calendar && (req.method === 'POST' || req.method === 'DELETE')) {
+    const portal = world.portals.get(calendar[1] ?? '');
+    if (!portal) return jsonResponse({ error: 'portal_not_found' }, 404);
+    const body = { ...Object.fromEntries(url.searchParams), ...(await readBody(req)) };
+    return handleCalendarControl(world, portal, req.method, calendar[2] ?? '', body);
   }
   if (req.method !== 'POST') return jsonResponse({ error: 'method_not_allowed' }, 405);
   const body = await readBody(req);

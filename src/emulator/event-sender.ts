@@ -78,8 +78,10 @@ export async function postEvent(world: World, portal: Portal, url: string, body:
 }
 
 /**
- * Sends an ordinary event to every handler the app bound for it. Nothing is delivered until the app is
- * installed (INSTALLED=Y), which is the "forgot installFinish" trap real developers fall into.
+ * Sends an ordinary event to every online handler the app bound for it (offline bindings are never
+ * called: their events go to the queue, see event-bus.ts). Nothing is delivered until the app is
+ * installed (INSTALLED=Y), which is the "forgot installFinish" trap real developers fall into. Without a
+ * user behind the change (`userId` 0) and no `auth_type`, no tokens are sent (DOCS events/index.md).
  */
 export async function dispatchEvent(
   world: World,
@@ -90,10 +92,11 @@ export async function dispatchEvent(
   userId: number,
 ): Promise<Delivery[]> {
   if (!install.installed) return [];
-  const bindings = install.events.filter((b) => b.event === event.toUpperCase());
+  const bindings = install.events.filter((b) => b.event === event.toUpperCase() && !b.offline);
   return Promise.all(
     bindings.map((b) => {
-      const auth = buildEventAuth(world, portal, install, b.auth_type || userId, 'access-only');
+      const onBehalfOf = b.auth_type || userId;
+      const auth = buildEventAuth(world, portal, install, onBehalfOf, onBehalfOf ? 'access-only' : 'none');
       return postEvent(world, portal, b.handler, buildEventBody(event.toUpperCase(), b.id, data, auth));
     }),
   );

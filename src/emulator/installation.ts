@@ -64,6 +64,7 @@ export function addInstallation(portal: Portal, app: AppRecord): Installation {
     installed: false,
     application_token: randomHex(16),
     events: [],
+    offline: [],
     placements: [],
     appOptions: {},
     userOptions: new Map(),
@@ -86,11 +87,11 @@ export function finishInstall(install: Installation): void {
 export async function installApiOnly(world: World, portal: Portal, install: Installation, userId: number): Promise<Delivery[]> {
   finishInstall(install);
   const targets = new Set<string>([install.app.install_url]);
-  for (const b of install.events) if (b.event === 'ONAPPINSTALL') targets.add(b.handler);
+  for (const b of install.events) if (b.event === 'ONAPPINSTALL' && !b.offline) targets.add(b.handler);
   const data = { VERSION: String(install.app.version), ACTIVE: 'Y', INSTALLED: 'Y', LANGUAGE_ID: portal.lang };
   return Promise.all(
     [...targets].map((url) => {
-      const handlerId = install.events.find((b) => b.event === 'ONAPPINSTALL' && b.handler === url)?.id ?? 0;
+      const handlerId = install.events.find((b) => b.event === 'ONAPPINSTALL' && !b.offline && b.handler === url)?.id ?? 0;
       const auth = buildEventAuth(world, portal, install, userId, 'with-refresh');
       return postEvent(world, portal, url, buildEventBody('ONAPPINSTALL', handlerId, data, auth));
     }),
@@ -139,7 +140,7 @@ export async function uninstallApp(world: World, portal: Portal, install: Instal
   portal.installs.delete(install.app.client_id);
   world.tokens.revokeInstallation(portal.member_id, install.app.client_id);
   for (const [sid, frame] of portal.frames) if (frame.client_id === install.app.client_id) portal.frames.delete(sid);
-  const bound = install.events.filter((b) => b.event === 'ONAPPUNINSTALL');
+  const bound = install.events.filter((b) => b.event === 'ONAPPUNINSTALL' && !b.offline);
   const targets = bound.length
     ? bound.map((b) => ({ url: b.handler, id: b.id }))
     : install.app.events_url

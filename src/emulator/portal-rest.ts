@@ -7,11 +7,12 @@ import { appMethods } from './methods/app-methods.ts';
 import { batchMethods } from './methods/batch-method.ts';
 import { calendarMethods } from './methods/calendar-methods.ts';
 import { eventMethods } from './methods/event-methods.ts';
+import { offlineEventMethods } from './methods/offline-event-methods.ts';
 import { placementMethods } from './methods/placement-methods.ts';
 import { userMethods } from './methods/user-methods.ts';
 import { sleep } from './ids.ts';
 import type { CallContext, MethodTable } from './rest-method.ts';
-import { methodFromPath, readRestParams, type Params } from './rest-request.ts';
+import { asString, methodFromPath, readRestParams, type Params } from './rest-request.ts';
 import { buildTime, preflight, restError, RestError, restSuccess, type MethodOutcome, type RestTime } from './rest-response.ts';
 import { findUser, log, type Portal, type World } from './world.ts';
 
@@ -19,6 +20,7 @@ const METHODS: MethodTable = {
   ...userMethods,
   ...appMethods,
   ...eventMethods,
+  ...offlineEventMethods,
   ...placementMethods,
   ...calendarMethods,
   ...batchMethods,
@@ -59,7 +61,7 @@ async function invoke(
   }
 }
 
-function authenticate(world: World, portal: Portal, auth: string | undefined): Omit<CallContext, 'invoke'> {
+function authenticate(world: World, portal: Portal, auth: string | undefined): Omit<CallContext, 'invoke' | 'hit' | 'authConnector'> {
   if (!auth) throw new RestError('NO_AUTH_FOUND', 'Wrong authorization data', 401);
   const check = world.tokens.checkAccess(auth);
   if (!check.ok) {
@@ -88,7 +90,7 @@ export async function handleRest(world: World, portal: Portal, req: Request, url
     }
     const method = methodFromPath(url.pathname);
     const { params, auth } = await readRestParams(req, url);
-    const base = authenticate(world, portal, auth);
+    const base = { ...authenticate(world, portal, auth), hit: ++portal.counters.hit, authConnector: asString(params.auth_connector) ?? '' };
     if (!method) throw new RestError('ERROR_METHOD_NOT_FOUND', 'Method not found!', 404);
     const { outcome, time } = await invoke(base, method, params, startMs);
     return restSuccess(outcome, time);

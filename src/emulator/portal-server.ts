@@ -104,7 +104,7 @@ export function createPortal(world: World, spec: PortalSpec): Portal {
     operating: createOperatingLimit(world.options.operatingLimitSeconds),
     calendar: [],
     frames: new Map(),
-    counters: { handler: 0, placement: 0, calendar: 0 },
+    counters: { handler: 0, placement: 0, calendar: 0, offline: 0, hit: 0 },
   };
   const server = Bun.serve({
     hostname: world.options.host,

@@ -1,4 +1,5 @@
 /** The contract between the REST dispatcher and the method implementations under methods/. */
+import type { ChangeOrigin } from './event-bus.ts';
 import type { PortalUser } from './portal-users.ts';
 import type { Params } from './rest-request.ts';
 import type { MethodOutcome, RestTime } from './rest-response.ts';
@@ -11,6 +12,10 @@ export interface CallContext {
   install: Installation;
   token: TokenRecord;
   user: PortalUser;
+  /** The Bitrix24 hit this call belongs to (a batch and its sub-calls share one). */
+  hit: number;
+  /** The request's `auth_connector` (source key, DOCS events/offline-events.md); '' when not given. */
+  authConnector: string;
   /** Runs another method with the same auth (batch uses it); throws RestError on failure. */
   invoke(method: string, params: Params): Promise<{ outcome: MethodOutcome; time: RestTime }>;
 }
@@ -24,6 +29,11 @@ export interface MethodSpec {
 }
 
 export type MethodTable = Record<string, MethodSpec>;
+
+/** A change made by this REST call: its user, its hit, its app and `auth_connector`. */
+export function originOf(ctx: CallContext): ChangeOrigin {
+  return { userId: ctx.user.ID, hit: ctx.hit, clientId: ctx.install.app.client_id, authConnector: ctx.authConnector };
+}
 
 export const PAGE_SIZE = 50;
 

@@ -12,6 +12,10 @@ export const STAT_NAMES = [
   'events_sent',
   'events_failed',
   'app_info_calls',
+  /** Offline event records written (added, or merged into the waiting record of the same object). */
+  'offline_events_queued',
+  /** Offline event records refused because the app's queue was full. */
+  'offline_events_dropped',
 ] as const;
 
 export type StatName = (typeof STAT_NAMES)[number];

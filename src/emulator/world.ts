@@ -4,6 +4,7 @@
  */
 import type { Server } from 'bun';
 import type { LeakyBucket } from './leaky-bucket.ts';
+import type { OfflineRecord } from './offline-queue.ts';
 import type { OperatingLimit } from './operating-limit.ts';
 import type { PortalUser } from './portal-users.ts';
 import type { Stats } from './stats.ts';
@@ -29,9 +30,16 @@ export interface AppRecord {
 export interface EventBinding {
   id: number;
   event: string;
+  /** '' for an offline binding: Bitrix24 queues its events instead of calling anything. */
   handler: string;
   auth_type: number;
   offline: boolean;
+  /** The `auth_connector` (source key) the app bound it with; offline records are kept per connector. */
+  connector_id: string;
+  /** ONOFFLINEEVENT only: `options.minTimeout`, seconds between two notifications (default 1). */
+  min_timeout?: number;
+  /** ONOFFLINEEVENT only: when it was last sent (and in which hit), for `minTimeout`. */
+  last_signal?: { at_ms: number; hit: number };
 }
 
 export interface PlacementBinding {
@@ -53,6 +61,8 @@ export interface Installation {
   installed: boolean;
   application_token: string;
   events: EventBinding[];
+  /** The offline event queue of this installation (all connectors), oldest first. */
+  offline: OfflineRecord[];
   placements: PlacementBinding[];
   appOptions: Record<string, unknown>;
   userOptions: Map<number, Record<string, unknown>>;
@@ -62,13 +72,25 @@ export interface Installation {
 
 export interface CalendarEvent {
   ID: number;
+  /** CAL_TYPE: user, group or company_calendar. */
   type: string;
   ownerId: number;
   name: string;
-  from: string;
-  to: string;
   description: string;
+  /** Start and end as instants (ms). An all-day event (DT_SKIP_TIME) sits at UTC midnight of its dates. */
+  fromMs: number;
+  toMs: number;
+  /** TZ_FROM / TZ_TO (IANA names); '' for an all-day event. */
+  tzFrom: string;
+  tzTo: string;
+  skipTime: boolean;
   createdBy: number;
+  createdMs: number;
+  /** TIMESTAMP_X: the last change. */
+  modifiedMs: number;
+  /** VERSION: 1 when created, +1 on every change. */
+  version: number;
+  /** Optional fields as given (COLOR, LOCATION, …), upper-cased. */
   fields: Record<string, unknown>;
 }
 
@@ -98,7 +120,8 @@ export interface Portal {
   operating: OperatingLimit;
   calendar: CalendarEvent[];
   frames: Map<string, FrameSession>;
-  counters: { handler: number; placement: number; calendar: number };
+  /** ID sequences; `hit` numbers requests and UI actions (one Bitrix24 hit each). */
+  counters: { handler: number; placement: number; calendar: number; offline: number; hit: number };
   server?: Server<undefined>;
 }
 
