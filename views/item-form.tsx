@@ -52,9 +52,11 @@ interface ItemFieldsProps {
   errors: Record<string, string>;
   v: ViewContext;
   withStatus: boolean;
+  /** The item is in the user's Bitrix24 calendar: say what clearing its start does. */
+  linked?: boolean;
 }
 
-function ItemFields({ prefix, values, errors, v, withStatus }: ItemFieldsProps) {
+function ItemFields({ prefix, values, errors, v, withStatus, linked = false }: ItemFieldsProps) {
   const { t } = v;
   const invalid = (key: string) => (errors[key] ? { 'aria-invalid': 'true', 'aria-describedby': `${prefix}-${key}-error` } : {});
   const message = (key: string) => (errors[key] ? fieldMessage(t, v.lang, errors[key]) : undefined);
@@ -79,6 +81,13 @@ function ItemFields({ prefix, values, errors, v, withStatus }: ItemFieldsProps) 
           <input id={`${prefix}-ends_at`} name="ends_at" type="datetime-local" value={values.endsAt} {...invalid('ends_at')} />
         </Field>
       </div>
+      {linked ? (
+        <p class="field__hint" safe>
+          {t('clearingStartDeletesEvent')}
+        </p>
+      ) : (
+        ''
+      )}
       {withStatus ? (
         <Field id={`${prefix}-status`} label={t('status')}>
           <select id={`${prefix}-status`} name="status">
@@ -179,7 +188,7 @@ export function EditItemForm({ item, values, errors, conflict, v }: EditItemForm
       <form class="item-form item-form--inline" hx-put={rowUrl} hx-target={`#item-${item.id}`} hx-swap="outerHTML" hx-disabled-elt="find button[type=submit]">
         {conflict ? <ConflictNotice current={conflict} v={v} /> : ''}
         <input type="hidden" name="version" value={String(item.version)} />
-        <ItemFields prefix={`edit-${item.id}`} values={values} errors={errors} v={v} withStatus={true} />
+        <ItemFields prefix={`edit-${item.id}`} values={values} errors={errors} v={v} withStatus={true} linked={item.calendarEventId !== null} />
         <div class="form-actions">
           <button type="submit" class="btn btn--primary" safe>
             {v.t('save')}

@@ -84,9 +84,16 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
             ''
           )}
           {item.calendarEventId ? (
-            <span class="badge badge--calendar" safe>
-              {t('inCalendar')}
+            <span class={`badge badge--calendar${item.calendarSync === 'failed' ? ' badge--error' : ''}`} safe>
+              {t(item.calendarSync === 'failed' ? 'calendarFailed' : item.calendarSync === 'pending' ? 'calendarPending' : 'inCalendar')}
             </span>
+          ) : (
+            ''
+          )}
+          {item.calendarEventId && item.calendarSync === 'failed' ? (
+            <button type="button" class="btn btn--small btn--link" hx-post={`${rowUrl}/calendar`} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
+              {t('calendarRetry')}
+            </button>
           ) : (
             ''
           )}
@@ -127,7 +134,7 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
               type="button"
               class="row-menu__item row-menu__item--danger"
               hx-delete={rowUrl}
-              hx-confirm={t('confirmDelete', { name: item.name })}
+              hx-confirm={t(item.calendarEventId ? 'confirmDeleteLinked' : 'confirmDelete', { name: item.name })}
               hx-target={`#item-${item.id}`}
               hx-swap="delete"
               safe

@@ -11,6 +11,7 @@ export interface ItemView {
   startsAt: number | null;
   endsAt: number | null;
   calendarEventId: string | null;
+  calendarSync: 'synced' | 'pending' | 'failed' | null;
   updatedAt: number;
   version: number;
 }

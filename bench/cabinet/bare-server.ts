@@ -39,6 +39,7 @@ function fragment(): Response {
       startsAt: r.starts_at,
       endsAt: r.ends_at,
       calendarEventId: r.calendar_event_id,
+      calendarSync: r.calendar_sync,
       updatedAt: r.updated_at,
       version: r.version,
     };
@@ -63,6 +64,7 @@ const server = Bun.serve({
       starts_at: iso(r.starts_at),
       ends_at: iso(r.ends_at),
       calendar_event_id: r.calendar_event_id,
+      calendar_sync: r.calendar_sync,
       created_at: iso(r.created_at),
       updated_at: iso(r.updated_at),
       version: r.version,

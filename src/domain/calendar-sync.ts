@@ -60,7 +60,6 @@ export interface CalendarSyncDeps {
 
 export function createCalendarSync(deps: CalendarSyncDeps) {
   const { outbox, calendar } = deps;
-  let running: Promise<SyncSummary> | null = null;
 
   /**
    * Bitrix24 answers a write to an event that no longer exists (deleted in the calendar) with the same
@@ -119,23 +118,35 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
     }
   }
 
-  let again = false;
-  const start = (): Promise<SyncSummary> =>
-    drain().finally(() => {
-      running = again ? start() : null;
-      again = false;
-    });
+  let current: Promise<SyncSummary> | null = null;
+  let next: Promise<SyncSummary> | null = null;
+
+  /**
+   * Performs every due job. A call while a run is in flight (which may have looked before the
+   * caller's change was committed) gets one more run after it, shared by every caller meanwhile.
+   */
+  function run(): Promise<SyncSummary> {
+    if (!current) {
+      current = drain().finally(() => {
+        current = null;
+      });
+      return current;
+    }
+    next ??= current
+      .catch(() => undefined)
+      .then(() => {
+        next = null;
+        return run();
+      });
+    return next;
+  }
 
   return {
-    /** Performs every due job. A call during a run asks for one more run after it (a job queued late is not missed). */
-    run(): Promise<SyncSummary> {
-      if (running) again = true;
-      else running = start();
-      return running;
-    },
+    run,
     /** Resolves when no run is in flight (graceful shutdown). */
     async idle(): Promise<void> {
-      await running?.catch(() => undefined);
+      await current?.catch(() => undefined);
+      await next?.catch(() => undefined);
     },
   };
 }

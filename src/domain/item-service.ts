@@ -119,12 +119,7 @@ export function createItemService({ items, calendar, outbox, onCalendarWork, lim
       if (!deleted) throw notFound();
       if (deleted.calendarEventId) onCalendarWork();
     },
-    /** The user asks again for a calendar write that failed: due now. */
-    async retryCalendar(actor: Actor, id: string) {
-      await find(actor, id);
-      if (await outbox.retryItem(actor, id, now())) onCalendarWork();
-      return find(actor, id);
-    },
+
     /** Every item of the actor, newest first, read a page at a time. */
     async *exportAll(actor: Actor): AsyncGenerator<Item> {
       let after: ItemCursor | undefined;
@@ -134,7 +129,10 @@ export function createItemService({ items, calendar, outbox, onCalendarWork, lim
         after = page.next ?? undefined;
       } while (after);
     },
-    /** Adds the item to the user's calendar; the item is never lost or changed if Bitrix24 refuses. */
+    /**
+     * Adds the item to the user's calendar; the item is never lost or changed if Bitrix24 refuses. On a
+     * linked item whose last calendar write failed, tries that write again.
+     */
     async linkCalendar(actor: Actor, id: string) {
       const item = await find(actor, id);
       if (item.startsAt === null) {
@@ -142,7 +140,11 @@ export function createItemService({ items, calendar, outbox, onCalendarWork, lim
           fields: { starts_at: 'start_required_for_calendar' satisfies FieldIssue },
         });
       }
-      if (item.calendarEventId) return item;
+      if (item.calendarEventId) {
+        // Linked already; a write that failed is asked for again (the row's retry button).
+        if (item.calendarSync === 'failed' && (await outbox.retryItem(actor, id, now()))) onCalendarWork();
+        return find(actor, id);
+      }
       const eventId = await calendar.add(actor, item);
       return (await items.setCalendarEvent(actor, id, eventId, now())) ?? Promise.reject(notFound());
     },

@@ -23,6 +23,8 @@ export const itemJson = (i: Item) => ({
   starts_at: toIso(i.startsAt),
   ends_at: toIso(i.endsAt),
   calendar_event_id: i.calendarEventId,
+  /** null (not in the calendar), 'synced', 'pending' (a write is queued), 'failed' (POST …/calendar retries). */
+  calendar_sync: i.calendarSync,
   created_at: toIso(i.createdAt),
   updated_at: toIso(i.updatedAt),
   version: i.version,

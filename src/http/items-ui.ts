@@ -37,6 +37,7 @@ const toView = (i: Item): ItemView => ({
   startsAt: i.startsAt,
   endsAt: i.endsAt,
   calendarEventId: i.calendarEventId,
+  calendarSync: i.calendarSync,
   updatedAt: i.updatedAt,
   version: i.version,
 });
@@ -147,14 +148,18 @@ export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates
     }
   };
 
-  /** Archive or restore: the row, or (someone else changed it first) the current row and why. */
-  const setStatus = (status: 'archived' | 'active', toastKey: MessageKey) =>
+  /**
+   * Archive or restore: the row, or (someone else changed it first) the current row and why. A linked
+   * item keeps its calendar event, and the toast says so (`linkedToastKey`).
+   */
+  const setStatus = (status: 'archived' | 'active', toastKey: MessageKey, linkedToastKey: MessageKey = toastKey) =>
     async ({ actor, params, request }: { actor: Actor; params: { id: string }; request: Request }) => {
       const v = await viewFor(actor, request);
       const version = Number((await readForm(request)).get('version'));
       return orGone(v, async () => {
         try {
-          return rowReply(await items.update(actor, params.id, version, { status }), v, request, toastKey);
+          const item = await items.update(actor, params.id, version, { status });
+          return rowReply(item, v, request, item.calendarEventId ? linkedToastKey : toastKey);
         } catch (e) {
           if (!failedWith(e, 'conflict')) throw e;
           return row(e.details!.current as Item, v, { kind: 'error', message: v.t('conflict') });
@@ -244,13 +249,15 @@ export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates
       },
       { parse: 'none' },
     )
-    .post('/ui/items/:id/archive', setStatus('archived', 'archivedToast'), { parse: 'none' })
+    .post('/ui/items/:id/archive', setStatus('archived', 'archivedToast', 'archivedKeepsEvent'), { parse: 'none' })
     .post('/ui/items/:id/restore', setStatus('active', 'restoredToast'), { parse: 'none' })
     .post('/ui/items/:id/calendar', async ({ actor, params, request }) => {
       const v = await viewFor(actor, request);
       return orGone(v, async () => {
         try {
-          return rowReply(await items.linkCalendar(actor, params.id), v, request, 'calendarAdded');
+          const before = await items.find(actor, params.id);
+          const item = await items.linkCalendar(actor, params.id);
+          return rowReply(item, v, request, before.calendarEventId ? 'calendarRetried' : 'calendarAdded');
         } catch (e) {
           if (!failedWith(e, 'unprocessable')) throw e;
           // The row was stale (its start removed elsewhere): show the current row and say why.

@@ -33,12 +33,13 @@ describe('POST /api/items', () => {
       starts_at: '2026-12-01T10:00:00.000Z',
       ends_at: '2026-12-01T10:30:00.000Z',
       calendar_event_id: null,
+      calendar_sync: null,
       version: 1,
     });
     expect(item.created_at).toMatch(isoRe);
     expect(item.updated_at).toBe(item.created_at);
     expect(Object.keys(item).sort()).toEqual(
-      ['calendar_event_id', 'created_at', 'data', 'ends_at', 'id', 'name', 'starts_at', 'status', 'updated_at', 'version'],
+      ['calendar_event_id', 'calendar_sync', 'created_at', 'data', 'ends_at', 'id', 'name', 'starts_at', 'status', 'updated_at', 'version'],
     );
     expect(cab.row(item.id)).toMatchObject({ portal_id: ivan.portalId, owner_id: 2, name: 'Quarterly report' });
   });

@@ -1,0 +1,201 @@
+/**
+ * A linked item and its Bitrix24 calendar event stay one thing (app -> Bitrix24), against the
+ * emulator's calendar over real HTTP: a change of name, notes or times updates the event, clearing the
+ * start or deleting the item deletes it, archiving keeps it; an event deleted in Bitrix24 unlinks the
+ * item; a write that cannot succeed marks the item `failed` until the user retries. The writes are
+ * queued with the change (one transaction) and performed by the calendar sync, which every change
+ * starts at once; the test awaits `runCalendarSync()` (a run after any in flight) instead of waiting.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { openCabinet, type Cabinet, type CabinetUser, type ItemJson } from './cabinet-harness.ts';
+
+interface CalendarEvent {
+  ID: string;
+  NAME: string;
+  DESCRIPTION: string;
+  DATE_FROM_TS_UTC: string;
+  DATE_TO_TS_UTC: string;
+}
+
+/** The event as Bitrix24 has it, read with a fresh token of its owner (null: there is none). */
+async function eventOf(cab: Cabinet, user: CabinetUser, id: string): Promise<CalendarEvent | null> {
+  const auth = (await cab.stack.emu.launch(user.portal.member_id, user.userId)).form.AUTH_ID!;
+  const res = await fetch(`${user.portal.client_endpoint}calendar.event.getbyid.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id, auth }),
+  });
+  return ((await res.json()) as { result: CalendarEvent | null }).result;
+}
+
+const sec = (iso: string) => String(Date.parse(iso) / 1000);
+
+describe('calendar sync, app -> Bitrix24', () => {
+  let cab: Cabinet;
+  let user: CabinetUser;
+  const sync = () => cab.stack.server.app.runCalendarSync();
+  const outbox = () => cab.stack.store.db.query<{ op: string; state: string; item_id: string }, []>('SELECT op, state, item_id FROM calendar_outbox').all();
+
+  /** An item with a start, linked to a new event. */
+  async function linked(name: string): Promise<ItemJson & { calendar_event_id: string; calendar_sync: string | null }> {
+    const item = await user.create({ name, data: { notes: 'first' }, starts_at: '2026-12-10T09:00:00Z', ends_at: '2026-12-10T10:00:00Z' });
+    const r = await user.api('POST', `/api/items/${item.id}/calendar`);
+    expect(r.status).toBe(200);
+    return r.json;
+  }
+
+  beforeAll(async () => {
+    cab = await openCabinet();
+    user = await cab.signIn(await cab.newPortal(), 2);
+  });
+  afterAll(() => cab.stop());
+
+  it('a change of name, notes and times reaches the event; the item says when it is in step', async () => {
+    const item = await linked('Planning');
+    expect(item.calendar_sync).toBe('synced');
+    const changed = await user.api('PUT', `/api/items/${item.id}`, {
+      version: item.version,
+      name: 'Planning, moved',
+      data: { notes: 'second' },
+      starts_at: '2026-12-11T14:00:00+03:00',
+      ends_at: '2026-12-11T15:30:00+03:00',
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.json.calendar_sync).toBe('pending');
+    await sync();
+
+    const event = (await eventOf(cab, user, item.calendar_event_id))!;
+    expect(event.NAME).toBe('Planning, moved');
+    expect(event.DESCRIPTION).toBe('second');
+    expect(event.DATE_FROM_TS_UTC).toBe(sec('2026-12-11T11:00:00Z'));
+    expect(event.DATE_TO_TS_UTC).toBe(sec('2026-12-11T12:30:00Z'));
+    expect((await user.api('GET', `/api/items/${item.id}`)).json.calendar_sync).toBe('synced');
+    expect(outbox()).toEqual([]);
+  });
+
+  it('quick changes in a row: the event ends with the newest state', async () => {
+    const item = await linked('Draft');
+    let version = item.version;
+    for (const name of ['Draft 2', 'Draft 3', 'Final']) {
+      const r = await user.api('PUT', `/api/items/${item.id}`, { version, name });
+      version = r.json.version;
+    }
+    await sync();
+    expect((await eventOf(cab, user, item.calendar_event_id))!.NAME).toBe('Final');
+    expect(outbox()).toEqual([]);
+  });
+
+  it('changes made while the sync is away are one queued write of the newest state', async () => {
+    const item = await linked('Offline draft');
+    // What a crashed (or not yet running) worker leaves: the changes and their queued write, committed.
+    const actor = { portalId: user.portalId, userId: user.userId };
+    let version = item.version;
+    for (const name of ['Offline 2', 'Offline final']) {
+      const r = await cab.stack.store.items.update(actor, item.id, version, { name, data: null, status: 'active', startsAt: Date.parse('2026-12-10T09:00:00Z') / 1000, endsAt: null }, 1, { op: 'update' });
+      if (r.kind !== 'updated') throw new Error(r.kind);
+      version = r.item.version;
+    }
+    expect(outbox()).toEqual([{ op: 'update', state: 'pending', item_id: item.id }]);
+    expect(await sync()).toEqual({ done: 1, retried: 0, failed: 0 });
+    const event = (await eventOf(cab, user, item.calendar_event_id))!;
+    expect(event).toMatchObject({ NAME: 'Offline final', DESCRIPTION: '' });
+    expect(Number(event.DATE_TO_TS_UTC) - Number(event.DATE_FROM_TS_UTC)).toBe(3600);
+  });
+
+  it('archiving keeps the event and writes nothing', async () => {
+    const item = await linked('Keep me');
+    const r = await user.api('PUT', `/api/items/${item.id}`, { version: item.version, status: 'archived' });
+    expect(r.json.calendar_sync).toBe('synced');
+    expect(outbox()).toEqual([]);
+    expect(await eventOf(cab, user, item.calendar_event_id)).not.toBeNull();
+  });
+
+  it('clearing the start deletes the event and unlinks the item at once', async () => {
+    const item = await linked('No longer dated');
+    const r = await user.api('PUT', `/api/items/${item.id}`, { version: item.version, starts_at: null, ends_at: null });
+    expect(r.json).toMatchObject({ calendar_event_id: null, calendar_sync: null });
+    await sync();
+    expect(await eventOf(cab, user, item.calendar_event_id)).toBeNull();
+  });
+
+  it('deleting the item deletes its event', async () => {
+    const item = await linked('Delete me');
+    expect((await user.api('DELETE', `/api/items/${item.id}`)).status).toBe(204);
+    expect(outbox()).toEqual([{ op: 'delete', state: 'pending', item_id: item.id }]);
+    await sync();
+    expect(await eventOf(cab, user, item.calendar_event_id)).toBeNull();
+    expect(outbox()).toEqual([]);
+  });
+
+  it('an event deleted in Bitrix24 meanwhile: the change unlinks the item instead of failing', async () => {
+    const item = await linked('Deleted elsewhere');
+    const gone = await fetch(`${cab.stack.emulator.url}/_emulator/portals/${user.portal.member_id}/calendar/${item.calendar_event_id}`, { method: 'DELETE' });
+    expect(gone.status).toBe(200);
+    const r = await user.api('PUT', `/api/items/${item.id}`, { version: item.version, name: 'Renamed' });
+    await sync();
+    expect((await user.api('GET', `/api/items/${item.id}`)).json).toMatchObject({ name: 'Renamed', calendar_event_id: null, calendar_sync: null, version: r.json.version + 1 });
+  });
+
+  it('with the user\'s tokens dead the write fails, the item says so, and a retry after reopening the app succeeds', async () => {
+    const victim = await cab.signIn(await cab.newPortal(), 3);
+    const created = await victim.create({ name: 'Needs tokens', starts_at: '2026-12-12T09:00:00Z' });
+    const item = (await victim.api('POST', `/api/items/${created.id}/calendar`)).json;
+    // Someone else spent the refresh token the app stored, and the access token expired.
+    const spent = await fetch(`${cab.stack.emulator.url}/oauth/token/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: cab.stack.clientId,
+        client_secret: cab.stack.clientSecret,
+        refresh_token: victim.launch.form.REFRESH_ID!,
+      }),
+    });
+    expect(spent.status).toBe(200);
+    await cab.stack.emu.expireTokens({ member_id: victim.portal.member_id });
+
+    await victim.api('PUT', `/api/items/${item.id}`, { version: item.version, name: 'Needs tokens, renamed' });
+    await sync();
+    expect(outbox()).toEqual([{ op: 'update', state: 'failed', item_id: item.id }]);
+    expect((await victim.api('GET', `/api/items/${item.id}`)).json.calendar_sync).toBe('failed');
+    expect((await eventOf(cab, victim, item.calendar_event_id))!.NAME).toBe('Needs tokens');
+    const row = await victim.ui('GET', `/ui/items/${item.id}`);
+    expect(row.text).toContain(`/ui/items/${item.id}/calendar`);
+
+    // Reopening the app brings fresh tokens; the retry (the row's button) writes the newest state.
+    const again = await cab.signIn(victim.portal, 3);
+    const retried = await again.ui('POST', `/ui/items/${item.id}/calendar`);
+    expect(retried.status).toBe(200);
+    await sync();
+    expect((await again.api('GET', `/api/items/${item.id}`)).json.calendar_sync).toBe('synced');
+    expect((await eventOf(cab, again, item.calendar_event_id))!.NAME).toBe('Needs tokens, renamed');
+  });
+
+  it('the queued write survives a restart of the app: another app on the same database performs it', async () => {
+    const item = await linked('Across a restart');
+    // The change committed with its queued write, and the app died before performing it.
+    const actor = { portalId: user.portalId, userId: user.userId };
+    const input = { name: 'Written after the restart', data: null, status: 'active' as const, startsAt: Date.parse('2026-12-10T09:00:00Z') / 1000, endsAt: null };
+    expect((await cab.stack.store.items.update(actor, item.id, item.version, input, 1, { op: 'update' })).kind).toBe('updated');
+    // A second app over the same database file performs it.
+    const { createApp } = await import('../../src/app.ts');
+    const { loadConfig } = await import('../../src/config.ts');
+    const { createMemoryLogger } = await import('../../src/log.ts');
+    const second = createApp({
+      config: loadConfig(
+        {
+          BITRIX24_CLIENT_ID: cab.stack.clientId,
+          BITRIX24_CLIENT_SECRET: cab.stack.clientSecret,
+          PUBLIC_URL: cab.stack.appUrl,
+          APP_SECRET: 'x'.repeat(40),
+          BITRIX24_OAUTH_SERVERS: cab.stack.emulator.url,
+        },
+        'serve',
+      ),
+      store: cab.stack.store,
+      logger: createMemoryLogger(),
+    });
+    expect(await second.runCalendarSync()).toMatchObject({ done: 1 });
+    expect((await eventOf(cab, user, item.calendar_event_id))!.NAME).toBe('Written after the restart');
+    expect(await sync()).toEqual({ done: 0, retried: 0, failed: 0 });
+  });
+});
