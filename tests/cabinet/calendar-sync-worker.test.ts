@@ -1,0 +1,181 @@
+/**
+ * The calendar sync's own rules, over a real SQLite store with a scripted calendar below it (the
+ * module under test is the worker; the calendar is what it calls): back-off on the injected clock,
+ * failing when no retry helps, a lease that lets only one worker perform a job and lets another take
+ * over a job whose worker died, and a change made during a write that is written after it.
+ */
+import { afterAll, describe, expect, it } from 'bun:test';
+import { createTokenCipher } from '../../src/auth/secrets.ts';
+import { CalendarWriteError, createCalendarSync, RETRY_DELAYS, type CalendarGateway } from '../../src/domain/calendar-sync.ts';
+import type { Actor, Item } from '../../src/domain/types.ts';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-store.ts';
+import { TEST_APP_SECRET } from '../support/config.ts';
+import { tempDir } from '../support/temp.ts';
+
+const dir = tempDir();
+afterAll(() => dir.cleanup());
+
+/** A calendar that records each write and answers as the test scripts it. */
+function scriptedCalendar() {
+  const writes: { op: string; eventId: string; name?: string }[] = [];
+  const existing = new Set<string>(['ev-1']);
+  let next: (() => void) | null = null;
+  let hold: Promise<void> | null = null;
+  const gateway: CalendarGateway = {
+    add: async () => 'ev-new',
+    async update(_actor: Actor, eventId: string, item: Item) {
+      if (hold) await hold;
+      next?.();
+      writes.push({ op: 'update', eventId, name: item.name });
+    },
+    async delete(_actor: Actor, eventId: string) {
+      next?.();
+      writes.push({ op: 'delete', eventId });
+      existing.delete(eventId);
+    },
+    exists: async (_actor: Actor, eventId: string) => existing.has(eventId),
+  };
+  return {
+    gateway,
+    writes,
+    existing,
+    /** The next writes throw this (until cleared with null). */
+    failWith(error: Error | null) {
+      next = error
+        ? () => {
+            throw error;
+          }
+        : null;
+    },
+    /** Writes wait until the returned function is called. */
+    holdWrites(): () => void {
+      let release!: () => void;
+      hold = new Promise<void>((r) => (release = r));
+      return () => {
+        hold = null;
+        release();
+      };
+    },
+  };
+}
+
+async function world() {
+  const store: SqliteStore = await openSqliteStore(dir.file(`${crypto.randomUUID()}.db`), { cipher: createTokenCipher(TEST_APP_SECRET) });
+  const portal = await store.portals.upsert(
+    { memberId: 'm', domain: 'p.example', clientEndpoint: 'https://p.example/rest/', serverEndpoint: 'https://oauth.bitrix.info/rest/', appStatus: 'L', scope: '' },
+    'installed',
+  );
+  const actor: Actor = { portalId: portal.id, userId: 7 };
+  const clock = { now: 1_000_000 };
+  const calendar = scriptedCalendar();
+  const newSync = () => createCalendarSync({ outbox: store.calendarOutbox, items: store.items, calendar: calendar.gateway, now: () => clock.now });
+  const input = (name: string) => ({ name, data: null, status: 'active' as const, startsAt: 2_000_000, endsAt: null });
+  let item = await store.items.create(actor, '0000000000' + '0'.repeat(16), input('Linked'), clock.now);
+  item = (await store.items.setCalendarEvent(actor, item.id, 'ev-1', clock.now))!;
+  /** A change of the item with its queued write, as the item service commits it. */
+  const change = async (name: string) => {
+    const current = (await store.items.find(actor, item.id))!;
+    const r = await store.items.update(actor, item.id, current.version, input(name), clock.now, { op: 'update' });
+    if (r.kind !== 'updated') throw new Error(r.kind);
+  };
+  const jobs = () => store.db.query<{ state: string; attempts: number; next_at: number }, []>('SELECT state, attempts, next_at FROM calendar_outbox').all();
+  const syncState = async () => (await store.items.find(actor, item.id))!.calendarSync;
+  return { store, actor, clock, calendar, newSync, change, jobs, syncState, itemId: item.id };
+}
+
+describe('calendar sync worker', () => {
+  it('backs off on the clock while Bitrix24 does not answer, then writes once it does', async () => {
+    const w = await world();
+    const sync = w.newSync();
+    await w.change('Renamed');
+    w.calendar.failWith(new CalendarWriteError('retry', 'QUERY_LIMIT_EXCEEDED'));
+    expect(await sync.run()).toEqual({ done: 0, retried: 1, failed: 0 });
+    expect(w.jobs()).toEqual([{ state: 'pending', attempts: 1, next_at: w.clock.now + RETRY_DELAYS[0]! }]);
+    // Not due yet: nothing is tried.
+    w.clock.now += RETRY_DELAYS[0]! - 1;
+    expect(await sync.run()).toEqual({ done: 0, retried: 0, failed: 0 });
+    w.calendar.failWith(null);
+    w.clock.now += 1;
+    expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
+    expect(w.calendar.writes).toEqual([{ op: 'update', eventId: 'ev-1', name: 'Renamed' }]);
+    expect(w.jobs()).toEqual([]);
+    expect(await w.syncState()).toBe('synced');
+  });
+
+  it('fails after the last retry, and the item says so', async () => {
+    const w = await world();
+    const sync = w.newSync();
+    await w.change('Never written');
+    w.calendar.failWith(new CalendarWriteError('retry', 'NETWORK_ERROR'));
+    for (const delay of RETRY_DELAYS) {
+      expect(await sync.run()).toMatchObject({ retried: 1 });
+      w.clock.now += delay;
+    }
+    expect(await sync.run()).toEqual({ done: 0, retried: 0, failed: 1 });
+    expect(w.jobs()).toEqual([{ state: 'failed', attempts: RETRY_DELAYS.length + 1, next_at: expect.any(Number) }]);
+    expect(await w.syncState()).toBe('failed');
+    // A failed job is not tried again on its own, however much time passes.
+    w.clock.now += 365 * 86_400;
+    expect(await sync.run()).toEqual({ done: 0, retried: 0, failed: 0 });
+    // The user's retry makes it due at once.
+    w.calendar.failWith(null);
+    expect(await w.store.calendarOutbox.retryItem(w.actor, w.itemId, w.clock.now)).toBe(true);
+    expect(await w.syncState()).toBe('pending');
+    expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
+    expect(await w.syncState()).toBe('synced');
+  });
+
+  it('fails at once when the user must reconnect or Bitrix24 refuses for good', async () => {
+    const w = await world();
+    const sync = w.newSync();
+    await w.change('No tokens');
+    w.calendar.failWith(new CalendarWriteError('reconnect', 'TOKENS_DEAD'));
+    expect(await sync.run()).toEqual({ done: 0, retried: 0, failed: 1 });
+    expect(await w.syncState()).toBe('failed');
+  });
+
+  it('a refused write to an event that no longer exists unlinks the item', async () => {
+    const w = await world();
+    const sync = w.newSync();
+    await w.change('Event deleted in Bitrix24');
+    w.calendar.existing.clear();
+    w.calendar.failWith(new CalendarWriteError('refused', 'ERROR'));
+    expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
+    expect(await w.store.items.find(w.actor, w.itemId)).toMatchObject({ calendarEventId: null, calendarSync: null });
+  });
+
+  it('two workers on one database perform a job once; a job whose worker died is taken over after its lease', async () => {
+    const w = await world();
+    const [a, b] = [w.newSync(), w.newSync()];
+    await w.change('Once');
+    const [ra, rb] = await Promise.all([a.run(), b.run()]);
+    expect(ra.done + rb.done).toBe(1);
+    expect(w.calendar.writes).toHaveLength(1);
+
+    // A worker claims a job and dies before settling it (its lease is all that is left).
+    await w.change('After a crash');
+    const claimed = await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120);
+    expect(claimed).toHaveLength(1);
+    expect(await b.run()).toEqual({ done: 0, retried: 0, failed: 0 });
+    w.clock.now += 120;
+    expect(await b.run()).toEqual({ done: 1, retried: 0, failed: 0 });
+    expect(w.calendar.writes.at(-1)).toEqual({ op: 'update', eventId: 'ev-1', name: 'After a crash' });
+  });
+
+  it('a change made while its write is in flight is written after it', async () => {
+    const w = await world();
+    const sync = w.newSync();
+    await w.change('First');
+    const release = w.calendar.holdWrites();
+    const running = sync.run();
+    await Bun.sleep(0); // let the run claim the job and start its write
+    await w.change('Second');
+    release();
+    // The first write's settling found the row re-queued by the second change: it left it due, and
+    // the same run wrote the newest state.
+    expect(await running).toEqual({ done: 2, retried: 0, failed: 0 });
+    expect(w.calendar.writes.map((x) => x.name)).toEqual(['First', 'Second']);
+    expect(w.jobs()).toEqual([]);
+    expect(await w.syncState()).toBe('synced');
+  });
+});
