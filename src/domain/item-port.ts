@@ -42,7 +42,10 @@ export interface ItemRepo {
   create(actor: Actor, id: string, input: ItemInput, now: number): Promise<Item>;
   /** With `work`, the calendar write is queued in the same transaction (only if the version matched). */
   update(actor: Actor, id: string, expectedVersion: number, input: ItemInput, now: number, work?: CalendarWork): Promise<UpdateResult>;
-  /** Links the item to its new event: in the calendar and in step. */
+  /**
+   * Links the item to its new event: in the calendar and in step. An item linked meanwhile, without a
+   * start or gone keeps its state, and the deletion of `eventId` is queued in the same transaction.
+   */
   setCalendarEvent(actor: Actor, id: string, eventId: string, now: number): Promise<Item | null>;
   /** Deletes the item and, in the same transaction, queues the deletion of its calendar event; the row deleted, or null. */
   delete(actor: Actor, id: string, now: number): Promise<Item | null>;

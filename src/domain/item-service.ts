@@ -134,19 +134,24 @@ export function createItemService({ items, calendar, outbox, onCalendarWork, lim
      * linked item whose last calendar write failed, tries that write again.
      */
     async linkCalendar(actor: Actor, id: string) {
-      const item = await find(actor, id);
-      if (item.startsAt === null) {
-        throw new AppError('unprocessable', 'Set a start time to add the item to the calendar.', {
+      const needsStart = () =>
+        new AppError('unprocessable', 'Set a start time to add the item to the calendar.', {
           fields: { starts_at: 'start_required_for_calendar' satisfies FieldIssue },
         });
-      }
+      const item = await find(actor, id);
+      if (item.startsAt === null) throw needsStart();
       if (item.calendarEventId) {
         // Linked already; a write that failed is asked for again (the row's retry button).
         if (item.calendarSync === 'failed' && (await outbox.retryItem(actor, id, now()))) onCalendarWork();
         return find(actor, id);
       }
       const eventId = await calendar.add(actor, item);
-      return (await items.setCalendarEvent(actor, id, eventId, now())) ?? Promise.reject(notFound());
+      const linked = await items.setCalendarEvent(actor, id, eventId, now());
+      // Another request linked it first (or it changed meanwhile): this event's deletion is queued.
+      if (linked?.calendarEventId !== eventId) onCalendarWork();
+      if (!linked) throw notFound();
+      if (!linked.calendarEventId && linked.startsAt === null) throw needsStart();
+      return linked;
     },
   };
 }

@@ -66,9 +66,12 @@ export function createItemRepo(db: Database): ItemRepo {
        starts_at = $starts_at, ends_at = $ends_at, updated_at = $now, version = version + 1
      WHERE ${scope} AND id = $id AND version = $version RETURNING *`,
   );
+  // Only an item that is not linked yet and still has a start: a second "Add to calendar" that raced
+  // the first (a double click, a retried request) or a change made while Bitrix24 created the event
+  // does not overwrite the link, whose event would then stay in the calendar unknown to the app.
   const link = db.query<ItemRow, Params>(
     `UPDATE items SET calendar_event_id = $event_id, calendar_sync = 'synced', updated_at = $now, version = version + 1
-     WHERE ${scope} AND id = $id RETURNING *`,
+     WHERE ${scope} AND id = $id AND calendar_event_id IS NULL AND starts_at IS NOT NULL RETURNING *`,
   );
   const queueUpdate = db.query<unknown, Params>(
     `INSERT INTO calendar_outbox (portal_id, owner_id, item_id, op, next_at, created_at)
@@ -141,7 +144,14 @@ export function createItemRepo(db: Database): ItemRepo {
       return current ? { kind: 'conflict', current: toItem(current) } : { kind: 'not_found' };
     },
     setCalendarEvent: async (actor, id, eventId, now) => {
-      const r = link.get({ portal_id: actor.portalId, owner_id: actor.userId, id, event_id: eventId, now });
+      const key = { portal_id: actor.portalId, owner_id: actor.userId, id };
+      const r = db.transaction(() => {
+        const linked = link.get({ ...key, event_id: eventId, now });
+        if (linked) return linked;
+        // Linked meanwhile, its start cleared, or deleted: the new event is nobody's; it goes.
+        queueDelete.run({ ...key, event_id: eventId, now });
+        return findOne.get(key);
+      })();
       return r ? toItem(r) : null;
     },
     delete: async (actor, id, now) => {
