@@ -87,7 +87,20 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     now: clock.now,
   });
   const installer = createInstaller({ store, bitrix, logger, verifyLaunch: verifier, eventsUrl: `${config.publicUrl}/events`, now: clock.now });
-  const signIn = createSignIn({ store, sessions, verifyLaunch: limitVerification(verifier, attempts), installer, uninstaller, logger });
+  const signIn = createSignIn({
+    store,
+    sessions,
+    verifyLaunch: limitVerification(verifier, attempts),
+    installer,
+    uninstaller,
+    logger,
+    // Calendar writes that failed for want of the user's tokens are due again (deletions have no retry button).
+    onUserTokens: (actor) =>
+      void store.calendarOutbox
+        .retryReconnected(actor, clock.now())
+        .then((n) => n > 0 && startSync())
+        .catch((error: unknown) => logger.error('calendar retry after sign-in failed', { error })),
+  });
   const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, clock, logger });
 
   // What the user works with (src/domain), and its calendar kept in step.

@@ -76,6 +76,8 @@ export interface SignInDeps {
   installer: Installer;
   uninstaller: Pick<Uninstaller, 'disprovedBy'>;
   logger: Logger;
+  /** The user's tokens were just stored (writes that failed for want of them may be tried again). */
+  onUserTokens?: (actor: { portalId: number; userId: number }) => void;
 }
 
 export function createSignIn(deps: SignInDeps) {
@@ -106,7 +108,10 @@ export function createSignIn(deps: SignInDeps) {
       photoUrl: v.user.photoUrl,
       timeZone: v.user.timeZone,
     });
-    if (tokens) await store.tokens.save(portal.id, { kind: 'user', userId: user.userId }, user.userId, tokens);
+    if (tokens) {
+      await store.tokens.save(portal.id, { kind: 'user', userId: user.userId }, user.userId, tokens);
+      deps.onUserTokens?.({ portalId: portal.id, userId: user.userId });
+    }
     const session = await sessions.issue({ portalId: portal.id, userId: user.userId });
     return { portal, user, session };
   }

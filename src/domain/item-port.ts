@@ -81,6 +81,11 @@ export interface CalendarOutbox {
   fail(job: CalendarJob, error: string): Promise<void>;
   /** The user's retry: the item's failed write is due now. False when there is none. */
   retryItem(actor: Actor, itemId: string, now: number): Promise<boolean>;
+  /**
+   * The user has fresh tokens again (a launch): every write of theirs that failed for want of tokens is
+   * due now, deletions included (their item has no row, so no retry button). How many.
+   */
+  retryReconnected(actor: Actor, now: number): Promise<number>;
   /** Pending and failed jobs (the admin page, metrics). */
   counts(): Promise<{ pending: number; failed: number }>;
 }

@@ -1,7 +1,8 @@
 /**
  * Calendar sync under the hands of a real user and a real portal: a double click (or an API client
  * that retries) on "Add to calendar" must not leave an event in the user's calendar that the item no
- * longer knows about (so never updated, never deleted).
+ * longer knows about (so never updated, never deleted); deleting an item while the app cannot write as
+ * the user (tokens dead) must not leave its event in the calendar for good once the user is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { openCabinet, type Cabinet, type CabinetUser } from './cabinet-harness.ts';
@@ -36,5 +37,32 @@ describe('calendar sync: what a user can do to it', () => {
     const linked = (await user.api('GET', `/api/items/${item.id}`)).json;
     const events = (await eventsOf(cab, user)).filter((e) => e.NAME === 'Double click');
     expect(events.map((e) => e.ID)).toEqual([linked.calendar_event_id]);
+  });
+
+  it('a deletion that failed for want of tokens is done once the user opens the app again', async () => {
+    const user = await cab.signIn(await cab.newPortal(), 3);
+    const created = await user.create({ name: 'Delete me later', starts_at: '2026-12-12T09:00:00Z' });
+    const item = (await user.api('POST', `/api/items/${created.id}/calendar`)).json;
+    // Someone else spent the refresh token the app stored, and the access token expired.
+    const spent = await fetch(`${cab.stack.emulator.url}/oauth/token/`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: cab.stack.clientId,
+        client_secret: cab.stack.clientSecret,
+        refresh_token: user.launch.form.REFRESH_ID!,
+      }),
+    });
+    expect(spent.status).toBe(200);
+    await cab.stack.emu.expireTokens({ member_id: user.portal.member_id });
+    expect((await user.api('DELETE', `/api/items/${item.id}`)).status).toBe(204);
+    await cab.stack.server.app.runCalendarSync();
+    // The item has no row any more, so no retry button: the app itself must try again.
+    expect((await eventsOf(cab, user)).map((e) => e.ID)).toEqual([item.calendar_event_id]);
+
+    await cab.signIn(user.portal, 3);
+    await cab.stack.server.app.runCalendarSync();
+    expect(await eventsOf(cab, user)).toEqual([]);
+    expect(cab.stack.store.db.query('SELECT * FROM calendar_outbox WHERE item_id = ?').all(item.id)).toEqual([]);
   });
 });

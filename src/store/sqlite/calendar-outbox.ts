@@ -59,6 +59,11 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
     `UPDATE calendar_outbox SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
      WHERE portal_id = $portal_id AND owner_id = $owner_id AND item_id = $item_id AND state = 'failed'`,
   );
+  const retryReconnect = db.query<{ op: string; item_id: string }, Params>(
+    `UPDATE calendar_outbox SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
+     WHERE portal_id = $portal_id AND owner_id = $owner_id AND state = 'failed' AND last_error = 'reconnect'
+     RETURNING op, item_id`,
+  );
   const counts = db.query<{ state: string; n: number }, []>(`SELECT state, count(*) AS n FROM calendar_outbox GROUP BY state`);
 
   const itemKey = (job: CalendarJob) => ({ portal_id: job.portalId, owner_id: job.ownerId, item_id: job.itemId });
@@ -102,6 +107,13 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
         if (retryFailed.run({ ...key, now }).changes === 0) return false;
         itemSync.run({ ...key, sync: 'pending' });
         return true;
+      })(),
+    retryReconnected: async (actor, now) =>
+      db.transaction(() => {
+        const owner = { portal_id: actor.portalId, owner_id: actor.userId };
+        const rows = retryReconnect.all({ ...owner, now });
+        for (const r of rows) if (r.op === 'update') itemSync.run({ ...owner, item_id: r.item_id, sync: 'pending' });
+        return rows.length;
       })(),
     counts: async () => {
       const byState = Object.fromEntries(counts.all().map((r) => [r.state, r.n]));
