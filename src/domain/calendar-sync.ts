@@ -38,7 +38,7 @@ export interface CalendarGateway {
   exists(actor: Actor, eventId: string): Promise<boolean>;
 }
 
-/** Seconds to wait before each retry; after the last, the job fails and the item says so. */
+/** Seconds to wait before each retry; after the last, an update fails and the item says so (a deletion keeps trying every 3 h). */
 export const RETRY_DELAYS = [10, 60, 300, 900, 3600, 3 * 3600];
 const LEASE_SEC = 120;
 const BATCH = 20;
@@ -95,7 +95,9 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
       const error = e instanceof Error ? e : new Error(String(e));
       deps.onFailure?.(job, error);
       const failure = e instanceof CalendarWriteError ? e.failure : 'retry';
-      const delay = RETRY_DELAYS[job.attempts];
+      // A deletion has no row to show a retry button in: while Bitrix24 does not answer, it keeps
+      // trying at the longest interval rather than leaving the event behind.
+      const delay = RETRY_DELAYS[job.attempts] ?? (job.op === 'delete' ? RETRY_DELAYS.at(-1) : undefined);
       const reason = e instanceof CalendarWriteError ? e.failure : 'error';
       if (failure === 'retry' && delay !== undefined) {
         await outbox.retryAt(job, deps.now() + delay, reason);

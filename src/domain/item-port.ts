@@ -63,6 +63,8 @@ export interface CalendarJob {
   eventId: string | null;
   attempts: number;
   generation: number;
+  /** This claim's lease: only its holder may give the job back or reschedule it. */
+  lease: string;
 }
 
 /**

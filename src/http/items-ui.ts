@@ -257,7 +257,7 @@ export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates
         try {
           const before = await items.find(actor, params.id);
           const item = await items.linkCalendar(actor, params.id);
-          return rowReply(item, v, request, before.calendarEventId ? 'calendarRetried' : 'calendarAdded');
+          return rowReply(item, v, request, before.calendarSync === 'failed' ? 'calendarRetried' : 'calendarAdded');
         } catch (e) {
           if (!failedWith(e, 'unprocessable')) throw e;
           // The row was stale (its start removed elsewhere): show the current row and say why.

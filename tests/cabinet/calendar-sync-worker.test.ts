@@ -162,6 +162,37 @@ describe('calendar sync worker', () => {
     expect(w.calendar.writes.at(-1)).toEqual({ op: 'update', eventId: 'ev-1', name: 'After a crash' });
   });
 
+  it('a worker whose lease ran out and was taken over cannot give back or reschedule the new holder\'s job', async () => {
+    const w = await world();
+    await w.change('Slow write');
+    const [late] = await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120);
+    w.clock.now += 121;
+    const [holder] = await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120);
+    expect(holder!.id).toBe(late!.id);
+    expect(holder!.lease).not.toBe(late!.lease);
+    // The late worker's failure changes nothing: the job stays leased to the holder.
+    await w.store.calendarOutbox.retryAt(late!, w.clock.now, 'retry');
+    await w.store.calendarOutbox.fail(late!, 'refused');
+    expect(await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120)).toEqual([]);
+    expect(w.jobs()).toEqual([{ state: 'pending', attempts: 0, next_at: expect.any(Number) }]);
+    await w.store.calendarOutbox.done(holder!);
+    expect(w.jobs()).toEqual([]);
+  });
+
+  it('a deletion keeps trying while Bitrix24 does not answer (no row is left to retry it from)', async () => {
+    const w = await world();
+    const sync = w.newSync();
+    expect(await w.store.items.delete(w.actor, w.itemId, w.clock.now)).not.toBeNull();
+    w.calendar.failWith(new CalendarWriteError('retry', 'NETWORK_ERROR'));
+    for (let i = 0; i < RETRY_DELAYS.length + 3; i++) {
+      expect(await sync.run()).toEqual({ done: 0, retried: 1, failed: 0 });
+      w.clock.now += RETRY_DELAYS.at(-1)!;
+    }
+    w.calendar.failWith(null);
+    expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
+    expect(w.calendar.writes).toEqual([{ op: 'delete', eventId: 'ev-1' }]);
+  });
+
   it('a change made while its write is in flight is written after it', async () => {
     const w = await world();
     const sync = w.newSync();

@@ -15,6 +15,8 @@ CREATE TABLE calendar_outbox (
   attempts INTEGER NOT NULL DEFAULT 0,
   next_at INTEGER NOT NULL,
   lease_until INTEGER,
+  -- Who holds the lease: only its holder may give the job back or reschedule it.
+  lease_token TEXT,
   -- Bumped by every change that re-queues the row: a worker that finishes an older generation
   -- leaves the row for the next run, so the newest state of the item is always written.
   generation INTEGER NOT NULL DEFAULT 1,

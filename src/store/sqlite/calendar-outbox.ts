@@ -16,6 +16,7 @@ interface JobRow {
   event_id: string | null;
   attempts: number;
   generation: number;
+  lease_token: string | null;
 }
 
 const toJob = (r: JobRow): CalendarJob => ({
@@ -27,19 +28,20 @@ const toJob = (r: JobRow): CalendarJob => ({
   eventId: r.event_id,
   attempts: r.attempts,
   generation: r.generation,
+  lease: r.lease_token ?? '',
 });
 
 type Params = Record<string, string | number | null>;
 
 export function createCalendarOutbox(db: Database): CalendarOutbox {
   const due = db.query<JobRow, Params>(
-    `SELECT id, portal_id, owner_id, item_id, op, event_id, attempts, generation FROM calendar_outbox
+    `SELECT id, portal_id, owner_id, item_id, op, event_id, attempts, generation, lease_token FROM calendar_outbox
      WHERE state = 'pending' AND next_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
      ORDER BY next_at, id LIMIT $limit`,
   );
-  const lease = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = $until WHERE id = $id`);
+  const lease = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = $until, lease_token = $token WHERE id = $id`);
   const removeIfCurrent = db.query<unknown, Params>(`DELETE FROM calendar_outbox WHERE id = $id AND generation = $generation`);
-  const release = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = NULL WHERE id = $id`);
+  const release = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = NULL, lease_token = NULL WHERE id = $id AND lease_token = $lease`);
   const itemSync = db.query<unknown, Params>(
     `UPDATE items SET calendar_sync = $sync WHERE portal_id = $portal_id AND owner_id = $owner_id AND id = $item_id AND calendar_event_id IS NOT NULL`,
   );
@@ -48,12 +50,12 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
      WHERE portal_id = $portal_id AND owner_id = $owner_id AND id = $item_id`,
   );
   const reschedule = db.query<unknown, Params>(
-    `UPDATE calendar_outbox SET attempts = attempts + 1, next_at = $next_at, lease_until = NULL, last_error = $error
-     WHERE id = $id AND generation = $generation`,
+    `UPDATE calendar_outbox SET attempts = attempts + 1, next_at = $next_at, lease_until = NULL, lease_token = NULL, last_error = $error
+     WHERE id = $id AND generation = $generation AND lease_token = $lease`,
   );
   const markFailed = db.query<unknown, Params>(
-    `UPDATE calendar_outbox SET state = 'failed', attempts = attempts + 1, lease_until = NULL, last_error = $error
-     WHERE id = $id AND generation = $generation`,
+    `UPDATE calendar_outbox SET state = 'failed', attempts = attempts + 1, lease_until = NULL, lease_token = NULL, last_error = $error
+     WHERE id = $id AND generation = $generation AND lease_token = $lease`,
   );
   const retryFailed = db.query<unknown, Params>(
     `UPDATE calendar_outbox SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
@@ -68,18 +70,22 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
 
   const itemKey = (job: CalendarJob) => ({ portal_id: job.portalId, owner_id: job.ownerId, item_id: job.itemId });
   const current = (job: CalendarJob) => ({ id: job.id, generation: job.generation });
+  const held = (job: CalendarJob) => ({ ...current(job), lease: job.lease });
 
-  /** Runs `settle` if the job is still the row's generation; otherwise frees the row for the newer change. */
+  /**
+   * Runs `change` if the job is still the row's generation; otherwise gives the row back (if this
+   * worker still holds its lease: one whose lease ran out and was taken over frees nothing).
+   */
   const settle = (job: CalendarJob, change: () => number) =>
     db.transaction(() => {
-      if (change() === 0) release.run({ id: job.id });
+      if (change() === 0) release.run({ id: job.id, lease: job.lease });
     })();
 
   return {
     claimDue: async (now, limit, leaseSec) =>
       db.transaction(() => {
-        const jobs = due.all({ now, limit });
-        for (const j of jobs) lease.run({ id: j.id, until: now + leaseSec });
+        const jobs = due.all({ now, limit }).map((j) => ({ ...j, lease_token: crypto.randomUUID() }));
+        for (const j of jobs) lease.run({ id: j.id, until: now + leaseSec, token: j.lease_token });
         return jobs.map(toJob);
       })(),
     done: async (job) =>
@@ -94,10 +100,10 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
         if (n && job.op === 'update') itemUnlink.run(itemKey(job));
         return n;
       }),
-    retryAt: async (job, nextAt, error) => settle(job, () => reschedule.run({ ...current(job), next_at: nextAt, error }).changes),
+    retryAt: async (job, nextAt, error) => settle(job, () => reschedule.run({ ...held(job), next_at: nextAt, error }).changes),
     fail: async (job, error) =>
       settle(job, () => {
-        const n = markFailed.run({ ...current(job), error }).changes;
+        const n = markFailed.run({ ...held(job), error }).changes;
         if (n && job.op === 'update') itemSync.run({ ...itemKey(job), sync: 'failed' });
         return n;
       }),
