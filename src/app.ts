@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     logger,
     // Calendar writes that failed for want of the user's tokens are due again (deletions have no retry button).
     onUserTokens: (actor) =>
-      void store.calendarOutbox
+      void store.calendarQueue
         .retryReconnected(actor, clock.now())
         .then((n) => n > 0 && startSync())
         .catch((error: unknown) => logger.error('calendar retry after sign-in failed', { error })),
@@ -106,7 +106,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   // What the user works with (src/domain), and its calendar kept in step.
   const calendar = createCalendarGateway(store, bitrix);
   const calendarSync = createCalendarSync({
-    outbox: store.calendarOutbox,
+    queue: store.calendarQueue,
     items: store.items,
     calendar,
     now: clock.now,
@@ -117,7 +117,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const items = createItemService({
     items: store.items,
     calendar,
-    outbox: store.calendarOutbox,
+    queue: store.calendarQueue,
     onCalendarWork: startSync,
     limits: { perUser: config.itemsPerUserMax },
     clock,

@@ -7,7 +7,8 @@
  * job runs, `delete` of an event already gone is done. A job leased by a worker that died is claimed
  * again when its lease ends, so a crash loses nothing.
  */
-import type { CalendarJob, CalendarOutbox, ItemRepo } from './item-port.ts';
+import type { CalendarJob, CalendarQueue, ItemInput, ItemRepo } from './item-port.ts';
+import { NAME_MAX } from './items.ts';
 import type { Actor, Item } from './types.ts';
 
 /** Why a calendar write failed, as far as the worker needs to know. */
@@ -34,9 +35,39 @@ export interface CalendarGateway {
   add(actor: Actor, item: Item): Promise<string>;
   update(actor: Actor, eventId: string, item: Item): Promise<void>;
   delete(actor: Actor, eventId: string): Promise<void>;
-  /** Whether the event still exists (a write Bitrix24 refused may be for an event deleted there). */
-  exists(actor: Actor, eventId: string): Promise<boolean>;
+  /** The event as Bitrix24 has it now; null when it no longer exists (deleted in the calendar). */
+  read(actor: Actor, eventId: string): Promise<CalendarEventState | null>;
 }
+
+/** What the app reads of an event: what an item keeps of it. */
+export interface CalendarEventState {
+  name: string;
+  description: string;
+  /** Unix seconds (Bitrix24's DATE_FROM_TS_UTC / DATE_TO_TS_UTC). */
+  startsAt: number;
+  endsAt: number;
+}
+
+/**
+ * The item as the event says, or null when nothing the item keeps differs. What the event cannot say
+ * is kept: an item without an end was added as an hour, and such an hour is not an end; a name the
+ * item could not hold is cut; an empty one keeps the item's.
+ */
+export function itemFromEvent(item: Item, event: CalendarEventState): ItemInput | null {
+  const name = event.name.trim().slice(0, NAME_MAX) || item.name;
+  const notes = event.description.slice(0, NOTES_MAX);
+  const endsAt = item.endsAt === null && event.endsAt === event.startsAt + DEFAULT_EVENT_LENGTH ? null : event.endsAt;
+  const currentNotes = typeof item.data?.notes === 'string' ? item.data.notes : '';
+  if (name === item.name && notes === currentNotes && event.startsAt === item.startsAt && endsAt === item.endsAt) return null;
+  const { notes: _old, ...rest } = item.data ?? {};
+  const data = notes.trim() ? { ...rest, notes } : rest;
+  return { name, data: Object.keys(data).length ? data : null, status: item.status, startsAt: event.startsAt, endsAt: endsAt !== null && endsAt < event.startsAt ? null : endsAt };
+}
+
+/** An item without an end goes to the calendar as this long (seconds). */
+export const DEFAULT_EVENT_LENGTH = 3600;
+/** The most of an event's description an item keeps as its notes (the edit form's own bound). */
+const NOTES_MAX = 4000;
 
 /** Seconds to wait before each retry; after the last, an update fails and the item says so (a deletion keeps trying every 3 h). */
 export const RETRY_DELAYS = [10, 60, 300, 900, 3600, 3 * 3600];
@@ -50,7 +81,7 @@ export interface SyncSummary {
 }
 
 export interface CalendarSyncDeps {
-  outbox: CalendarOutbox;
+  queue: CalendarQueue;
   items: ItemRepo;
   calendar: CalendarGateway;
   now: () => number;
@@ -59,7 +90,7 @@ export interface CalendarSyncDeps {
 }
 
 export function createCalendarSync(deps: CalendarSyncDeps) {
-  const { outbox, calendar } = deps;
+  const { queue, calendar } = deps;
 
   /**
    * Bitrix24 answers a write to an event that no longer exists (deleted in the calendar) with the same
@@ -70,7 +101,7 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
       await act();
       return 'done';
     } catch (e) {
-      if (e instanceof CalendarWriteError && e.failure === 'refused' && !(await calendar.exists(actor, eventId))) return 'gone';
+      if (e instanceof CalendarWriteError && e.failure === 'refused' && (await calendar.read(actor, eventId)) === null) return 'gone';
       throw e;
     }
   }
@@ -80,6 +111,17 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
     const actor: Actor = { portalId: job.portalId, userId: job.ownerId };
     if (job.op === 'delete') return write(actor, job.eventId!, () => calendar.delete(actor, job.eventId!));
     const item = await deps.items.find(actor, job.itemId);
+    if (job.op === 'pull') {
+      // Events are hints: the event as Bitrix24 has it now is the truth, unless a write of ours is on
+      // its way (it wins, and its own echo will then agree). An item unlinked since is not ours to move.
+      const eventId = job.eventId!;
+      if (!item || item.calendarEventId !== eventId || item.calendarSync === 'pending') return 'done';
+      const event = await calendar.read(actor, eventId);
+      if (!event) return 'gone';
+      const next = itemFromEvent(item, event);
+      if (next) await deps.items.applyFromCalendar(actor, item.id, eventId, next, deps.now());
+      return 'done';
+    }
     // Deleted or unlinked since: whatever that change queued takes care of the event.
     if (!item?.calendarEventId || item.startsAt === null) return 'done';
     const eventId = item.calendarEventId;
@@ -89,7 +131,7 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
   async function settle(job: CalendarJob, summary: SyncSummary) {
     try {
       const outcome = await perform(job);
-      await (outcome === 'gone' ? outbox.eventGone(job) : outbox.done(job));
+      await (outcome === 'gone' ? queue.eventGone(job) : queue.done(job));
       summary.done++;
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
@@ -100,10 +142,10 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
       const delay = RETRY_DELAYS[job.attempts] ?? (job.op === 'delete' ? RETRY_DELAYS.at(-1) : undefined);
       const reason = e instanceof CalendarWriteError ? e.failure : 'error';
       if (failure === 'retry' && delay !== undefined) {
-        await outbox.retryAt(job, deps.now() + delay, reason);
+        await queue.retryAt(job, deps.now() + delay, reason);
         summary.retried++;
       } else {
-        await outbox.fail(job, reason);
+        await queue.fail(job, reason);
         summary.failed++;
       }
     }
@@ -112,7 +154,7 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
   async function drain(): Promise<SyncSummary> {
     const summary: SyncSummary = { done: 0, retried: 0, failed: 0 };
     for (;;) {
-      const jobs = await outbox.claimDue(deps.now(), BATCH, LEASE_SEC);
+      const jobs = await queue.claimDue(deps.now(), BATCH, LEASE_SEC);
       if (jobs.length === 0) return summary;
       // In order, one at a time: jobs of one item never overtake each other, and one portal's
       // writes stay within what its REST budget allows (the client waits for it).

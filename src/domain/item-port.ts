@@ -46,6 +46,12 @@ export interface ItemRepo {
    * Links the item to its new event: in the calendar and in step. An item linked meanwhile, without a
    * start or gone keeps its state, and the deletion of `eventId` is queued in the same transaction.
    */
+  /**
+   * The item as its calendar event now is (a change made in Bitrix24): only while it is still linked to
+   * `eventId` and no write of ours is pending (that write wins and will overwrite the event). Null when
+   * neither holds. Bumps the version, so a form opened before sees a conflict.
+   */
+  applyFromCalendar(actor: Actor, id: string, eventId: string, input: ItemInput, now: number): Promise<Item | null>;
   setCalendarEvent(actor: Actor, id: string, eventId: string, now: number): Promise<Item | null>;
   /** Deletes the item and, in the same transaction, queues the deletion of its calendar event; the row deleted, or null. */
   delete(actor: Actor, id: string, now: number): Promise<Item | null>;
@@ -59,7 +65,8 @@ export interface CalendarJob {
   portalId: number;
   ownerId: number;
   itemId: string;
-  op: CalendarWork['op'];
+  /** An outbox write (`update`, `delete`), or `pull`: Bitrix24 says the event changed, read it. */
+  op: CalendarWork['op'] | 'pull';
   eventId: string | null;
   attempts: number;
   generation: number;
@@ -68,10 +75,20 @@ export interface CalendarJob {
 }
 
 /**
- * The queue of calendar writes (the store implements it). A claimed job is leased: a worker that dies
- * leaves it to be claimed again once the lease ends, and every write is safe to repeat.
+ * The calendar queue (the store implements it): writes to Bitrix24 queued with item changes, and
+ * changes Bitrix24 reported, to be read back. A claimed job is leased: a worker that dies leaves it to
+ * be claimed again once the lease ends, and every job is safe to repeat.
  */
-export interface CalendarOutbox {
+export interface CalendarQueue {
+  /**
+   * Bitrix24 reported a change of event `eventId` on the portal: a `pull` for each item linked to it
+   * (one per item, re-queued by later reports). How many items; 0 for an event no item is linked to.
+   */
+  pull(portalId: number, eventId: string, now: number): Promise<number>;
+  /** The offline-event batch read from the portal and not yet cleared there (its process_id), if any. */
+  pendingBatch(portalId: number): Promise<string | null>;
+  startBatch(portalId: number, processId: string, now: number): Promise<void>;
+  endBatch(portalId: number): Promise<void>;
   /** Up to `limit` jobs due at `now`, each leased until now + leaseSec. */
   claimDue(now: number, limit: number, leaseSec: number): Promise<CalendarJob[]>;
   /** Written: the job goes and its item shows "in step", unless a newer change re-queued it meanwhile. */

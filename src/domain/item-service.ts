@@ -9,7 +9,7 @@
 import type { CalendarGateway } from './calendar-sync.ts';
 import type { Clock } from '../clock.ts';
 import { AppError, ItemConflict } from './errors.ts';
-import type { CalendarOutbox, CalendarWork, ItemCursor, ItemInput, ItemRepo } from './item-port.ts';
+import type { CalendarQueue, CalendarWork, ItemCursor, ItemInput, ItemRepo } from './item-port.ts';
 import { createItemIds, decodeCursor, encodeCursor, isItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';
 
@@ -44,14 +44,14 @@ const EXPORT_PAGE = 200;
 export interface ItemServiceDeps {
   items: ItemRepo;
   calendar: CalendarGateway;
-  outbox: CalendarOutbox;
+  queue: CalendarQueue;
   /** Called after a change queued a calendar write (the sync runs soon, not on its timer). */
   onCalendarWork: () => void;
   limits: ItemLimits;
   clock: Clock;
 }
 
-export function createItemService({ items, calendar, outbox, onCalendarWork, limits, clock }: ItemServiceDeps) {
+export function createItemService({ items, calendar, queue, onCalendarWork, limits, clock }: ItemServiceDeps) {
   const now = clock.now;
   const newItemId = createItemIds(clock.nowMs);
   const find = async (actor: Actor, id: string) => (await items.find(actor, id)) ?? Promise.reject(notFound());
@@ -142,7 +142,7 @@ export function createItemService({ items, calendar, outbox, onCalendarWork, lim
       if (item.startsAt === null) throw needsStart();
       if (item.calendarEventId) {
         // Linked already; a write that failed is asked for again (the row's retry button).
-        if (item.calendarSync === 'failed' && (await outbox.retryItem(actor, id, now()))) onCalendarWork();
+        if (item.calendarSync === 'failed' && (await queue.retryItem(actor, id, now()))) onCalendarWork();
         return find(actor, id);
       }
       const eventId = await calendar.add(actor, item);

@@ -7,7 +7,7 @@
  * (their errors are an empty code and a message, so a refused write is checked with getbyid).
  */
 import { isBitrixError, isUnanswered, LocalCode, type Bitrix } from '../bitrix/index.ts';
-import { CalendarWriteError, type CalendarGateway } from '../domain/calendar-sync.ts';
+import { CalendarWriteError, DEFAULT_EVENT_LENGTH, type CalendarGateway } from '../domain/calendar-sync.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor, Item } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
@@ -18,7 +18,7 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(
 const eventFields = (item: Item) => ({
   name: item.name,
   from: iso(item.startsAt!),
-  to: iso(item.endsAt ?? item.startsAt! + 3600),
+  to: iso(item.endsAt ?? item.startsAt! + DEFAULT_EVENT_LENGTH),
   description: typeof item.data?.notes === 'string' ? item.data.notes : '',
 });
 
@@ -63,9 +63,14 @@ export function createCalendarGateway(store: Store, bitrix: Bitrix): CalendarGat
     async delete(actor, eventId) {
       await call(actor, 'calendar.event.delete', { id: eventId });
     },
-    async exists(actor, eventId) {
-      const event = await call<unknown>(actor, 'calendar.event.getbyid', { id: eventId });
-      return Boolean(event && typeof event === 'object');
+    async read(actor, eventId) {
+      const event = await call<Record<string, unknown> | null>(actor, 'calendar.event.getbyid', { id: eventId });
+      if (!event || typeof event !== 'object') return null;
+      const startsAt = Number(event.DATE_FROM_TS_UTC);
+      const endsAt = Number(event.DATE_TO_TS_UTC);
+      // Answered, but not as the documents say an event looks: nothing to trust; try again later.
+      if (!Number.isInteger(startsAt) || !Number.isInteger(endsAt)) throw new CalendarWriteError('retry', 'event without DATE_FROM_TS_UTC');
+      return { name: String(event.NAME ?? ''), description: String(event.DESCRIPTION ?? ''), startsAt, endsAt };
     },
   };
 }

@@ -117,8 +117,8 @@ export interface SessionRepo {
 }
 
 // The item port is the domain's (it says what it needs); the store implements it.
-export type { CalendarJob, CalendarOutbox, CalendarWork, ItemCursor, ItemInput, ItemQuery, ItemRepo, UpdateResult } from '../domain/item-port.ts';
-import type { CalendarOutbox, ItemRepo } from '../domain/item-port.ts';
+export type { CalendarJob, CalendarQueue, CalendarWork, ItemCursor, ItemInput, ItemQuery, ItemRepo, UpdateResult } from '../domain/item-port.ts';
+import type { CalendarQueue, ItemRepo } from '../domain/item-port.ts';
 
 /**
  * How OAuth tokens are sealed before they reach a column (the "encrypted at rest" contract above);
@@ -151,7 +151,7 @@ export interface Store {
   readonly users: UserRepo;
   readonly sessions: SessionRepo;
   readonly items: ItemRepo;
-  readonly calendarOutbox: CalendarOutbox;
+  readonly calendarQueue: CalendarQueue;
   readonly oauthStates: OAuthStateRepo;
   /** Store reachable and every migration applied. */
   readiness(): Promise<Readiness>;

@@ -33,7 +33,7 @@ function scriptedCalendar() {
       writes.push({ op: 'delete', eventId });
       existing.delete(eventId);
     },
-    exists: async (_actor: Actor, eventId: string) => existing.has(eventId),
+    read: async (_actor: Actor, eventId: string) => (existing.has(eventId) ? { name: 'As in Bitrix24', description: '', startsAt: 2_000_000, endsAt: 2_003_600 } : null),
   };
   return {
     gateway,
@@ -68,7 +68,7 @@ async function world() {
   const actor: Actor = { portalId: portal.id, userId: 7 };
   const clock = { now: 1_000_000 };
   const calendar = scriptedCalendar();
-  const newSync = () => createCalendarSync({ outbox: store.calendarOutbox, items: store.items, calendar: calendar.gateway, now: () => clock.now });
+  const newSync = () => createCalendarSync({ queue: store.calendarQueue, items: store.items, calendar: calendar.gateway, now: () => clock.now });
   const input = (name: string) => ({ name, data: null, status: 'active' as const, startsAt: 2_000_000, endsAt: null });
   let item = await store.items.create(actor, '0000000000' + '0'.repeat(16), input('Linked'), clock.now);
   item = (await store.items.setCalendarEvent(actor, item.id, 'ev-1', clock.now))!;
@@ -78,7 +78,7 @@ async function world() {
     const r = await store.items.update(actor, item.id, current.version, input(name), clock.now, { op: 'update' });
     if (r.kind !== 'updated') throw new Error(r.kind);
   };
-  const jobs = () => store.db.query<{ state: string; attempts: number; next_at: number }, []>('SELECT state, attempts, next_at FROM calendar_outbox').all();
+  const jobs = () => store.db.query<{ state: string; attempts: number; next_at: number }, []>('SELECT state, attempts, next_at FROM calendar_jobs').all();
   const syncState = async () => (await store.items.find(actor, item.id))!.calendarSync;
   return { store, actor, clock, calendar, newSync, change, jobs, syncState, itemId: item.id };
 }
@@ -119,7 +119,7 @@ describe('calendar sync worker', () => {
     expect(await sync.run()).toEqual({ done: 0, retried: 0, failed: 0 });
     // The user's retry makes it due at once.
     w.calendar.failWith(null);
-    expect(await w.store.calendarOutbox.retryItem(w.actor, w.itemId, w.clock.now)).toBe(true);
+    expect(await w.store.calendarQueue.retryItem(w.actor, w.itemId, w.clock.now)).toBe(true);
     expect(await w.syncState()).toBe('pending');
     expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
     expect(await w.syncState()).toBe('synced');
@@ -154,7 +154,7 @@ describe('calendar sync worker', () => {
 
     // A worker claims a job and dies before settling it (its lease is all that is left).
     await w.change('After a crash');
-    const claimed = await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120);
+    const claimed = await w.store.calendarQueue.claimDue(w.clock.now, 10, 120);
     expect(claimed).toHaveLength(1);
     expect(await b.run()).toEqual({ done: 0, retried: 0, failed: 0 });
     w.clock.now += 120;
@@ -165,17 +165,17 @@ describe('calendar sync worker', () => {
   it('a worker whose lease ran out and was taken over cannot give back or reschedule the new holder\'s job', async () => {
     const w = await world();
     await w.change('Slow write');
-    const [late] = await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120);
+    const [late] = await w.store.calendarQueue.claimDue(w.clock.now, 10, 120);
     w.clock.now += 121;
-    const [holder] = await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120);
+    const [holder] = await w.store.calendarQueue.claimDue(w.clock.now, 10, 120);
     expect(holder!.id).toBe(late!.id);
     expect(holder!.lease).not.toBe(late!.lease);
     // The late worker's failure changes nothing: the job stays leased to the holder.
-    await w.store.calendarOutbox.retryAt(late!, w.clock.now, 'retry');
-    await w.store.calendarOutbox.fail(late!, 'refused');
-    expect(await w.store.calendarOutbox.claimDue(w.clock.now, 10, 120)).toEqual([]);
+    await w.store.calendarQueue.retryAt(late!, w.clock.now, 'retry');
+    await w.store.calendarQueue.fail(late!, 'refused');
+    expect(await w.store.calendarQueue.claimDue(w.clock.now, 10, 120)).toEqual([]);
     expect(w.jobs()).toEqual([{ state: 'pending', attempts: 0, next_at: expect.any(Number) }]);
-    await w.store.calendarOutbox.done(holder!);
+    await w.store.calendarQueue.done(holder!);
     expect(w.jobs()).toEqual([]);
   });
 

@@ -34,7 +34,7 @@ describe('calendar sync, app -> Bitrix24', () => {
   let cab: Cabinet;
   let user: CabinetUser;
   const sync = () => cab.stack.server.app.runCalendarSync();
-  const outbox = () => cab.stack.store.db.query<{ op: string; state: string; item_id: string }, []>('SELECT op, state, item_id FROM calendar_outbox').all();
+  const outbox = () => cab.stack.store.db.query<{ op: string; state: string; item_id: string }, []>('SELECT op, state, item_id FROM calendar_jobs').all();
 
   /** An item with a start, linked to a new event. */
   async function linked(name: string): Promise<ItemJson & { calendar_event_id: string; calendar_sync: string | null }> {

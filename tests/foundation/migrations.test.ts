@@ -17,7 +17,7 @@ describe('migrations', () => {
     const db = openDatabase(dir.file('fresh.db'));
     const applied = migrateSqlite(db);
     expect(applied.map((m) => m.version)).toEqual(migrations.map((m) => m.version));
-    expect(tables(db)).toEqual(['calendar_outbox', 'items', 'oauth_states', 'portal_tokens', 'portals', 'removed_portals', 'schema_migrations', 'sessions', 'users']);
+    expect(tables(db)).toEqual(['calendar_jobs', 'items', 'oauth_states', 'offline_event_batches', 'portal_tokens', 'portals', 'removed_portals', 'schema_migrations', 'sessions', 'users']);
     db.close();
   });
 

@@ -1,6 +1,6 @@
 /**
  * Items, always filtered by (portal_id, owner_id): another owner's row is simply not found. A change
- * that needs a calendar write queues it in the same transaction (calendar-outbox.ts), so a crash never
+ * that needs a calendar write queues it in the same transaction (calendar-queue.ts), so a crash never
  * keeps one without the other.
  */
 import type { Database } from 'bun:sqlite';
@@ -73,17 +73,22 @@ export function createItemRepo(db: Database): ItemRepo {
     `UPDATE items SET calendar_event_id = $event_id, calendar_sync = 'synced', updated_at = $now, version = version + 1
      WHERE ${scope} AND id = $id AND calendar_event_id IS NULL AND starts_at IS NOT NULL RETURNING *`,
   );
+  const fromCalendar = db.query<ItemRow, Params>(
+    `UPDATE items SET name = $name, name_fold = $name_fold, data = $data, starts_at = $starts_at, ends_at = $ends_at,
+       updated_at = $now, version = version + 1
+     WHERE ${scope} AND id = $id AND calendar_event_id = $event_id AND calendar_sync IS NOT 'pending' RETURNING *`,
+  );
   const queueUpdate = db.query<unknown, Params>(
-    `INSERT INTO calendar_outbox (portal_id, owner_id, item_id, op, next_at, created_at)
+    `INSERT INTO calendar_jobs (portal_id, owner_id, item_id, op, next_at, created_at)
      VALUES ($portal_id, $owner_id, $id, 'update', $now, $now)
      ON CONFLICT (portal_id, item_id) WHERE op = 'update' DO UPDATE SET
        state = 'pending', attempts = 0, next_at = $now, generation = generation + 1, last_error = NULL`,
   );
   const queueDelete = db.query<unknown, Params>(
-    `INSERT INTO calendar_outbox (portal_id, owner_id, item_id, op, event_id, next_at, created_at)
+    `INSERT INTO calendar_jobs (portal_id, owner_id, item_id, op, event_id, next_at, created_at)
      VALUES ($portal_id, $owner_id, $id, 'delete', $event_id, $now, $now)`,
   );
-  const dropUpdate = db.query<unknown, Params>(`DELETE FROM calendar_outbox WHERE portal_id = $portal_id AND item_id = $id AND op = 'update'`);
+  const dropUpdate = db.query<unknown, Params>(`DELETE FROM calendar_jobs WHERE portal_id = $portal_id AND item_id = $id AND op = 'update'`);
   const markPending = db.query<ItemRow, Params>(`UPDATE items SET calendar_sync = 'pending' WHERE ${scope} AND id = $id RETURNING *`);
   const unlink = db.query<ItemRow, Params>(`UPDATE items SET calendar_event_id = NULL, calendar_sync = NULL WHERE ${scope} AND id = $id RETURNING *`);
 
@@ -142,6 +147,11 @@ export function createItemRepo(db: Database): ItemRepo {
       if (r) return { kind: 'updated', item: toItem(r) };
       const current = findOne.get(key);
       return current ? { kind: 'conflict', current: toItem(current) } : { kind: 'not_found' };
+    },
+    applyFromCalendar: async (actor, id, eventId, input, now) => {
+      const { status: _kept, ...fields } = columns(input);
+      const r = fromCalendar.get({ portal_id: actor.portalId, owner_id: actor.userId, id, event_id: eventId, ...fields, now });
+      return r ? toItem(r) : null;
     },
     setCalendarEvent: async (actor, id, eventId, now) => {
       const key = { portal_id: actor.portalId, owner_id: actor.userId, id };

@@ -8,7 +8,7 @@ import type { TokenCipher } from '../store.ts';
 import { latestVersion } from '../migrations/index.ts';
 import type { Store } from '../store.ts';
 import { migrateSqlite, openDatabase } from './database.ts';
-import { createCalendarOutbox } from './calendar-outbox.ts';
+import { createCalendarQueue } from './calendar-queue.ts';
 import { createItemRepo } from './items.ts';
 import { createOAuthStateRepo } from './sessions.ts';
 import { createPortalRepo } from './portals.ts';
@@ -40,7 +40,7 @@ export async function openSqliteStore(
     users: createUserRepo(db, clock),
     sessions: createSessionRepo(db),
     items: createItemRepo(db),
-    calendarOutbox: createCalendarOutbox(db),
+    calendarQueue: createCalendarQueue(db),
     oauthStates: createOAuthStateRepo(db),
     async readiness() {
       try {

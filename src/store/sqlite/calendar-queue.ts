@@ -1,11 +1,12 @@
 /**
- * The calendar outbox (migration 005): jobs queued by item changes in their own transactions
- * (items.ts), claimed under a lease by the calendar sync, and settled here. A settled job of an older
+ * The calendar queue (migration 005): writes queued by item changes in their own transactions
+ * (items.ts) and pulls queued for changes Bitrix24 reported, claimed under a lease by the calendar
+ * sync, and settled here. A settled job of an older
  * generation than the row's (the item changed again while it was written) only gives up its lease:
  * the row stays due, so the newest state of the item is what ends up in the calendar.
  */
 import type { Database } from 'bun:sqlite';
-import type { CalendarJob, CalendarOutbox } from '../../domain/item-port.ts';
+import type { CalendarJob, CalendarQueue } from '../../domain/item-port.ts';
 
 interface JobRow {
   id: number;
@@ -33,15 +34,15 @@ const toJob = (r: JobRow): CalendarJob => ({
 
 type Params = Record<string, string | number | null>;
 
-export function createCalendarOutbox(db: Database): CalendarOutbox {
+export function createCalendarQueue(db: Database): CalendarQueue {
   const due = db.query<JobRow, Params>(
-    `SELECT id, portal_id, owner_id, item_id, op, event_id, attempts, generation, lease_token FROM calendar_outbox
+    `SELECT id, portal_id, owner_id, item_id, op, event_id, attempts, generation, lease_token FROM calendar_jobs
      WHERE state = 'pending' AND next_at <= $now AND (lease_until IS NULL OR lease_until <= $now)
      ORDER BY next_at, id LIMIT $limit`,
   );
-  const lease = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = $until, lease_token = $token WHERE id = $id`);
-  const removeIfCurrent = db.query<unknown, Params>(`DELETE FROM calendar_outbox WHERE id = $id AND generation = $generation`);
-  const release = db.query<unknown, Params>(`UPDATE calendar_outbox SET lease_until = NULL, lease_token = NULL WHERE id = $id AND lease_token = $lease`);
+  const lease = db.query<unknown, Params>(`UPDATE calendar_jobs SET lease_until = $until, lease_token = $token WHERE id = $id`);
+  const removeIfCurrent = db.query<unknown, Params>(`DELETE FROM calendar_jobs WHERE id = $id AND generation = $generation`);
+  const release = db.query<unknown, Params>(`UPDATE calendar_jobs SET lease_until = NULL, lease_token = NULL WHERE id = $id AND lease_token = $lease`);
   const itemSync = db.query<unknown, Params>(
     `UPDATE items SET calendar_sync = $sync WHERE portal_id = $portal_id AND owner_id = $owner_id AND id = $item_id AND calendar_event_id IS NOT NULL`,
   );
@@ -49,24 +50,41 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
     `UPDATE items SET calendar_event_id = NULL, calendar_sync = NULL, version = version + 1
      WHERE portal_id = $portal_id AND owner_id = $owner_id AND id = $item_id`,
   );
+  const itemUnlinkFrom = db.query<unknown, Params>(
+    `UPDATE items SET calendar_event_id = NULL, calendar_sync = NULL, version = version + 1
+     WHERE portal_id = $portal_id AND owner_id = $owner_id AND id = $item_id AND calendar_event_id = $event_id`,
+  );
   const reschedule = db.query<unknown, Params>(
-    `UPDATE calendar_outbox SET attempts = attempts + 1, next_at = $next_at, lease_until = NULL, lease_token = NULL, last_error = $error
+    `UPDATE calendar_jobs SET attempts = attempts + 1, next_at = $next_at, lease_until = NULL, lease_token = NULL, last_error = $error
      WHERE id = $id AND generation = $generation AND lease_token = $lease`,
   );
   const markFailed = db.query<unknown, Params>(
-    `UPDATE calendar_outbox SET state = 'failed', attempts = attempts + 1, lease_until = NULL, lease_token = NULL, last_error = $error
+    `UPDATE calendar_jobs SET state = 'failed', attempts = attempts + 1, lease_until = NULL, lease_token = NULL, last_error = $error
      WHERE id = $id AND generation = $generation AND lease_token = $lease`,
   );
   const retryFailed = db.query<unknown, Params>(
-    `UPDATE calendar_outbox SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
+    `UPDATE calendar_jobs SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
      WHERE portal_id = $portal_id AND owner_id = $owner_id AND item_id = $item_id AND state = 'failed'`,
   );
   const retryReconnect = db.query<{ op: string; item_id: string }, Params>(
-    `UPDATE calendar_outbox SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
+    `UPDATE calendar_jobs SET state = 'pending', attempts = 0, next_at = $now, last_error = NULL
      WHERE portal_id = $portal_id AND owner_id = $owner_id AND state = 'failed' AND last_error = 'reconnect'
      RETURNING op, item_id`,
   );
-  const counts = db.query<{ state: string; n: number }, []>(`SELECT state, count(*) AS n FROM calendar_outbox GROUP BY state`);
+  const queuePull = db.query<unknown, Params>(
+    `INSERT INTO calendar_jobs (portal_id, owner_id, item_id, op, event_id, next_at, created_at)
+     SELECT portal_id, owner_id, id, 'pull', calendar_event_id, $now, $now FROM items
+     WHERE portal_id = $portal_id AND calendar_event_id = $event_id
+     ON CONFLICT (portal_id, item_id) WHERE op = 'pull' DO UPDATE SET
+       event_id = excluded.event_id, state = 'pending', attempts = 0, next_at = $now, generation = generation + 1, last_error = NULL`,
+  );
+  const batchOf = db.query<{ process_id: string }, Params>(`SELECT process_id FROM offline_event_batches WHERE portal_id = $portal_id`);
+  const saveBatch = db.query<unknown, Params>(
+    `INSERT INTO offline_event_batches (portal_id, process_id, read_at) VALUES ($portal_id, $process_id, $now)
+     ON CONFLICT (portal_id) DO UPDATE SET process_id = excluded.process_id, read_at = excluded.read_at`,
+  );
+  const dropBatch = db.query<unknown, Params>(`DELETE FROM offline_event_batches WHERE portal_id = $portal_id`);
+  const counts = db.query<{ state: string; n: number }, []>(`SELECT state, count(*) AS n FROM calendar_jobs GROUP BY state`);
 
   const itemKey = (job: CalendarJob) => ({ portal_id: job.portalId, owner_id: job.ownerId, item_id: job.itemId });
   const current = (job: CalendarJob) => ({ id: job.id, generation: job.generation });
@@ -82,6 +100,10 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
     })();
 
   return {
+    pull: async (portalId, eventId, now) => queuePull.run({ portal_id: portalId, event_id: eventId, now }).changes,
+    pendingBatch: async (portalId) => batchOf.get({ portal_id: portalId })?.process_id ?? null,
+    startBatch: async (portalId, processId, now) => void saveBatch.run({ portal_id: portalId, process_id: processId, now }),
+    endBatch: async (portalId) => void dropBatch.run({ portal_id: portalId }),
     claimDue: async (now, limit, leaseSec) =>
       db.transaction(() => {
         const jobs = due.all({ now, limit }).map((j) => ({ ...j, lease_token: crypto.randomUUID() }));
@@ -98,6 +120,7 @@ export function createCalendarOutbox(db: Database): CalendarOutbox {
       settle(job, () => {
         const n = removeIfCurrent.run(current(job)).changes;
         if (n && job.op === 'update') itemUnlink.run(itemKey(job));
+        if (n && job.op === 'pull') itemUnlinkFrom.run({ ...itemKey(job), event_id: job.eventId });
         return n;
       }),
     retryAt: async (job, nextAt, error) => settle(job, () => reschedule.run({ ...held(job), next_at: nextAt, error }).changes),
