@@ -29,6 +29,7 @@ import { oauthRoutes } from './http/oauth.ts';
 import { createPages, pageCsp } from './http/pages.ts';
 import { sessionRoutes } from './http/session.ts';
 import { createCalendarGateway } from './integrations/calendar.ts';
+import { createOfflineEvents, type OfflineDrainSummary } from './integrations/offline-events.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store/store.ts';
 
@@ -52,6 +53,8 @@ export interface App {
   runLifecycleJobs(): Promise<JobSummary>;
   /** Performs the calendar writes that are due; item changes start it, the server also runs it periodically. */
   runCalendarSync(): Promise<SyncSummary>;
+  /** Reads every installed portal's offline events into the calendar queue, then runs the sync. */
+  runOfflineEvents(): Promise<OfflineDrainSummary>;
   /** Resolves once background work in flight is done (graceful shutdown). */
   idle(): Promise<void>;
 }
@@ -112,6 +115,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     now: clock.now,
     onFailure: (job, error) => logger.warn('calendar write failed', { job: job.id, op: job.op, attempts: job.attempts + 1, reason: error.message }),
   });
+  const offlineEvents = createOfflineEvents({ store, queue: store.calendarQueue, bitrix, logger, now: clock.now });
   const startSync = () =>
     void calendarSync.run().catch((error: unknown) => logger.error('calendar sync failed', { error }));
   const items = createItemService({
@@ -128,7 +132,26 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const pages = createPages(config, assets, clock);
   const meta = createRequestMeta();
   const appOrigin = new URL(config.publicUrl).origin;
-  const events = createEventIntake({ installer, uninstaller, authenticateEvent: (origin) => authenticateEvent(store, origin), attempts, meta, logger });
+  const events = createEventIntake({
+    installer,
+    uninstaller,
+    authenticateEvent: (origin) => authenticateEvent(store, origin),
+    portalEvents: {
+      async calendarEntryChanged(portal, eventId) {
+        if (portal.status === 'installed' && (await store.calendarQueue.pull(portal.id, eventId, clock.now())) > 0) startSync();
+      },
+      offlineEventsWaiting(portal) {
+        if (portal.status !== 'installed') return;
+        void offlineEvents
+          .waiting(portal)
+          ?.then((r) => r.pulls > 0 && startSync())
+          .catch((error: unknown) => logger.warn('offline events not drained', { member_id: portal.memberId, error }));
+      },
+    },
+    attempts,
+    meta,
+    logger,
+  });
   const itemsUi = createItemsUi({ items, signIn, sessions, appOrigin, pages, dates: createDateFormats(clock.nowMs) });
   const onError = createErrorHandler({ logger, meta, pageAssets: pages.assets(false), allowedMethods: methodLookup(() => router.routes) });
 
@@ -151,6 +174,11 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     router,
     runLifecycleJobs: uninstaller.runJobs,
     runCalendarSync: calendarSync.run,
+    runOfflineEvents: async () => {
+      const summary = await offlineEvents.drainAll();
+      if (summary.pulls > 0) await calendarSync.run();
+      return summary;
+    },
     idle: calendarSync.idle,
   };
 }

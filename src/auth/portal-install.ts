@@ -65,21 +65,47 @@ export type InstallOutcome = { kind: 'installed'; portal: Portal } | { kind: 'al
 
 const EVENT_REJECTED = 'Install event rejected.';
 
+/** What the app binds on every portal it is installed on (ONAPPUNINSTALL first). */
+const NEEDED_BINDINGS: { event: string; offline: boolean }[] = [
+  { event: 'ONAPPUNINSTALL', offline: false },
+  { event: 'ONCALENDARENTRYUPDATE', offline: false },
+  { event: 'ONCALENDARENTRYDELETE', offline: false },
+  { event: 'ONOFFLINEEVENT', offline: false },
+  { event: 'ONCALENDARENTRYUPDATE', offline: true },
+  { event: 'ONCALENDARENTRYDELETE', offline: true },
+];
+
 export function createInstaller(deps: InstallerDeps) {
   const { store, logger } = deps;
   const now = deps.now ?? systemClock.now;
 
-  /** ONAPPUNINSTALL to PUBLIC_URL/events, once: asks `event.get` first, so a repeat binds nothing. */
+  /**
+   * The bindings the app needs, each once: asks `event.get` first and binds only what is missing, so a
+   * repeat binds nothing. ONAPPUNINSTALL first (the lifecycle), then the calendar entries' changes both
+   * online (seconds) and offline (kept on the portal while the app is down), and ONOFFLINEEVENT, which
+   * says the offline queue has records (docs/calendar-sync.md).
+   */
   async function bindEvents(portal: Portal): Promise<void> {
+    let client;
+    let list: { event?: unknown; handler?: unknown; offline?: unknown }[] = [];
     try {
-      const client = deps.bitrix.client(portal, { kind: 'app' });
-      const bound = await client.call<{ event?: string; handler?: string }[]>('event.get');
-      const list = Array.isArray(bound.result) ? bound.result : [];
-      if (list.some((b) => String(b.event).toUpperCase() === 'ONAPPUNINSTALL' && b.handler === deps.eventsUrl)) return;
-      await client.call('event.bind', { event: 'ONAPPUNINSTALL', handler: deps.eventsUrl });
+      client = deps.bitrix.client(portal, { kind: 'app' });
+      const bound = await client.call<typeof list>('event.get');
+      list = Array.isArray(bound.result) ? bound.result : [];
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code !== 'ERROR_HANDLER_ALREADY_EXIST') logger.warn('could not bind ONAPPUNINSTALL', { member_id: portal.memberId, code });
+      logger.warn('could not read the event bindings', { member_id: portal.memberId, code: (e as { code?: string }).code });
+      return;
+    }
+    const has = (event: string, offline: boolean) =>
+      list.some((b) => String(b.event).toUpperCase() === event && (offline ? Number(b.offline) === 1 : b.handler === deps.eventsUrl));
+    for (const { event, offline } of NEEDED_BINDINGS) {
+      if (has(event, offline)) continue;
+      try {
+        await client.call('event.bind', offline ? { event, event_type: 'offline' } : { event, handler: deps.eventsUrl });
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code !== 'ERROR_HANDLER_ALREADY_EXIST') logger.warn('could not bind an event', { member_id: portal.memberId, event, code });
+      }
     }
   }
 

@@ -27,16 +27,18 @@ export async function startServe(config: Config, logger: Logger = createLogger(c
 const RECHECK_EVERY_MS = 10 * 60 * 1000;
 /** How often calendar writes waiting for a retry are looked at (item changes start a run at once). */
 const CALENDAR_SYNC_EVERY_MS = 30 * 1000;
+/** How often every portal's offline events are read (ONOFFLINEEVENT also starts a read, at once). */
+const OFFLINE_EVENTS_EVERY_MS = 5 * 60 * 1000;
 
 /** Runs `job` every `everyMs`, never two at once; returns what stops it. */
-function every(everyMs: number, name: string, job: () => Promise<Record<string, number>>, logger: Logger): () => void {
+function every(everyMs: number, name: string, job: () => Promise<object>, logger: Logger): () => void {
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
     job()
       .then((summary) => {
-        if (Object.values(summary).some((n) => n > 0)) logger.info(`${name} ran`, { ...summary });
+        if (Object.values(summary).some((n) => typeof n === 'number' && n > 0)) logger.info(`${name} ran`, { ...summary });
       })
       .catch((error: unknown) => logger.error(`${name} failed`, { error }))
       .finally(() => {
@@ -51,9 +53,12 @@ function every(everyMs: number, name: string, job: () => Promise<Record<string, 
 function scheduleJobs(running: RunningServer, logger: Logger): RunningServer['shutdown'] {
   const { app } = running;
   void app.runCalendarSync().catch((error: unknown) => logger.error('calendar sync failed', { error }));
+  // What Bitrix24 kept for the app while it was down.
+  void app.runOfflineEvents().catch((error: unknown) => logger.error('offline events failed', { error }));
   const stops = [
-    every(RECHECK_EVERY_MS, 'lifecycle jobs', () => app.runLifecycleJobs() as unknown as Promise<Record<string, number>>, logger),
-    every(CALENDAR_SYNC_EVERY_MS, 'calendar sync', () => app.runCalendarSync() as unknown as Promise<Record<string, number>>, logger),
+    every(RECHECK_EVERY_MS, 'lifecycle jobs', () => app.runLifecycleJobs(), logger),
+    every(CALENDAR_SYNC_EVERY_MS, 'calendar sync', () => app.runCalendarSync(), logger),
+    every(OFFLINE_EVENTS_EVERY_MS, 'offline events', () => app.runOfflineEvents(), logger),
   ];
   return (reason) => {
     for (const stop of stops) stop();

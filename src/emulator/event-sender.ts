@@ -57,6 +57,7 @@ export function buildEventBody(
 
 export async function postEvent(world: World, portal: Portal, url: string, body: Record<string, unknown>): Promise<Delivery> {
   const event = String(body.event);
+  world.stats.bump('events_started', portal.member_id);
   try {
     const res = await fetch(url, {
       method: 'POST',

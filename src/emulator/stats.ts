@@ -9,6 +9,8 @@ export const STAT_NAMES = [
   'rest_calls',
   'rate_limited',
   'operation_limited',
+  /** Event POSTs begun; `events_sent + events_failed` catches up once every one was answered. */
+  'events_started',
   'events_sent',
   'events_failed',
   'app_info_calls',

@@ -43,11 +43,23 @@ const readUninstallEvent = (form: FormObject): UninstallEvent => ({
   clean: formString(form, 'data', 'CLEAN'),
 });
 
+/** What the app does with the events it binds besides its own lifecycle (src/app.ts wires them). */
+export interface PortalEvents {
+  /** OnCalendarEntryUpdate / OnCalendarEntryDelete: calendar event `eventId` changed on the portal. */
+  calendarEntryChanged(portal: Portal, eventId: string): Promise<void>;
+  /** ONOFFLINEEVENT: the portal's offline queue has records to drain. */
+  offlineEventsWaiting(portal: Portal): void;
+}
+
+const CALENDAR_ENTRY_EVENTS = new Set(['ONCALENDARENTRYUPDATE', 'ONCALENDARENTRYDELETE']);
+const CALENDAR_ENTRY_ID = /^\d{1,18}$/;
+
 export interface EventDeps {
   installer: Installer;
   uninstaller: Uninstaller;
   /** The portal an event's application_token proves, or a 401. */
   authenticateEvent(origin: EventOrigin): Promise<Portal>;
+  portalEvents: PortalEvents;
   attempts: AttemptLimiter;
   meta: RequestMeta;
   logger: Logger;
@@ -95,6 +107,11 @@ export function createEventIntake(deps: EventDeps) {
         }
         const portal = await deps.authenticateEvent(readOrigin(form));
         deps.logger.info('event received', { event: event.slice(0, 64), member_id: portal.memberId });
+        // Stored before the answer (a pull job: the event is a hint, the worker reads what Bitrix24
+        // has), so a crash after the 200 loses nothing; the work itself happens after it.
+        const entryId = formString(form, 'data', 'id');
+        if (CALENDAR_ENTRY_EVENTS.has(event) && CALENDAR_ENTRY_ID.test(entryId)) await deps.portalEvents.calendarEntryChanged(portal, entryId);
+        if (event === 'ONOFFLINEEVENT') deps.portalEvents.offlineEventsWaiting(portal);
         return text('OK');
       });
     },

@@ -56,6 +56,8 @@ export interface PortalRepo {
   claimUninstall(portalId: number, clean: boolean, claimedAt: number): Promise<void>;
   dropUninstallClaim(portalId: number): Promise<void>;
   listUninstallClaims(): Promise<Portal[]>;
+  /** Installed portals with an id above `afterId`, by id, at most `limit` (for jobs over every portal). */
+  listInstalled(afterId: number, limit: number): Promise<Portal[]>;
   /** A renamed portal (Bitrix24 answered 302): its REST endpoint and domain move, its identity stays. */
   moveEndpoint(oldClientEndpoint: string, newClientEndpoint: string, newDomain: string): Promise<void>;
   /**

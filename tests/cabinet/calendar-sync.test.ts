@@ -30,11 +30,29 @@ async function eventOf(cab: Cabinet, user: CabinetUser, id: string): Promise<Cal
 
 const sec = (iso: string) => String(Date.parse(iso) / 1000);
 
+/**
+ * Until nothing is left to do: every event the emulator began posting (our own writes' echoes among
+ * them) answered, and no job due. Runs the sync itself and waits on /_emulator/stats, not on time.
+ */
+async function settle(cab: Cabinet): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    await cab.stack.server.app.runCalendarSync();
+    const s = await cab.stack.emu.stats();
+    const due = cab.stack.store.db
+      .query<{ n: number }, [number]>("SELECT count(*) AS n FROM calendar_jobs WHERE state = 'pending' AND next_at <= ?")
+      .get(Math.floor(Date.now() / 1000))!.n;
+    if (s.events_started === (s.events_sent ?? 0) + (s.events_failed ?? 0) && due === 0) return;
+    await Bun.sleep(5);
+  }
+  throw new Error('the calendar queue did not settle');
+}
+
 describe('calendar sync, app -> Bitrix24', () => {
   let cab: Cabinet;
   let user: CabinetUser;
-  const sync = () => cab.stack.server.app.runCalendarSync();
-  const outbox = () => cab.stack.store.db.query<{ op: string; state: string; item_id: string }, []>('SELECT op, state, item_id FROM calendar_jobs').all();
+  const outbox = () =>
+    cab.stack.store.db.query<{ op: string; state: string; item_id: string }, []>("SELECT op, state, item_id FROM calendar_jobs WHERE op <> 'pull'").all();
+  const sync = () => settle(cab);
 
   /** An item with a start, linked to a new event. */
   async function linked(name: string): Promise<ItemJson & { calendar_event_id: string; calendar_sync: string | null }> {
@@ -96,7 +114,8 @@ describe('calendar sync, app -> Bitrix24', () => {
       version = r.item.version;
     }
     expect(outbox()).toEqual([{ op: 'update', state: 'pending', item_id: item.id }]);
-    expect(await sync()).toEqual({ done: 1, retried: 0, failed: 0 });
+    await sync();
+    expect(outbox()).toEqual([]);
     const event = (await eventOf(cab, user, item.calendar_event_id))!;
     expect(event).toMatchObject({ NAME: 'Offline final', DESCRIPTION: '' });
     expect(Number(event.DATE_TO_TS_UTC) - Number(event.DATE_FROM_TS_UTC)).toBe(3600);
@@ -127,13 +146,19 @@ describe('calendar sync, app -> Bitrix24', () => {
     expect(outbox()).toEqual([]);
   });
 
-  it('an event deleted in Bitrix24 meanwhile: the change unlinks the item instead of failing', async () => {
+  it('an event deleted in Bitrix24 (by REST) while the user renames the item: the item ends unlinked either way', async () => {
     const item = await linked('Deleted elsewhere');
-    const gone = await fetch(`${cab.stack.emulator.url}/_emulator/portals/${user.portal.member_id}/calendar/${item.calendar_event_id}`, { method: 'DELETE' });
+    const gone = await fetch(`${user.portal.client_endpoint}calendar.event.delete.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: item.calendar_event_id, auth: (await cab.stack.emu.launch(user.portal.member_id, user.userId)).form.AUTH_ID }),
+    });
     expect(gone.status).toBe(200);
+    // The deletion's own event (a pull) and the user's rename race; either way the item ends unlinked.
     const r = await user.api('PUT', `/api/items/${item.id}`, { version: item.version, name: 'Renamed' });
+    expect([200, 409]).toContain(r.status);
     await sync();
-    expect((await user.api('GET', `/api/items/${item.id}`)).json).toMatchObject({ name: 'Renamed', calendar_event_id: null, calendar_sync: null, version: r.json.version + 1 });
+    expect((await user.api('GET', `/api/items/${item.id}`)).json).toMatchObject({ calendar_event_id: null, calendar_sync: null });
   });
 
   it('with the user\'s tokens dead the write fails, the item says so, and a retry after reopening the app succeeds', async () => {
@@ -196,6 +221,128 @@ describe('calendar sync, app -> Bitrix24', () => {
     });
     expect(await second.runCalendarSync()).toMatchObject({ done: 1 });
     expect((await eventOf(cab, user, item.calendar_event_id))!.NAME).toBe('Written after the restart');
-    expect(await sync()).toEqual({ done: 0, retried: 0, failed: 0 });
+    await sync();
+    expect(outbox()).toEqual([]);
   });
 });
+
+describe('calendar sync, Bitrix24 -> app', () => {
+  let cab: Cabinet;
+  let user: CabinetUser;
+  const app = () => cab.stack.server.app;
+  const jobs = () => cab.stack.store.db.query<{ op: string; state: string }, []>('SELECT op, state FROM calendar_jobs').all();
+  /** A user edits or deletes the entry in the Bitrix24 calendar (the emulator's UI control). */
+  const editInBitrix = async (eventId: string, change: Record<string, unknown>) => {
+    const res = await fetch(`${cab.stack.emulator.url}/_emulator/portals/${user.portal.member_id}/calendar/${eventId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(change),
+    });
+    expect(res.status).toBe(200);
+  };
+  const deleteInBitrix = async (eventId: string) => {
+    const res = await fetch(`${cab.stack.emulator.url}/_emulator/portals/${user.portal.member_id}/calendar/${eventId}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+  };
+  async function linked(name: string, fields: Record<string, unknown> = {}) {
+    const item = await user.create({ name, starts_at: '2026-12-20T09:00:00Z', ...fields });
+    const r = await user.api('POST', `/api/items/${item.id}/calendar`);
+    expect(r.status).toBe(200);
+    await settle(cab);
+    return r.json as ItemJson & { calendar_event_id: string };
+  }
+
+  beforeAll(async () => {
+    cab = await openCabinet();
+    user = await cab.signIn(await cab.newPortal(), 2);
+  });
+  afterAll(() => cab.stop());
+
+  it('binds the calendar events online and offline, and ONOFFLINEEVENT, at install', async () => {
+    const auth = (await cab.stack.emu.launch(user.portal.member_id, 1)).form.AUTH_ID!;
+    const res = await fetch(`${user.portal.client_endpoint}event.get.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth }),
+    });
+    const bound = ((await res.json()) as { result: { event: string; handler?: string; offline?: number }[] }).result;
+    const online = bound.filter((b) => !b.offline).map((b) => b.event.toUpperCase()).sort();
+    const offline = bound.filter((b) => b.offline).map((b) => b.event.toUpperCase()).sort();
+    expect(online).toEqual(['ONAPPUNINSTALL', 'ONCALENDARENTRYDELETE', 'ONCALENDARENTRYUPDATE', 'ONOFFLINEEVENT']);
+    expect(offline).toEqual(['ONCALENDARENTRYDELETE', 'ONCALENDARENTRYUPDATE']);
+  });
+
+  it('a change made in the Bitrix24 calendar reaches the item: name, notes, times', async () => {
+    const item = await linked('Set in the app', { ends_at: '2026-12-20T10:00:00Z' });
+    await editInBitrix(item.calendar_event_id, { name: 'Moved in Bitrix24', description: 'новое описание', from_ts: 1_797_000_000, to_ts: 1_797_005_400 });
+    await settle(cab);
+    const now = (await user.api('GET', `/api/items/${item.id}`)).json;
+    expect(now).toMatchObject({
+      name: 'Moved in Bitrix24',
+      data: { notes: 'новое описание' },
+      starts_at: new Date(1_797_000_000_000).toISOString(),
+      ends_at: new Date(1_797_005_400_000).toISOString(),
+      calendar_sync: 'synced',
+      version: item.version + 1,
+    });
+  });
+
+  it('our own writes come back as events and change nothing', async () => {
+    const item = await linked('Echo');
+    const r = await user.api('PUT', `/api/items/${item.id}`, { version: item.version, name: 'Echo, renamed' });
+    await settle(cab);
+    const now = (await user.api('GET', `/api/items/${item.id}`)).json;
+    expect(now).toMatchObject({ name: 'Echo, renamed', version: r.json.version, calendar_sync: 'synced', ends_at: null });
+  });
+
+  it('an event deleted in the Bitrix24 calendar unlinks the item, which stays', async () => {
+    const item = await linked('Deleted in Bitrix24');
+    await deleteInBitrix(item.calendar_event_id);
+    await settle(cab);
+    expect((await user.api('GET', `/api/items/${item.id}`)).json).toMatchObject({ name: 'Deleted in Bitrix24', calendar_event_id: null, calendar_sync: null });
+  });
+
+  it('a change made while the app heard nothing (no online handler) is read from the offline queue', async () => {
+    const item = await linked('Changed while away');
+    // The online calendar handlers are gone (as if the app had been down when Bitrix24 posted).
+    const auth = (await cab.stack.emu.launch(user.portal.member_id, 1)).form.AUTH_ID!;
+    for (const event of ['ONCALENDARENTRYUPDATE', 'ONOFFLINEEVENT']) {
+      const res = await fetch(`${user.portal.client_endpoint}event.unbind.json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ auth, event, handler: `${cab.stack.appUrl}/events` }),
+      });
+      expect(res.status).toBe(200);
+    }
+    await editInBitrix(item.calendar_event_id, { name: 'Renamed while away' });
+    await settle(cab);
+    expect((await user.api('GET', `/api/items/${item.id}`)).json.name).toBe('Changed while away');
+
+    const drained = await app().runOfflineEvents();
+    expect(drained.records).toBeGreaterThan(0);
+    await settle(cab);
+    expect((await user.api('GET', `/api/items/${item.id}`)).json.name).toBe('Renamed while away');
+    // Cleared on the portal: a second drain reads nothing.
+    expect((await app().runOfflineEvents()).records).toBe(0);
+    expect(jobs()).toEqual([]);
+  });
+
+  it('a forged calendar event (the application token every launch form carries) only makes the app read the real event', async () => {
+    const item = await linked('Forged event target');
+    const appToken = user.launch.form.APPLICATION_TOKEN!;
+    const res = await fetch(`${cab.stack.appUrl}/events`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        event: 'ONCALENDARENTRYUPDATE',
+        'data[id]': item.calendar_event_id,
+        'auth[member_id]': user.portal.member_id,
+        'auth[application_token]': appToken,
+        'data[NAME]': 'Injected',
+      }),
+    });
+    expect(res.status).toBe(200);
+    await settle(cab);
+    expect((await user.api('GET', `/api/items/${item.id}`)).json).toMatchObject({ name: 'Forged event target', version: item.version });
+  });
+});
+

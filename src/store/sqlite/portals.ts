@@ -182,6 +182,8 @@ export function createPortalRepo(db: Database, clock: Clock): PortalRepo {
     dropUninstallClaim: async (portalId) => {
       dropClaim.run(portalId);
     },
+    listInstalled: async (afterId, limit) =>
+      db.query<PortalRow, [number, number]>("SELECT * FROM portals WHERE status = 'installed' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit).map(toPortal),
     listUninstallClaims: async () => claims.all().map(toPortal),
     moveEndpoint: async (oldClientEndpoint, newClientEndpoint, newDomain) => {
       move.run(newClientEndpoint, newDomain, now(), oldClientEndpoint);
