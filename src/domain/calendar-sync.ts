@@ -39,6 +39,11 @@ export interface CalendarGateway {
   read(actor: Actor, eventId: string): Promise<CalendarEventState | null>;
 }
 
+/** An item without an end goes to the calendar as this long (seconds). */
+export const DEFAULT_EVENT_LENGTH = 3600;
+/** The most of an event's description an item keeps as its notes (the edit form's own bound). */
+const NOTES_MAX = 4000;
+
 /** What the app reads of an event: what an item keeps of it. */
 export interface CalendarEventState {
   name: string;
@@ -63,11 +68,6 @@ export function itemFromEvent(item: Item, event: CalendarEventState): ItemInput 
   const data = notes.trim() ? { ...rest, notes } : rest;
   return { name, data: Object.keys(data).length ? data : null, status: item.status, startsAt: event.startsAt, endsAt: endsAt !== null && endsAt < event.startsAt ? null : endsAt };
 }
-
-/** An item without an end goes to the calendar as this long (seconds). */
-export const DEFAULT_EVENT_LENGTH = 3600;
-/** The most of an event's description an item keeps as its notes (the edit form's own bound). */
-const NOTES_MAX = 4000;
 
 /** Seconds to wait before each retry; after the last, an update fails and the item says so (a deletion keeps trying every 3 h). */
 export const RETRY_DELAYS = [10, 60, 300, 900, 3600, 3 * 3600];
