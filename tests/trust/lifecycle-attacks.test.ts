@@ -192,7 +192,7 @@ describe('lifecycle events that cost a round trip to Bitrix24', () => {
 describe('a portal whose install never reached the app (pending)', () => {
   it('cannot be reopened after the platform uninstall by a captured launch, cached verdict or not', async () => {
     const s = await stack();
-    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' });
     const p = await s.emu.createPortal({ api_only: true });
     await s.emu.install(p.member_id);
     const l = await s.emu.launch(p.member_id, 2);
@@ -256,7 +256,7 @@ describe('a second review', () => {
 
   it('a pending portal is not reopened after the platform uninstall through POST /api/session on a cached verdict', async () => {
     const s = await stack();
-    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' });
     const p = await s.emu.createPortal({ api_only: true });
     await s.emu.install(p.member_id);
     const l = await s.emu.launch(p.member_id, 2);
