@@ -29,11 +29,11 @@ describe('rate limits', () => {
     const { portal, owner } = await world.installPortal();
     await Bun.sleep((BURST / RATE) * 1000); // the install's own calls drain
     const client = bitrixWith({ rate: RATE, burst: BURST }).client(portal, owner);
-    const before = await world.stats();
+    const before = await world.emu.stats();
     const t0 = Date.now();
     const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => client.call('user.get', { ID: (i % 5) + 1 })));
     const elapsed = Date.now() - t0;
-    const after = await world.stats();
+    const after = await world.emu.stats();
     console.log(`200 calls in ${elapsed} ms; server refused ${after.rate_limited - before.rate_limited}`);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     // 190 requests past the burst at RATE/s is the floor; the client should be close to it.
@@ -46,9 +46,9 @@ describe('rate limits', () => {
     const { portal, owner } = await world.installPortal();
     await Bun.sleep((BURST / RATE) * 1000);
     const client = bitrixWith({ rate: RATE, burst: 50 }).client(portal, owner);
-    const before = await world.stats();
+    const before = await world.emu.stats();
     const results = await Promise.allSettled(Array.from({ length: 60 }, () => client.call('user.current')));
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(after.rate_limited - before.rate_limited).toBeGreaterThan(0); // the server did refuse some
   }, 20_000);

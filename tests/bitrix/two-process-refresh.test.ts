@@ -21,8 +21,8 @@ afterAll(async () => {
 describe('refresh across processes', () => {
   it('two processes × 25 concurrent calls on an expired token: one refresh, 50 successes', async () => {
     const { portal, memberId } = await world.installPortal();
-    await world.expireTokens(memberId);
-    const before = await world.stats();
+    await world.emu.expireTokens({ member_id: memberId });
+    const before = await world.emu.stats();
     const startAt = Date.now() + 1500; // both processes are up and have opened the database by then
     const worker = join(import.meta.dir, 'fixtures', 'refresh-worker.ts');
     const procs = [0, 1].map(() =>
@@ -35,7 +35,7 @@ describe('refresh across processes', () => {
         return JSON.parse(out.trim().split('\n').pop()!) as { ok: number; failed: number; codes: string[] };
       }),
     );
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(outputs.map((o) => o.codes)).toEqual([[], []]);
     expect(outputs.reduce((n, o) => n + o.ok, 0)).toBe(50);
     expect(after.refreshes - before.refreshes).toBe(1);
