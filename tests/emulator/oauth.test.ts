@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, it, setSystemTime } from 'bun:test';
 import { rest, type EmulatedPortal } from '../support/emulator-client.ts';
 import { startTestBed, type TestBed } from '../support/test-bed.ts';
 
@@ -143,13 +143,17 @@ describe('expiry', () => {
 
   it('expires tokens by their lifetime too', async () => {
     const short = await startTestBed({ accessTokenTtl: 0.2 });
+    // The emulator runs in this process: a frozen clock, moved past the lifetime, stands for the wait.
+    const t0 = Date.now();
+    setSystemTime(new Date(t0));
     try {
       const p = await short.emu.createPortal();
       const { launch } = await short.emu.install(p.member_id);
       expect((await rest(p.client_endpoint, 'profile', {}, launch.form.AUTH_ID)).status).toBe(200);
-      await Bun.sleep(250);
+      setSystemTime(new Date(t0 + 250));
       expect((await rest(p.client_endpoint, 'profile', {}, launch.form.AUTH_ID)).body.error).toBe('expired_token');
     } finally {
+      setSystemTime();
       await short.stop();
     }
   });

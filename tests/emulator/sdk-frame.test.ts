@@ -9,6 +9,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { gotoPage, launchBrowser } from '../support/browser.ts';
 import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
 import { emulatorClient, rest, type EmulatorClient } from '../support/emulator-client.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 
 const SDK_PAGE = (isInstaller: boolean) => `<!doctype html><html><head><meta charset="utf-8"><script src="/umd.js"></script></head>
@@ -138,13 +139,7 @@ describe('b24jssdk B24Frame inside the portal page', () => {
     await gotoPage(page, portal.portal_url);
     const main = await appFrame(page, '/sdk/?');
     const closed = main.evaluate(() => (window as any).__run(($b24: any) => $b24.slider.openSliderAppPage({ item: 7, bx24_title: 'Item 7' }).then(() => 'closed')));
-    const deadline = Date.now() + 5000;
-    let slider: Frame | undefined;
-    while (!slider && Date.now() < deadline) {
-      await Bun.sleep(20);
-      slider = page.frames().filter((f) => f.url().startsWith(`${app.url}/sdk/?`))[1];
-    }
-    if (!slider) throw new Error('no slider frame');
+    const slider = await waitFor(() => page.frames().filter((f) => f.url().startsWith(`${app.url}/sdk/?`))[1], { what: 'the slider frame', intervalMs: 20 });
     await slider.waitForFunction(() => (window as any).__results?.ready, undefined, { timeout: 5000 });
     expect(await slider.evaluate(() => (window as any).$b24.placement.options)).toEqual({ item: '7' });
     expect(await page.textContent('.b24-slider-title')).toBe('Item 7');
