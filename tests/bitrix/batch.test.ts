@@ -28,11 +28,11 @@ describe('batch', () => {
     commands.u30 = ['no.such.method', {}];
     commands.u75 = ['user.get', { ID: '$result[me][ID]' }]; // chunk 2 refers to chunk 1
     commands.u76 = { method: 'user.get', params: { ID: '$result[u60][0][ID]' } };
-    const before = await world.stats();
+    const before = await world.emu.stats();
 
     const out = await client.batch<UserRow[]>(commands);
 
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(Object.keys(out).length).toBe(120);
     const failed = Object.entries(out).filter(([, o]) => !o.ok);
     expect(failed.map(([k]) => k)).toEqual(['u30']);

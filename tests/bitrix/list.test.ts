@@ -31,11 +31,11 @@ describe('lists', () => {
     const total = (await client.call<UserRow[]>('user.get', { sort: 'ID', order: 'ASC' })).total!;
     expect(total).toBeGreaterThanOrEqual(USERS);
 
-    const before = await world.stats();
+    const before = await world.emu.stats();
     const byOffset = await collect(client.list<UserRow>('user.get', { sort: 'ID', order: 'ASC' }));
-    const mid = await world.stats();
+    const mid = await world.emu.stats();
     const byId = await collect(client.list<UserRow>('user.get', {}, { mode: 'id' }));
-    const after = await world.stats();
+    const after = await world.emu.stats();
 
     expect(byOffset.length).toBe(total);
     expect(byId.map((u) => u.ID)).toEqual(byOffset.map((u) => u.ID));
@@ -52,9 +52,9 @@ describe('lists', () => {
 
   it('listAll pulls the whole list in batches of pages with the same result', async () => {
     const byOffset = await collect(client.list<UserRow>('user.get', { sort: 'ID', order: 'ASC' }));
-    const before = await world.stats();
+    const before = await world.emu.stats();
     const all = await client.listAll<UserRow>('user.get', { sort: 'ID', order: 'ASC' });
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(all.map((u) => u.ID)).toEqual(byOffset.map((u) => u.ID));
     console.log(`listAll: ${all.length} rows, emulator counted ${after.rest_calls - before.rest_calls} REST calls`);
   });

@@ -42,12 +42,12 @@ describe('bitrix.oauth and callWithToken', () => {
     const me = await bitrix().callWithToken<{ ID: string }>(portal.clientEndpoint, t!.accessToken, 'user.current');
     expect(me.result.ID).toBe(String(t!.userId));
 
-    await world.expireTokens(memberId);
-    const before = await world.stats();
+    await world.emu.expireTokens({ member_id: memberId });
+    const before = await world.emu.stats();
     const e = (await bitrix().callWithToken(portal.clientEndpoint, t!.accessToken, 'user.current').catch((x) => x)) as BitrixError;
     expect(e.code).toBe('expired_token');
     expect(e.status).toBe(401);
-    expect((await world.stats()).refreshes).toBe(before.refreshes);
+    expect((await world.emu.stats()).refreshes).toBe(before.refreshes);
   });
 
   it('exchanges an authorization code once; a second use is invalid_grant', async () => {
@@ -68,7 +68,7 @@ describe('bitrix.oauth and callWithToken', () => {
     const { portal, owner, memberId } = await world.installPortal();
     const client = bitrix().client(portal, owner);
     const first = await world.store.tokens.find(portal.id, owner);
-    await world.expireTokens(memberId);
+    await world.emu.expireTokens({ member_id: memberId });
     await client.call('user.current');
     const second = await world.store.tokens.find(portal.id, owner);
     await world.store.tokens.save(portal.id, owner, second!.userId, { ...second!, refreshToken: 'bogus-refresh-token-0000000000', expiresAt: 1 });

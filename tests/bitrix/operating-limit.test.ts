@@ -47,10 +47,10 @@ describe('operating limit', () => {
     expect(e.code).toBe('OPERATION_TIME_LIMIT');
     expect(e.status).toBe(429);
 
-    const before = await world.stats();
+    const before = await world.emu.stats();
     const again = (await client.call('user.get').catch((x) => x)) as BitrixError;
     expect(again.code).toBe('OPERATION_TIME_LIMIT');
-    expect((await world.stats()).rest_calls).toBe(before.rest_calls);
+    expect((await world.emu.stats()).rest_calls).toBe(before.rest_calls);
     expect((await client.call<{ ID: string }>('user.current')).result.ID).toBeTruthy();
   });
 });

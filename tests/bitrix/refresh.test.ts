@@ -26,12 +26,12 @@ describe('refresh on expired_token', () => {
     const { portal, owner, memberId } = await world.installPortal();
     const client = newBitrix().client(portal, owner);
     expect((await client.call<{ ID: string }>('user.current')).result.ID).toBeTruthy();
-    await world.expireTokens(memberId);
-    const before = await world.stats();
+    await world.emu.expireTokens({ member_id: memberId });
+    const before = await world.emu.stats();
 
     const results = await Promise.allSettled(Array.from({ length: 50 }, () => client.call<{ ID: string }>('user.current')));
 
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(results.filter((r) => r.status === 'fulfilled').length).toBe(50);
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.refresh_failures - before.refresh_failures).toBe(0);
@@ -45,10 +45,10 @@ describe('refresh on expired_token', () => {
     const a = newBitrix().client(portal, owner);
     const b = newBitrix().client(portal, owner);
     await a.call('user.current');
-    await world.expireTokens(memberId);
-    const before = await world.stats();
+    await world.emu.expireTokens({ member_id: memberId });
+    const before = await world.emu.stats();
     const results = await Promise.allSettled([...Array.from({ length: 25 }, () => a.call('user.current')), ...Array.from({ length: 25 }, () => b.call('user.current'))]);
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(results.filter((r) => r.status === 'fulfilled').length).toBe(50);
     expect(after.refreshes - before.refreshes).toBe(1);
     expect(after.refresh_failures - before.refresh_failures).toBe(0);
@@ -58,13 +58,13 @@ describe('refresh on expired_token', () => {
     const { portal, owner, memberId } = await world.installPortal();
     const row = await world.store.tokens.find(portal.id, owner);
     await world.store.tokens.save(portal.id, owner, row!.userId, { ...row!, refreshToken: 'not-a-refresh-token-0000000000' });
-    await world.expireTokens(memberId);
+    await world.emu.expireTokens({ member_id: memberId });
     const client = newBitrix().client(portal, owner);
-    const before = await world.stats();
+    const before = await world.emu.stats();
 
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => client.call('user.current')));
 
-    const mid = await world.stats();
+    const mid = await world.emu.stats();
     expect(results.every((r) => r.status === 'rejected' && (r.reason as BitrixError).code === 'TOKENS_DEAD')).toBe(true);
     expect(mid.refreshes - before.refreshes).toBe(0);
     expect(mid.refresh_failures - before.refresh_failures).toBe(1);
@@ -72,7 +72,7 @@ describe('refresh on expired_token', () => {
 
     const again = await client.call('user.current').catch((e: BitrixError) => e);
     expect((again as BitrixError).code).toBe('TOKENS_DEAD');
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(after.refresh_failures).toBe(mid.refresh_failures);
     expect(after.rest_calls).toBe(mid.rest_calls);
   });
@@ -81,9 +81,9 @@ describe('refresh on expired_token', () => {
     const { portal, owner } = await world.installPortal();
     const row = await world.store.tokens.find(portal.id, owner);
     await world.store.tokens.save(portal.id, owner, row!.userId, { ...row!, expiresAt: Math.floor(Date.now() / 1000) - 5 });
-    const before = await world.stats();
+    const before = await world.emu.stats();
     await newBitrix().client(portal, owner).call('user.current');
-    const after = await world.stats();
+    const after = await world.emu.stats();
     expect(after.refreshes - before.refreshes).toBe(1);
   });
 });

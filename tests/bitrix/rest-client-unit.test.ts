@@ -147,16 +147,20 @@ describe('RestClient.call', () => {
 
 describe('per-portal limits', () => {
   it('setLimits overrides one portal\'s bucket (one slot of headroom below the server\'s burst)', async () => {
-    const { bitrix, client, tokens } = await setup(() => ok(1));
+    const { bitrix, client, tokens, seen } = await setup(() => ok(1));
     await tokens.save(2, { kind: 'app' }, 1, { accessToken: ACCESS, refreshToken: REFRESH, expiresAt: Math.floor(Date.now() / 1000) + 3600, scope: 'user' });
     bitrix.setLimits(fakePortal(), { rate: 10, burst: 2 });
-    const t0 = Date.now();
-    await Promise.all(Array.from({ length: 4 }, () => client.call('user.current')));
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
     const other = bitrix.client(fakePortal({ id: 2, clientEndpoint: 'https://other.example/rest/' }), { kind: 'app' });
-    const t1 = Date.now();
+    const t0 = Date.now();
+    const limited = Promise.all(Array.from({ length: 4 }, () => client.call('user.current')));
     await Promise.all(Array.from({ length: 4 }, () => other.call('user.current')));
-    expect(Date.now() - t1).toBeLessThan(100);
+    await limited;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+    // The limited portal's bucket held three of its four back (100, 200, 300 ms). The other portal's
+    // four, started after them, did not queue behind them: all went out before the limited second.
+    const hosts = seen.map((r) => new URL(r.url).host);
+    expect(hosts.filter((h) => h === 'other.example')).toHaveLength(4);
+    expect(hosts.slice(-3)).toEqual(Array(3).fill('portal.example'));
   });
 });
 

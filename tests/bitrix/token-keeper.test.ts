@@ -10,19 +10,24 @@ import { createTokenKeeper } from '../../src/bitrix/token-keeper.ts';
 import type { TokenOwner } from '../../src/domain/types.ts';
 import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
 import { fakePortal } from './helpers/fake-portal.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const owner: TokenOwner = { kind: 'user', userId: 3 };
 const portal = fakePortal();
 const nowSec = () => Math.floor(Date.now() / 1000);
 
-function fakeOAuth(opts: { delayMs?: number; fail?: (n: number) => BitrixError | null } = {}) {
+/**
+ * `delayMs` is how long the fake server takes to answer (the time other callers find a refresh in
+ * flight); `hold`, when given, keeps every answer back until the test resolves it instead.
+ */
+function fakeOAuth(opts: { delayMs?: number; hold?: Promise<void>; fail?: (n: number) => BitrixError | null } = {}) {
   const valid = new Set(['r0']);
   let n = 0;
   const oauth: OAuthClient & { requests: () => number } = {
     requests: () => n,
     async refresh(_server, refreshToken): Promise<OAuthGrant> {
       n++;
-      await Bun.sleep(opts.delayMs ?? 20);
+      await (opts.hold ?? Bun.sleep(opts.delayMs ?? 20));
       const err = opts.fail?.(n);
       if (err) throw err;
       if (!valid.delete(refreshToken)) throw new BitrixError('invalid_grant', 'Invalid grant', 400, 'oauth.refresh');
@@ -111,11 +116,13 @@ describe('token keeper', () => {
 
   it('a fresh save during a refresh wins over the refreshed pair', async () => {
     const tokens = await seeded();
-    const oauth = fakeOAuth({ delayMs: 50 });
+    let answer!: () => void;
+    const oauth = fakeOAuth({ hold: new Promise<void>((r) => (answer = r)) });
     const keeper = createTokenKeeper({ tokens, oauth });
     const pending = keeper.current(portal, owner);
-    await Bun.sleep(10);
+    await waitFor(() => oauth.requests() === 1, { what: 'the refresh request to reach the OAuth server' });
     await tokens.save(portal.id, owner, 3, { accessToken: 'launch', refreshToken: 'rl', expiresAt: nowSec() + 3600, scope: 'user' });
+    answer();
     expect((await pending).accessToken).toBe('launch');
   });
 });

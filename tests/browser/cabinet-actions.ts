@@ -5,6 +5,7 @@
  */
 import type { Frame, Locator } from 'playwright-core';
 import { translator, type Translate } from '../../views/i18n.ts';
+import { appSteady } from './portal-session.ts';
 
 export interface StepOptions {
   /** How long a step may take to show its result, ms. */
@@ -21,7 +22,8 @@ const tr = (opts: StepOptions) => opts.t ?? english;
  * says nothing about the app). `measure` starts the clock just before the click.
  */
 export const timings: { step: string; ms: number }[] = [];
-async function measure<T>(step: string, click: () => Promise<unknown>, result: () => Promise<T>): Promise<T> {
+async function measure<T>(frame: Frame, step: string, click: () => Promise<unknown>, result: () => Promise<T>): Promise<T> {
+  await appSteady(frame);
   const started = performance.now();
   await click();
   const value = await result();
@@ -32,7 +34,12 @@ async function measure<T>(step: string, click: () => Promise<unknown>, result: (
 /** Opens a row's action menu ("⋯") and returns its item named `label`, ready to click. */
 export async function rowMenuItem(row: Locator, label: string): Promise<Locator> {
   const menu = row.locator('details.row-menu');
-  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
+  const frame = (await (await menu.elementHandle())!.ownerFrame())!;
+  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) {
+    await appSteady(frame);
+    await menu.locator('summary').click();
+  }
+  await appSteady(frame);
   return menu.getByRole('button', { name: label, exact: true });
 }
 
@@ -50,6 +57,7 @@ export async function submitCreateForm(frame: Frame, name: string, opts: StepOpt
   await frame.locator('#new-notes').fill(`Notes for ${name}`);
   if (opts.startsAt) await frame.locator('#new-starts_at').fill(opts.startsAt);
   await measure(
+    frame,
     'create',
     () => frame.locator('#dialog').getByRole('button', { name: tr(opts)('create'), exact: true }).click(),
     () => rowOf(frame, name).waitFor({ timeout }),
@@ -61,6 +69,7 @@ export async function submitCreateForm(frame: Frame, name: string, opts: StepOpt
 export async function openCreateDialog(frame: Frame, opts: StepOptions): Promise<void> {
   const { timeout } = opts;
   await measure(
+    frame,
     'open the create dialog',
     () => frame.locator('.topbar').getByRole('button', { name: tr(opts)('newItem'), exact: true }).click(),
     () => frame.locator('#dialog[open] #new-name').waitFor({ timeout }),
@@ -69,6 +78,7 @@ export async function openCreateDialog(frame: Frame, opts: StepOptions): Promise
 }
 
 export async function closeDialog(frame: Frame, opts: StepOptions): Promise<void> {
+  await appSteady(frame);
   await frame.locator('#dialog').getByRole('button', { name: tr(opts)('cancel'), exact: true }).click();
   await frame.waitForFunction(() => !(document.getElementById('dialog') as HTMLDialogElement).open, undefined, { timeout: opts.timeout });
 }
@@ -77,9 +87,10 @@ export async function renameItem(frame: Frame, from: string, to: string, opts: S
   const { timeout } = opts;
   const t = tr(opts);
   const form = frame.locator('#item-list .item-row--editing form');
-  await measure('open the inline edit', () => rowOf(frame, from).getByRole('button', { name: t('edit'), exact: true }).click(), () => form.waitFor({ timeout }));
+  await measure(frame, 'open the inline edit', () => rowOf(frame, from).getByRole('button', { name: t('edit'), exact: true }).click(), () => form.waitFor({ timeout }));
   await form.locator('input[name="name"]').fill(to);
   await measure(
+    frame,
     'save',
     () => form.getByRole('button', { name: t('save'), exact: true }).click(),
     () => rowOf(frame, to).getByRole('button', { name: t('edit'), exact: true }).waitFor({ timeout }),
@@ -88,6 +99,7 @@ export async function renameItem(frame: Frame, from: string, to: string, opts: S
 
 export async function archiveItem(frame: Frame, name: string, opts: StepOptions): Promise<void> {
   await measure(
+    frame,
     'archive',
     async () => (await rowMenuItem(rowOf(frame, name), tr(opts)('archive'))).click(),
     () => frame.locator('#item-list .item-row--archived', { hasText: name }).waitFor({ timeout: opts.timeout }),
@@ -96,6 +108,7 @@ export async function archiveItem(frame: Frame, name: string, opts: StepOptions)
 
 export async function restoreItem(frame: Frame, name: string, opts: StepOptions): Promise<void> {
   await measure(
+    frame,
     'restore',
     async () => (await rowMenuItem(rowOf(frame, name), tr(opts)('restore'))).click(),
     () => frame.locator('#item-list .item-row--active', { hasText: name }).waitFor({ timeout: opts.timeout }),
@@ -110,6 +123,7 @@ export async function deleteItem(frame: Frame, name: string, opts: StepOptions):
     void d.accept();
   });
   await measure(
+    frame,
     'delete',
     async () => (await rowMenuItem(rowOf(frame, name), tr(opts)('delete'))).click(),
     () => rowOf(frame, name).waitFor({ state: 'detached', timeout: opts.timeout }),
@@ -128,6 +142,7 @@ export async function search(frame: Frame, q: string, expected: string[], { time
     return url.pathname.endsWith('/ui/items') && !url.searchParams.has('cursor') && (url.searchParams.get('q') ?? '') === q;
   }, { timeout });
   await measure(
+    frame,
     'search',
     () => frame.locator('#q').fill(q),
     () =>

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { BrowserContext, Frame, Page, Request } from 'playwright-core';
 import { gotoPage, launchBrowserContext } from '../support/browser.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 export const OUTPUT_DIR = 'test-output';
 const AXE_SOURCE = readFileSync('node_modules/axe-core/axe.min.js', 'utf8');
@@ -72,16 +73,14 @@ export async function openPortalTab(context: BrowserContext, appUrl: string, pag
     console: consoleLines,
     requests,
     async frame(pathPrefix = '/') {
-      const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline) {
-        const f = page.frames().find((fr) => !fr.isDetached() && fr.url().startsWith(appUrl + pathPrefix) && fr !== page.mainFrame());
-        if (f) {
-          await f.waitForLoadState('load');
-          return f;
-        }
-        await Bun.sleep(25);
-      }
-      throw new Error(`no app frame at ${pathPrefix}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+      const f = await waitFor(() => page.frames().find((fr) => !fr.isDetached() && fr.url().startsWith(appUrl + pathPrefix) && fr !== page.mainFrame()), {
+        what: `an app frame at ${pathPrefix}`,
+        intervalMs: 25,
+      }).catch((e: Error) => {
+        throw new Error(`${e.message}; frames: ${page.frames().map((fr) => fr.url()).join(', ')}`);
+      });
+      await f.waitForLoadState('load');
+      return f;
     },
     close: () => page.close(),
   };
@@ -140,14 +139,53 @@ async function framesSettled(page: Page): Promise<void> {
   if ((await box.count()) === 0) return;
   const frame = await (await box.elementHandle())?.contentFrame();
   if (!frame) return;
-  const deadline = Date.now() + 3000;
-  while (Date.now() < deadline) {
-    const outer = await box.evaluate((el) => el.getBoundingClientRect());
-    const inner = await frame.evaluate(() => ({ width: window.innerWidth, content: document.body.getBoundingClientRect().height })).catch(() => null);
-    if (inner && Math.abs(inner.width - outer.width) <= 2 && Math.abs(inner.content - outer.height) <= 2) break;
-    await page.waitForTimeout(50);
-  }
-  await frame.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))).catch(() => {});
+  // Best effort: a frame that never settles is still shot (the screenshot shows why).
+  await waitFor(
+    async () => {
+      const outer = await box.evaluate((el) => el.getBoundingClientRect());
+      const inner = await frame.evaluate(() => ({ width: window.innerWidth, content: document.body.getBoundingClientRect().height })).catch(() => null);
+      return inner !== null && Math.abs(inner.width - outer.width) <= 2 && Math.abs(inner.content - outer.height) <= 2;
+    },
+    { what: 'the app frame to fit its box', intervalMs: 50, timeoutMs: 3000 },
+  ).catch(() => undefined);
+  await framesPainted(page, frame);
+}
+
+/**
+ * Before a click in the app: waits until the portal has fitted the app's box to the frame's content
+ * (public/frame.js sends the body's height, or down to an open dialog, with BX24.fitWindow after every
+ * change) and both have painted that layout (framesPainted). While the portal is still resizing the
+ * frame, a click can land on the portal's <iframe> element instead of in the app, and nothing happens.
+ */
+export async function appSteady(frame: Frame): Promise<void> {
+  const page = frame.page();
+  await waitFor(
+    async () => {
+      const box = await page.evaluate(() => document.getElementById('b24-app-layout')?.getBoundingClientRect().height ?? null);
+      if (box === null) return true; // no portal box around this frame
+      const content = await frame.evaluate(() => {
+        let h = document.body.getBoundingClientRect().height;
+        const d = document.getElementById('dialog') as HTMLDialogElement | null;
+        if (d?.open) h = Math.max(h, d.getBoundingClientRect().bottom - document.documentElement.getBoundingClientRect().top + 16);
+        return Math.ceil(h);
+      });
+      return Math.abs(box - content) <= 1;
+    },
+    { what: 'the portal to fit the app frame to its content', intervalMs: 20 },
+  );
+  await framesPainted(page, frame);
+}
+
+/**
+ * Two animation frames in the portal page and then in the app frame: both have painted their current
+ * layout. Chromium routes a click into the cross-process app frame by the last painted layout, so a
+ * click right after the page moved (scroll, viewport change) can land on the portal's <iframe> element
+ * instead of in the app.
+ */
+export async function framesPainted(page: Page, frame: Frame): Promise<void> {
+  const twoFrames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  await page.evaluate(twoFrames).catch(() => {});
+  await frame.evaluate(twoFrames).catch(() => {});
 }
 
 /** Runs a journey step; on failure leaves a screenshot and the tab's console and requests in test-output/. */

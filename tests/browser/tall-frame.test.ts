@@ -7,13 +7,14 @@
  * the frame is as tall as its content again (it shrinks). Runs in both languages.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import type { BrowserContext, Frame } from 'playwright-core';
+import type { BrowserContext, Frame, Locator } from 'playwright-core';
 import { createItemIds } from '../../src/domain/items.ts';
 import { translator } from '../../views/i18n.ts';
 import { launchBrowserContext } from '../support/browser.ts';
 import { startStack, type Stack } from '../support/stack.ts';
+import { waitFor } from '../support/wait-for.ts';
 import * as act from './cabinet-actions.ts';
-import { cabinetFrame, contextFor, layoutHeight, OUTPUT_DIR, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type PortalTab } from './portal-session.ts';
+import { cabinetFrame, contextFor, framesPainted, layoutHeight, OUTPUT_DIR, openPortalTab, screenshotBoth, seriousA11yViolations, withArtefacts, type PortalTab } from './portal-session.ts';
 
 setDefaultTimeout(60_000);
 
@@ -44,22 +45,49 @@ async function placeInPortal(tab: PortalTab, frame: Frame, selector: string): Pr
 
 /** Waits (as a person would, looking) until the element is wholly in the portal's viewport. */
 async function waitVisibleInPortal(tab: PortalTab, frame: Frame, selector: string): Promise<void> {
-  const deadline = Date.now() + TIMEOUT;
   let last = { top: 0, bottom: 0, visible: false };
-  while (Date.now() < deadline) {
-    if ((await frame.locator(selector).count()) > 0) {
+  await waitFor(
+    async () => {
+      if ((await frame.locator(selector).count()) === 0) return false;
       last = await placeInPortal(tab, frame, selector);
-      if (last.visible) return;
-    }
-    await Bun.sleep(50);
-  }
-  throw new Error(`${selector} never became visible in the portal viewport (last at ${last.top}..${last.bottom})`);
+      return last.visible;
+    },
+    { what: `${selector} to be visible in the portal viewport`, intervalMs: 50, timeoutMs: TIMEOUT },
+  ).catch((e: Error) => {
+    throw new Error(`${e.message} (last at ${last.top}..${last.bottom})`);
+  });
 }
 
 /** What the user sees: the portal tab's viewport only (the full-page shots show the whole tall frame). */
 const viewportShot = (tab: PortalTab, name: string) => tab.page.screenshot({ path: `${OUTPUT_DIR}/${name}-viewport.png` });
 
-const scrollPortalToBottom = (tab: PortalTab) => tab.page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight)).then(() => Bun.sleep(100));
+/**
+ * Scrolls the portal page to its bottom, then waits until the app has seen it: the visible band its
+ * IntersectionObserver probes publish (--view-top, which places the dialog and the toasts) starts
+ * where the portal's viewport now cuts the frame.
+ */
+async function scrollPortalToBottom(tab: PortalTab, frame: Frame): Promise<void> {
+  await tab.page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  await waitFor(
+    async () => {
+      const cut = await tab.page.evaluate(() => Math.max(0, -document.getElementById('b24-app-frame')!.getBoundingClientRect().top));
+      const viewTop = await frame.evaluate(() => Number.parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--view-top')) || 0);
+      return Math.abs(viewTop - cut) <= 10;
+    },
+    { what: 'the app frame to see the portal scrolled to the bottom', intervalMs: 20, timeoutMs: TIMEOUT },
+  );
+}
+/**
+ * Clicks an element of the app frame that may be far out of view, as a user would after scrolling to
+ * it: scrolled into view, then clicked once the portal page and the frame have painted the new
+ * position (see framesPainted).
+ */
+async function clickAfterScroll(tab: PortalTab, frame: Frame, target: Locator): Promise<void> {
+  await target.scrollIntoViewIfNeeded();
+  await framesPainted(tab.page, frame);
+  await target.click();
+}
+
 const portalScrollY = (tab: PortalTab) => tab.page.evaluate(() => window.scrollY);
 const activeId = (frame: Frame) => frame.evaluate(() => document.activeElement?.id ?? '');
 const rowIds = (frame: Frame) => frame.locator('#item-list .item-row').evaluateAll((els) => els.map((e) => e.id));
@@ -98,7 +126,7 @@ for (const lang of ['ru', 'en'] as const) {
 
     step('"load more" at the bottom: 40 rows, focus on the first new row, where the button was', async () => {
       expect(await rowIds(frame)).toHaveLength(20);
-      await scrollPortalToBottom(tab);
+      await scrollPortalToBottom(tab, frame);
       expect((await placeInPortal(tab, frame, '#load-more button')).visible).toBe(true);
       await frame.locator('#load-more button').click();
       await frame.waitForFunction(() => document.querySelectorAll('#item-list .item-row').length === 40, undefined, { timeout: TIMEOUT });
@@ -108,7 +136,7 @@ for (const lang of ['ru', 'en'] as const) {
     });
 
     step('at the bottom: the dialog opens in view, without moving the portal; the new row and the toast are in view', async () => {
-      await scrollPortalToBottom(tab);
+      await scrollPortalToBottom(tab, frame);
       const before = await portalScrollY(tab);
       expect(before).toBeGreaterThan(1500);
       const newButton = '.list-footer button';
@@ -138,7 +166,7 @@ for (const lang of ['ru', 'en'] as const) {
     });
 
     step('archive and delete at the bottom: toast in view, focus on the row, then on the next sensible row', async () => {
-      await scrollPortalToBottom(tab);
+      await scrollPortalToBottom(tab, frame);
       const ids = await rowIds(frame);
       const last = ids[ids.length - 1]!;
       const beforeLast = ids[ids.length - 2]!;
@@ -164,7 +192,8 @@ for (const lang of ['ru', 'en'] as const) {
 
     step('Escape cancels an inline edit and gives the focus back to the row; the edit form starts on its name', async () => {
       const id = (await rowIds(frame))[5]!;
-      await frame.locator(`#${id}`).getByRole('button', { name: t('edit'), exact: true }).click();
+      // Row 6 is far above the bottom, where the last step left the portal.
+      await clickAfterScroll(tab, frame, frame.locator(`#${id}`).getByRole('button', { name: t('edit'), exact: true }));
       await frame.locator(`#${id}.item-row--editing`).waitFor({ timeout: TIMEOUT });
       await frame.waitForFunction((id) => document.activeElement?.closest('li')?.id === id && document.activeElement?.getAttribute('name') === 'name', id, { timeout: TIMEOUT });
       await frame.locator(`#${id} input[name="name"]`).fill('typed, then abandoned');

@@ -7,6 +7,7 @@
  * starts at once; the test awaits `runCalendarSync()` (a run after any in flight) instead of waiting.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { rest } from '../support/emulator-client.ts';
 import { openCabinet, type Cabinet, type CabinetUser, type ItemJson } from './cabinet-harness.ts';
 
 interface CalendarEvent {
@@ -20,12 +21,7 @@ interface CalendarEvent {
 /** The event as Bitrix24 has it, read with a fresh token of its owner (null: there is none). */
 async function eventOf(cab: Cabinet, user: CabinetUser, id: string): Promise<CalendarEvent | null> {
   const auth = (await cab.stack.emu.launch(user.portal.member_id, user.userId)).form.AUTH_ID!;
-  const res = await fetch(`${user.portal.client_endpoint}calendar.event.getbyid.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id, auth }),
-  });
-  return ((await res.json()) as { result: CalendarEvent | null }).result;
+  return (await rest(user.portal.client_endpoint, 'calendar.event.getbyid', { id }, auth)).body.result as CalendarEvent | null;
 }
 
 const sec = (iso: string) => String(Date.parse(iso) / 1000);
@@ -41,7 +37,7 @@ async function settle(cab: Cabinet): Promise<void> {
     const due = cab.stack.store.db
       .query<{ n: number }, [number]>("SELECT count(*) AS n FROM calendar_jobs WHERE state = 'pending' AND next_at <= ?")
       .get(Math.floor(Date.now() / 1000))!.n;
-    if (s.events_started === (s.events_sent ?? 0) + (s.events_failed ?? 0) && due === 0) return;
+    if (s.events_started === s.events_sent + s.events_failed && due === 0) return;
     await Bun.sleep(5);
   }
   throw new Error('the calendar queue did not settle');
@@ -232,18 +228,8 @@ describe('calendar sync, Bitrix24 -> app', () => {
   const app = () => cab.stack.server.app;
   const jobs = () => cab.stack.store.db.query<{ op: string; state: string }, []>('SELECT op, state FROM calendar_jobs').all();
   /** A user edits or deletes the entry in the Bitrix24 calendar (the emulator's UI control). */
-  const editInBitrix = async (eventId: string, change: Record<string, unknown>) => {
-    const res = await fetch(`${cab.stack.emulator.url}/_emulator/portals/${user.portal.member_id}/calendar/${eventId}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(change),
-    });
-    expect(res.status).toBe(200);
-  };
-  const deleteInBitrix = async (eventId: string) => {
-    const res = await fetch(`${cab.stack.emulator.url}/_emulator/portals/${user.portal.member_id}/calendar/${eventId}`, { method: 'DELETE' });
-    expect(res.status).toBe(200);
-  };
+  const editInBitrix = (eventId: string, change: Record<string, unknown>) => cab.stack.emu.editCalendarEntry(user.portal.member_id, eventId, change);
+  const deleteInBitrix = (eventId: string) => cab.stack.emu.deleteCalendarEntry(user.portal.member_id, eventId);
   async function linked(name: string, fields: Record<string, unknown> = {}) {
     const item = await user.create({ name, starts_at: '2026-12-20T09:00:00Z', ...fields });
     const r = await user.api('POST', `/api/items/${item.id}/calendar`);

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rest, startTestBed, type PortalInfo, type TestBed } from './support.ts';
+import { rest, type EmulatedPortal } from '../support/emulator-client.ts';
+import { startTestBed, type TestBed } from '../support/test-bed.ts';
 
 let bed: TestBed;
-let portal: PortalInfo;
+let portal: EmulatedPortal;
 let admin: string;
 
 beforeAll(async () => {
   bed = await startTestBed({ burst: 10_000 });
-  portal = await bed.control.createPortal({ users: 120 });
-  admin = (await bed.control.install(portal.member_id)).launch.form.AUTH_ID ?? '';
+  portal = await bed.emu.createPortal({ users: 120 });
+  admin = (await bed.emu.install(portal.member_id)).launch.form.AUTH_ID ?? '';
 });
 afterAll(() => bed.stop());
 
@@ -82,9 +83,9 @@ describe('batch', () => {
   });
 
   it('counts as one request against the bucket and the stats', async () => {
-    const before = (await bed.control.stats(portal.member_id)).rest_calls ?? 0;
+    const before = (await bed.emu.stats(portal.member_id)).rest_calls ?? 0;
     await batch({ cmd: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`c${i}`, 'profile'])) });
-    expect((await bed.control.stats(portal.member_id)).rest_calls).toBe(before + 1);
+    expect((await bed.emu.stats(portal.member_id)).rest_calls).toBe(before + 1);
   });
 
   it('still needs valid auth for the envelope', async () => {

@@ -7,14 +7,14 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import type { Browser, Frame, Page } from 'playwright-core';
 import { gotoPage, launchBrowser } from '../support/browser.ts';
 import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
-import { Control } from './support.ts';
+import { emulatorClient, type EmulatorClient } from '../support/emulator-client.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 
 // Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
 setDefaultTimeout(20_000);
 
 let emulator: Emulator;
-let control: Control;
+let emu: EmulatorClient;
 let app: FrameApp;
 let browser: Browser;
 
@@ -52,7 +52,7 @@ beforeAll(async () => {
   app = startFrameApp((_variant, isInstaller) => CLASSIC_PAGE(libraryUrl, isInstaller));
   emulator = await startEmulator({ port: 0, burst: 1000, apps: [{ client_id: 'app.classic', client_secret: 'c', app_url: `${app.url}/classic/` }] });
   libraryUrl = `${emulator.url}/api/v1/`;
-  control = new Control(emulator);
+  emu = emulatorClient(emulator);
   browser = await launchBrowser();
 });
 afterAll(async () => {
@@ -71,7 +71,7 @@ describe('the emulator BX24 library inside the portal page', () => {
   });
 
   it('runs init, callMethod paging, callBatch, fitWindow and installFinish', async () => {
-    const portal = await control.createPortal({ users: 75 });
+    const portal = await emu.createPortal({ users: 75 });
     const page = await browser.newPage();
     await gotoPage(page, portal.portal_url);
     const installer = await appFrame(page, '/classic/install');
@@ -89,13 +89,13 @@ describe('the emulator BX24 library inside the portal page', () => {
   });
 
   it('refreshes an expired token through the parent (refreshAuth) and repeats the call', async () => {
-    const portal = await control.createPortal();
-    await control.install(portal.member_id);
+    const portal = await emu.createPortal();
+    await emu.install(portal.member_id);
     const page = await browser.newPage();
     await gotoPage(page, `${portal.portal_url}?user_id=4`);
     const frame = await appFrame(page, '/classic/?');
     const before = await frame.evaluate(() => (window as any).BX24.getAuth().access_token);
-    await control.expire({ member_id: portal.member_id });
+    await emu.expireTokens({ member_id: portal.member_id });
     const result = await frame.evaluate(async () => {
       const r = await (window as any).__call('profile', {});
       return { name: r.data().NAME, error: r.error() };

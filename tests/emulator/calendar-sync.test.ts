@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { rest, startTestBed, type Captured, type PortalInfo, type TestBed } from './support.ts';
+import { EmulatorControlError, rest, type EmulatedPortal } from '../support/emulator-client.ts';
+import { startTestBed, type Captured, type TestBed } from '../support/test-bed.ts';
 
 let bed: TestBed;
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => bed.stop());
 
 interface Site {
-  portal: PortalInfo;
+  portal: EmulatedPortal;
   admin: string;
   tokenOf(userId: number): Promise<string>;
   call(method: string, params?: Record<string, unknown>, token?: string): ReturnType<typeof rest>;
@@ -28,9 +29,9 @@ interface Site {
 }
 
 async function openSite(): Promise<Site> {
-  const portal = await bed.control.createPortal();
-  const admin = (await bed.control.install(portal.member_id)).launch.form.AUTH_ID ?? '';
-  const tokenOf = async (userId: number) => (userId === 1 ? admin : ((await bed.control.launch(portal.member_id, { user_id: userId })).form.AUTH_ID ?? ''));
+  const portal = await bed.emu.createPortal();
+  const admin = (await bed.emu.install(portal.member_id)).launch.form.AUTH_ID ?? '';
+  const tokenOf = async (userId: number) => (userId === 1 ? admin : ((await bed.emu.launch(portal.member_id, userId)).form.AUTH_ID ?? ''));
   const call = (method: string, params: Record<string, unknown> = {}, token = admin) => rest(portal.client_endpoint, method, params, token);
   return {
     portal,
@@ -48,18 +49,20 @@ async function openSite(): Promise<Site> {
 }
 
 /** The control API's user in the Bitrix24 UI: edits (POST) or deletes (DELETE) a calendar entry. */
-async function uiEdit(site: Site, id: number, body: Record<string, unknown>, method = 'POST') {
-  const res = await fetch(`${bed.emulator.url}/_emulator/portals/${site.portal.member_id}/calendar/${id}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
+async function uiEdit(site: Site, id: number, body: Record<string, unknown>, method = 'POST'): Promise<{ status: number; body: any }> {
+  try {
+    const answer =
+      method === 'DELETE'
+        ? await bed.emu.deleteCalendarEntry(site.portal.member_id, id, body.user_id as number | undefined)
+        : await bed.emu.editCalendarEntry(site.portal.member_id, id, body);
+    return { status: 200, body: answer };
+  } catch (e) {
+    if (e instanceof EmulatorControlError) return { status: e.status, body: e.body };
+    throw e;
+  }
 }
 
-async function queueView(site: Site) {
-  return (await (await fetch(`${bed.emulator.url}/_emulator/portals/${site.portal.member_id}/offline-events`)).json()) as any;
-}
+const queueView = (site: Site) => bed.emu.offlineEvents(site.portal.member_id);
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const update = (id: number, extra: Record<string, unknown> = {}) => ({ id, type: 'user', ownerId: 1, name: 'Planning', ...extra });
@@ -176,7 +179,7 @@ describe('OnCalendarEntryUpdate / OnCalendarEntryDelete to online handlers', () 
       expect((await site.call('event.bind', { event, handler })).body.result).toBe(true);
     }
     const id = await site.addEntry(1);
-    const { application_token } = await bed.control.install(site.portal.member_id);
+    const { application_token } = await bed.emu.install(site.portal.member_id);
     await site.call('calendar.event.update', update(id, { name: 'moved' }));
     await site.call('calendar.event.delete', { id });
     const mine = (r: Captured) => r.path === '/calendar-online' && r.form.get('auth[member_id]') === site.portal.member_id;
@@ -216,15 +219,15 @@ describe('OnCalendarEntryUpdate / OnCalendarEntryDelete to online handlers', () 
   });
 
   it('reach every installed app, not only the one that made the change, and none that is not installed', async () => {
-    await bed.control.post('/_emulator/apps', { client_id: 'app.calendar.second', client_secret: 's', app_url: `${bed.app.url}/second/` });
-    await bed.control.post('/_emulator/apps', { client_id: 'app.calendar.pending', client_secret: 's', app_url: `${bed.app.url}/pending/` });
+    await bed.emu.registerApp({ client_id: 'app.calendar.second', client_secret: 's', app_url: `${bed.app.url}/second/` });
+    await bed.emu.registerApp({ client_id: 'app.calendar.pending', client_secret: 's', app_url: `${bed.app.url}/pending/` });
     const site = await openSite();
-    const second = (await bed.control.install(site.portal.member_id, { client_id: 'app.calendar.second' })).launch.form.AUTH_ID;
+    const second = (await bed.emu.install(site.portal.member_id, { client_id: 'app.calendar.second' })).launch.form.AUTH_ID;
     bed.app.setStatus(500);
     let pending: string | undefined;
     try {
       // The installer page fails: the app stays added but not installed (INSTALLED=N).
-      pending = (await bed.control.install(site.portal.member_id, { client_id: 'app.calendar.pending' })).launch.form.AUTH_ID;
+      pending = (await bed.emu.install(site.portal.member_id, { client_id: 'app.calendar.pending' })).launch.form.AUTH_ID;
     } finally {
       bed.app.setStatus(200);
     }
@@ -327,7 +330,7 @@ describe('the offline queue', () => {
       ['ONCALENDARENTRYADD', '1', '', '0'],
       ['ONCALENDARENTRYUPDATE', '1', '', '0'],
     ]);
-    expect((await bed.control.stats(site.portal.member_id)).offline_events_queued).toBe(2);
+    expect((await bed.emu.stats(site.portal.member_id)).offline_events_queued).toBe(2);
   });
 
   it('clear=0 reserves a batch under a process_id that event.offline.clear confirms, in part or whole', async () => {
@@ -463,7 +466,7 @@ describe('ONOFFLINEEVENT', () => {
 
   it('is posted with empty data and a refresh token when records arrive, at most once per minTimeout', async () => {
     const site = await openSite();
-    const { application_token } = await bed.control.install(site.portal.member_id);
+    const { application_token } = await bed.emu.install(site.portal.member_id);
     await site.call('event.bind', { event: 'ONCALENDARENTRYUPDATE', event_type: 'offline' });
     await site.call('event.bind', { event: 'ONOFFLINEEVENT', handler: `${bed.app.url}/offline-signal`, options: { minTimeout: 60 } });
     const id = await site.addEntry(2);

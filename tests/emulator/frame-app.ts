@@ -5,6 +5,7 @@
  */
 import type { Frame, Page } from 'playwright-core';
 import { resolve } from 'node:path';
+import { waitFor } from '../support/wait-for.ts';
 
 export interface FrameAppRequest {
   path: string;
@@ -44,15 +45,13 @@ export function startFrameApp(renderPage: (variant: string, isInstaller: boolean
  * reported (`window.__results.ready`, or `.error` for a page that failed to initialise).
  */
 export async function waitForAppFrame(page: Page, urlPrefix: string): Promise<Frame> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const frame = page.frames().find((f) => f.url().startsWith(urlPrefix));
-    if (frame) {
-      await frame.waitForFunction(() => (window as any).__results?.ready || (window as any).__results?.error, undefined, { timeout: 10_000 });
-      return frame;
-    }
-    await Bun.sleep(20);
-  }
-  throw new Error(`no frame at ${urlPrefix}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+  const frame = await waitFor(() => page.frames().find((f) => f.url().startsWith(urlPrefix)), {
+    what: `a frame at ${urlPrefix}`,
+    intervalMs: 20,
+  }).catch((e: Error) => {
+    throw new Error(`${e.message}; frames: ${page.frames().map((f) => f.url()).join(', ')}`);
+  });
+  await frame.waitForFunction(() => (window as any).__results?.ready || (window as any).__results?.error, undefined, { timeout: 10_000 });
+  return frame;
 }
 

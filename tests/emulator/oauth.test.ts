@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rest, startTestBed, type PortalInfo, type TestBed } from './support.ts';
+import { afterAll, beforeAll, describe, expect, it, setSystemTime } from 'bun:test';
+import { rest, type EmulatedPortal } from '../support/emulator-client.ts';
+import { startTestBed, type TestBed } from '../support/test-bed.ts';
 
 let bed: TestBed;
-let portal: PortalInfo;
+let portal: EmulatedPortal;
 
 beforeAll(async () => {
   bed = await startTestBed();
-  portal = await bed.control.createPortal();
-  await bed.control.install(portal.member_id);
+  portal = await bed.emu.createPortal();
+  await bed.emu.install(portal.member_id);
 });
 afterAll(() => bed.stop());
 
@@ -82,14 +83,14 @@ describe('POST /oauth/token/ authorization_code', () => {
   });
 
   it('tracks grants in the stats', async () => {
-    const stats = await bed.control.stats(portal.member_id);
+    const stats = await bed.emu.stats(portal.member_id);
     expect(stats.token_grants).toBeGreaterThanOrEqual(1);
   });
 });
 
 describe('POST /oauth/token/ refresh_token', () => {
   it('rotates: a new pair works, the used refresh token fails with invalid_grant, the old access token dies', async () => {
-    const launch = await bed.control.launch(portal.member_id, { user_id: 2 });
+    const launch = await bed.emu.launch(portal.member_id, 2);
     const first = await token(refreshParams(launch.form.REFRESH_ID ?? ''), 'post');
     expect(first.status).toBe(200);
     expect(first.body.refresh_token).not.toBe(launch.form.REFRESH_ID);
@@ -108,13 +109,13 @@ describe('POST /oauth/token/ refresh_token', () => {
 
     const second = await token(refreshParams(first.body.refresh_token));
     expect(second.status).toBe(200);
-    const stats = await bed.control.stats(portal.member_id);
+    const stats = await bed.emu.stats(portal.member_id);
     expect(stats.refreshes).toBeGreaterThanOrEqual(2);
     expect(stats.refresh_failures).toBeGreaterThanOrEqual(1);
   });
 
   it('lets exactly one of two racing refreshes of the same token win', async () => {
-    const launch = await bed.control.launch(portal.member_id);
+    const launch = await bed.emu.launch(portal.member_id);
     const results = await Promise.all([1, 2].map(() => token(refreshParams(launch.form.REFRESH_ID ?? ''), 'post')));
     expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
   });
@@ -127,9 +128,9 @@ describe('POST /oauth/token/ refresh_token', () => {
 
 describe('expiry', () => {
   it('answers 401 expired_token after the control API expires the portal tokens, and a refresh revives', async () => {
-    const launch = await bed.control.launch(portal.member_id);
+    const launch = await bed.emu.launch(portal.member_id);
     expect((await rest(portal.client_endpoint, 'user.current', {}, launch.form.AUTH_ID)).status).toBe(200);
-    const { expired } = await bed.control.expire({ member_id: portal.member_id });
+    const { expired } = await bed.emu.expireTokens({ member_id: portal.member_id });
     expect(expired).toBeGreaterThan(0);
     const res = await rest(portal.client_endpoint, 'user.current', {}, launch.form.AUTH_ID);
     expect(res.status).toBe(401);
@@ -142,13 +143,17 @@ describe('expiry', () => {
 
   it('expires tokens by their lifetime too', async () => {
     const short = await startTestBed({ accessTokenTtl: 0.2 });
+    // The emulator runs in this process: a frozen clock, moved past the lifetime, stands for the wait.
+    const t0 = Date.now();
+    setSystemTime(new Date(t0));
     try {
-      const p = await short.control.createPortal();
-      const { launch } = await short.control.install(p.member_id);
+      const p = await short.emu.createPortal();
+      const { launch } = await short.emu.install(p.member_id);
       expect((await rest(p.client_endpoint, 'profile', {}, launch.form.AUTH_ID)).status).toBe(200);
-      await Bun.sleep(250);
+      setSystemTime(new Date(t0 + 250));
       expect((await rest(p.client_endpoint, 'profile', {}, launch.form.AUTH_ID)).body.error).toBe('expired_token');
     } finally {
+      setSystemTime();
       await short.stop();
     }
   });
@@ -156,7 +161,7 @@ describe('expiry', () => {
 
 describe('GET <server_endpoint>app.info', () => {
   it('describes the token, the app and its installation', async () => {
-    const launch = await bed.control.launch(portal.member_id, { user_id: 3 });
+    const launch = await bed.emu.launch(portal.member_id, 3);
     const res = await fetch(`${bed.emulator.url}/rest/app.info?auth=${launch.form.AUTH_ID}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
@@ -187,13 +192,13 @@ describe('GET <server_endpoint>app.info', () => {
   });
 
   it('says installed=false while the installer has not finished, and NOT_INSTALLED (invalid_client to a refresh) after removal', async () => {
-    const p = await bed.control.createPortal();
-    const pending = await bed.control.launch(p.member_id);
+    const p = await bed.emu.createPortal();
+    const pending = await bed.emu.launch(p.member_id);
     const before = (await (await fetch(`${bed.emulator.url}/rest/app.info?auth=${pending.form.AUTH_ID}`)).json()) as any;
     expect(before.result.install.installed).toBe(false);
-    await bed.control.install(p.member_id);
-    const after = await bed.control.launch(p.member_id);
-    await bed.control.uninstall(p.member_id, false);
+    await bed.emu.install(p.member_id);
+    const after = await bed.emu.launch(p.member_id);
+    await bed.emu.uninstall(p.member_id, false);
     const res = await fetch(`${bed.emulator.url}/rest/app.info?auth=${after.form.AUTH_ID}`);
     expect(res.status).toBe(401);
     expect(((await res.json()) as any).error).toBe('NOT_INSTALLED');
@@ -204,12 +209,12 @@ describe('GET <server_endpoint>app.info', () => {
   });
 
   it('keeps the tokens of an earlier installation dead after a reinstall (invalid_grant), and issues a new application_token', async () => {
-    const p = await bed.control.createPortal();
-    const first = await bed.control.install(p.member_id);
-    const old = await bed.control.launch(p.member_id);
-    await bed.control.uninstall(p.member_id, false);
-    await bed.control.post(`/_emulator/portals/${p.member_id}/install`, {});
-    const again = await bed.control.launch(p.member_id);
+    const p = await bed.emu.createPortal();
+    const first = await bed.emu.install(p.member_id);
+    const old = await bed.emu.launch(p.member_id);
+    await bed.emu.uninstall(p.member_id, false);
+    await bed.emu.install(p.member_id);
+    const again = await bed.emu.launch(p.member_id);
     expect(again.form.APPLICATION_TOKEN).not.toBe(first.application_token);
     expect((await token(refreshParams(old.form.REFRESH_ID ?? ''))).body.error).toBe('invalid_grant');
     expect((await rest(p.client_endpoint, 'user.current', {}, old.form.AUTH_ID)).status).toBe(401);

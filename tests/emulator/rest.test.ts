@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { rest, startTestBed, type PortalInfo, type TestBed } from './support.ts';
+import { rest, type EmulatedPortal } from '../support/emulator-client.ts';
+import { startTestBed, type TestBed } from '../support/test-bed.ts';
 
 let bed: TestBed;
-let portal: PortalInfo;
+let portal: EmulatedPortal;
 let admin: string;
 let user2: string;
 
 beforeAll(async () => {
   bed = await startTestBed({ burst: 10_000 });
-  portal = await bed.control.createPortal();
-  admin = (await bed.control.install(portal.member_id)).launch.form.AUTH_ID ?? '';
-  user2 = (await bed.control.launch(portal.member_id, { user_id: 2 })).form.AUTH_ID ?? '';
+  portal = await bed.emu.createPortal();
+  admin = (await bed.emu.install(portal.member_id)).launch.form.AUTH_ID ?? '';
+  user2 = (await bed.emu.launch(portal.member_id, 2)).form.AUTH_ID ?? '';
 });
 afterAll(() => bed.stop());
 
@@ -77,17 +78,17 @@ describe('envelopes and errors', () => {
   });
 
   it('refuses a token of this app on another portal', async () => {
-    const other = await bed.control.createPortal();
-    await bed.control.install(other.member_id);
+    const other = await bed.emu.createPortal();
+    await bed.emu.install(other.member_id);
     const res = await rest(other.client_endpoint, 'profile', {}, admin);
     expect(res).toMatchObject({ status: 401, body: { error: 'invalid_token' } });
   });
 
   it('checks scope: user methods need a user scope', async () => {
-    await bed.control.post('/_emulator/apps', { client_id: 'app.brief', client_secret: 's', app_url: bed.app.url, scope: 'user_brief' });
-    await bed.control.post('/_emulator/apps', { client_id: 'app.noscope', client_secret: 's', app_url: bed.app.url, scope: 'placement' });
-    const brief = (await bed.control.install(portal.member_id, { client_id: 'app.brief' })).launch.form.AUTH_ID;
-    const none = (await bed.control.install(portal.member_id, { client_id: 'app.noscope' })).launch.form.AUTH_ID;
+    await bed.emu.registerApp({ client_id: 'app.brief', client_secret: 's', app_url: bed.app.url, scope: 'user_brief' });
+    await bed.emu.registerApp({ client_id: 'app.noscope', client_secret: 's', app_url: bed.app.url, scope: 'placement' });
+    const brief = (await bed.emu.install(portal.member_id, { client_id: 'app.brief' })).launch.form.AUTH_ID;
+    const none = (await bed.emu.install(portal.member_id, { client_id: 'app.noscope' })).launch.form.AUTH_ID;
     const current = await rest(portal.client_endpoint, 'user.current', {}, brief);
     expect(current.body.result.NAME).toBe('Ada');
     expect(current.body.result.EMAIL).toBeUndefined();
@@ -118,11 +119,11 @@ describe('user methods', () => {
 });
 
 describe('paging over 1,000 users', () => {
-  let big: PortalInfo;
+  let big: EmulatedPortal;
   let token: string;
   beforeAll(async () => {
-    big = await bed.control.createPortal({ users: 1000 });
-    token = (await bed.control.install(big.member_id)).launch.form.AUTH_ID ?? '';
+    big = await bed.emu.createPortal({ users: 1000 });
+    token = (await bed.emu.install(big.member_id)).launch.form.AUTH_ID ?? '';
   });
 
   it('pages by 50 with next and total, and no next on the last page', async () => {

@@ -8,7 +8,8 @@ import { mkdirSync } from 'node:fs';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { gotoPage, launchBrowser } from '../support/browser.ts';
 import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
-import { Control, rest } from './support.ts';
+import { emulatorClient, rest, type EmulatorClient } from '../support/emulator-client.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 
 const SDK_PAGE = (isInstaller: boolean) => `<!doctype html><html><head><meta charset="utf-8"><script src="/umd.js"></script></head>
@@ -37,14 +38,14 @@ window.__run = async (fn) => { try { return await fn(window.$b24); } catch (e) {
 setDefaultTimeout(20_000);
 
 let emulator: Emulator;
-let control: Control;
+let emu: EmulatorClient;
 let app: FrameApp;
 let browser: Browser;
 
 beforeAll(async () => {
   app = startFrameApp((_variant, isInstaller) => SDK_PAGE(isInstaller));
   emulator = await startEmulator({ port: 0, apps: [{ client_id: 'app.sdk', client_secret: 'sdk-secret', app_url: `${app.url}/sdk/`, title: 'SDK app' }] });
-  control = new Control(emulator);
+  emu = emulatorClient(emulator);
   browser = await launchBrowser();
 });
 afterAll(async () => {
@@ -57,7 +58,7 @@ const appFrame = (page: Page, pathPrefix: string): Promise<Frame> => waitForAppF
 
 describe('b24jssdk B24Frame inside the portal page', () => {
   it('installs through the installer page: init, REST, fitWindow, installFinish, reload into the app', async () => {
-    const portal = await control.createPortal();
+    const portal = await emu.createPortal();
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -92,13 +93,13 @@ describe('b24jssdk B24Frame inside the portal page', () => {
   });
 
   it('refreshes an expired token through the parent and retries the call', async () => {
-    const portal = await control.createPortal();
-    await control.install(portal.member_id, { client_id: 'app.sdk' });
+    const portal = await emu.createPortal();
+    await emu.install(portal.member_id, { client_id: 'app.sdk' });
     const page = await browser.newPage();
     await gotoPage(page, `${portal.portal_url}?user_id=2`);
     const frame = await appFrame(page, '/sdk/?');
     expect(await frame.evaluate(() => (window as any).__results)).toMatchObject({ install: false, admin: false, user: 'Иван' });
-    await control.expire({ member_id: portal.member_id });
+    await emu.expireTokens({ member_id: portal.member_id });
     const name = await frame.evaluate(() =>
       (window as any).__run(async ($b24: any) => (await $b24.actions.v2.call.make({ method: 'profile', params: {} })).getData().result.NAME),
     );
@@ -108,7 +109,7 @@ describe('b24jssdk B24Frame inside the portal page', () => {
   });
 
   it('shows non-admins a "not fully installed" notice while the app is being installed', async () => {
-    const portal = await control.createPortal();
+    const portal = await emu.createPortal();
     const page = await browser.newPage();
     await gotoPage(page, `${portal.portal_url}?user_id=3`);
     expect(await page.textContent('body')).toContain('not fully installed');
@@ -117,8 +118,8 @@ describe('b24jssdk B24Frame inside the portal page', () => {
   });
 
   it('passes PLACEMENT_OPTIONS from the page address and handles setTitle and options', async () => {
-    const portal = await control.createPortal();
-    const { launch } = await control.install(portal.member_id);
+    const portal = await emu.createPortal();
+    const { launch } = await emu.install(portal.member_id);
     const page = await browser.newPage();
     await gotoPage(page, `${portal.portal_url}?user_id=1&item=42`);
     const frame = await appFrame(page, '/sdk/?');
@@ -132,19 +133,13 @@ describe('b24jssdk B24Frame inside the portal page', () => {
   });
 
   it('opens the app in a slider with PLACEMENT_OPTIONS and answers the opener when it closes', async () => {
-    const portal = await control.createPortal();
-    await control.install(portal.member_id);
+    const portal = await emu.createPortal();
+    await emu.install(portal.member_id);
     const page = await browser.newPage();
     await gotoPage(page, portal.portal_url);
     const main = await appFrame(page, '/sdk/?');
     const closed = main.evaluate(() => (window as any).__run(($b24: any) => $b24.slider.openSliderAppPage({ item: 7, bx24_title: 'Item 7' }).then(() => 'closed')));
-    const deadline = Date.now() + 5000;
-    let slider: Frame | undefined;
-    while (!slider && Date.now() < deadline) {
-      await Bun.sleep(20);
-      slider = page.frames().filter((f) => f.url().startsWith(`${app.url}/sdk/?`))[1];
-    }
-    if (!slider) throw new Error('no slider frame');
+    const slider = await waitFor(() => page.frames().filter((f) => f.url().startsWith(`${app.url}/sdk/?`))[1], { what: 'the slider frame', intervalMs: 20 });
     await slider.waitForFunction(() => (window as any).__results?.ready, undefined, { timeout: 5000 });
     expect(await slider.evaluate(() => (window as any).$b24.placement.options)).toEqual({ item: '7' });
     expect(await page.textContent('.b24-slider-title')).toBe('Item 7');

@@ -4,20 +4,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { B24OAuth, EnumAppStatus } from '@bitrix24/b24jssdk';
-import { startTestBed, type PortalInfo, type TestBed } from './support.ts';
+import type { EmulatedPortal } from '../support/emulator-client.ts';
+import { startTestBed, type TestBed } from '../support/test-bed.ts';
 
 let bed: TestBed;
-let portal: PortalInfo;
+let portal: EmulatedPortal;
 
 beforeAll(async () => {
   bed = await startTestBed({ burst: 10_000 });
-  portal = await bed.control.createPortal({ users: 130 });
-  await bed.control.install(portal.member_id);
+  portal = await bed.emu.createPortal({ users: 130 });
+  await bed.emu.install(portal.member_id);
 });
 afterAll(() => bed.stop());
 
 async function createClient(userId = 1) {
-  const launch = await bed.control.launch(portal.member_id, { user_id: userId });
+  const launch = await bed.emu.launch(portal.member_id, userId);
   const refreshed: string[] = [];
   const b24 = new B24OAuth(
     {
@@ -72,14 +73,14 @@ describe('@bitrix24/b24jssdk B24OAuth against the emulator', () => {
 
   it('refreshes on 401 expired_token through /oauth/token/ and retries', async () => {
     const { b24, refreshed, launch } = await createClient(3);
-    const before = (await bed.control.stats(portal.member_id)).refreshes ?? 0;
-    await bed.control.expire({ access_token: launch.form.AUTH_ID });
+    const before = (await bed.emu.stats(portal.member_id)).refreshes ?? 0;
+    await bed.emu.expireTokens({ access_token: launch.form.AUTH_ID });
     const res = await b24.actions.v2.call.make({ method: 'profile', params: {} });
     expect(res.isSuccess).toBe(true);
     expect((res.getData() as any).result).toMatchObject({ ID: '3', ADMIN: false });
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]).not.toBe(launch.form.AUTH_ID);
-    expect((await bed.control.stats(portal.member_id)).refreshes).toBe(before + 1);
+    expect((await bed.emu.stats(portal.member_id)).refreshes).toBe(before + 1);
   });
 
   it('initIsAdmin reads profile.ADMIN', async () => {

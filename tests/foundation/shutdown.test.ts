@@ -16,12 +16,15 @@ describe('graceful shutdown', () => {
     const logger = createMemoryLogger();
     let entered!: () => void;
     const inFlight = new Promise<void>((r) => (entered = r));
+    // The slow request runs until the test lets it finish, whatever the machine's speed.
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
     const running = startServer({
       app: (peerIp) => {
         const app = createApp({ config: testConfig(), store, logger }, peerIp);
         app.router.get('/slow', async () => {
           entered();
-          await Bun.sleep(300);
+          await finished;
           return 'finished';
         });
         return app;
@@ -34,6 +37,9 @@ describe('graceful shutdown', () => {
     const slow = fetch(`${running.url}/slow`);
     await inFlight;
     const stopped = running.shutdown('test');
+    // Shutting down while the request is still running: new connections are refused, then it finishes.
+    await expect(fetch(`${running.url}/health`)).rejects.toThrow();
+    finish();
     const response = await slow;
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('finished');

@@ -13,6 +13,7 @@ import type { Emulator } from '../../src/emulator/index.ts';
 import { TEST_APP_SECRET } from './config.ts';
 import { emulatorClient, type EmulatedPortal, type EmulatorClient } from './emulator-client.ts';
 import { sessionTokenOf, startEmulatorForApp } from './stack.ts';
+import { waitFor } from './wait-for.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 
@@ -57,13 +58,15 @@ async function spawnServe(port: number, env: Record<string, string>): Promise<Ch
   void drain(proc.stdout);
   void drain(proc.stderr);
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`serve exited with ${proc.exitCode}: ${out}`);
-    const up = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (up) break;
-    if (i > 200) throw new Error(`serve did not answer /health: ${out}`);
-    await Bun.sleep(50);
-  }
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`serve exited with ${proc.exitCode}: ${out}`);
+      return fetch(`${url}/health`).then((r) => r.ok, () => false);
+    },
+    { what: 'serve to answer /health', intervalMs: 50, timeoutMs: 30_000 },
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}: ${out}`);
+  });
   return {
     url,
     pid: proc.pid,

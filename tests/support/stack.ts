@@ -25,7 +25,7 @@ export interface Stack {
   logLines: string[];
   server: RunningServer;
   /** POSTs a launch form to the app as the portal's hidden form would. */
-  launch(params: LaunchParams, overrides?: { form?: Record<string, string>; query?: Record<string, string> }): Promise<Response>;
+  launch(params: Pick<LaunchParams, 'url' | 'query' | 'form'>, overrides?: { form?: Record<string, string>; query?: Record<string, string> }): Promise<Response>;
   stop(): Promise<void>;
 }
 

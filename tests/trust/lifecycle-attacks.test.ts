@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
 import { portalRows, postForm, uninstallEvent } from '../support/portal-rows.ts';
 import type { Stack, StackOptions } from '../support/stack.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { createItem, killAppTokens, nowSec, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
 
 const stacks: TimedStack[] = [];
@@ -37,7 +38,11 @@ async function installedPortal(s: Stack) {
 
 const portalOf = (s: Stack, memberId: string) => s.store.portals.findByMemberId(memberId);
 
-/** Keeps the portal's REST limit (shared by every token of the app) full with the attacker's own calls. */
+/**
+ * Keeps the portal's REST limit (shared by every token of the app) full with the attacker's own calls.
+ * The pause between volleys is the attacker's pacing (so the flood does not starve the 2-core machine
+ * the app runs on), not a wait for anything.
+ */
 function floodPortal(p: EmulatedPortal, authId: string) {
   let running = true;
   const loop = (async () => {
@@ -78,14 +83,18 @@ describe('CLEAN=1 is an unsigned field: a confirmed uninstall closes at once, de
     const s = await stack({ env: { TRUST_PROXY: '1' } });
     const w = await installedPortal(s);
     let running = true;
+    let answered = 0;
     const forged = () =>
-      fetch(`${s.appUrl}/events`, { method: 'POST', headers: { 'x-forwarded-for': '203.0.113.9' }, body: new URLSearchParams(uninstallEvent(w.p, w.token, '1')) });
+      fetch(`${s.appUrl}/events`, { method: 'POST', headers: { 'x-forwarded-for': '203.0.113.9' }, body: new URLSearchParams(uninstallEvent(w.p, w.token, '1')) }).then(
+        () => void answered++,
+      );
     const spam = Array.from({ length: 4 }, async () => {
       while (running) await forged();
     });
-    await Bun.sleep(200);
+    await waitFor(() => answered >= 8, { what: 'forged uninstalls answered before the genuine one' });
     await s.emu.uninstall(w.p.member_id, false);
-    await Bun.sleep(200);
+    const atUninstall = answered;
+    await waitFor(() => answered >= atUninstall + 8, { what: 'forged uninstalls answered after the genuine one' });
     running = false;
     await Promise.all(spam);
     expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
@@ -133,10 +142,11 @@ describe("a user exhausting the portal's REST limit with their own token", () =>
   it('makes Bitrix24 unreachable, never gone or dead: the claim outlives the grace period and is disproved when the flood ends', async () => {
     const s = await stack({ emulator: { burst: 10, rate: 2 } });
     const w = await installedPortal(s);
+    const refusedBefore = (await s.emu.stats(w.p.member_id)).rate_limited;
     const stopFlood = floodPortal(w.p, w.attacker.form.AUTH_ID!);
     let during: unknown;
     try {
-      await Bun.sleep(300);
+      await s.emu.waitForStats((st) => st.rate_limited > refusedBefore, { memberId: w.p.member_id, what: 'the flood to fill the portal\'s bucket' });
       // 202 (a claim) when the flood kept every retry out, 403 when one got through: never 200 (closed).
       expect([202, 403]).toContain((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.token, '1'))).status);
       s.clock.now += 8 * 86_400;
@@ -147,10 +157,14 @@ describe("a user exhausting the portal's REST limit with their own token", () =>
     expect(during).toMatchObject({ expired: 0, confirmed: 0 });
     expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
     // Once the emulator's bucket has drained, a re-check finds the app tokens working.
-    for (let i = 0; i < 20 && (await portalOf(s, w.p.member_id))!.uninstallClaim; i++) {
-      expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 0, confirmed: 0 });
-      await Bun.sleep(250);
-    }
+    await waitFor(
+      async () => {
+        if (!(await portalOf(s, w.p.member_id))!.uninstallClaim) return true;
+        expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 0, confirmed: 0 });
+        return false;
+      },
+      { what: 'a re-check to disprove the claim', intervalMs: 250, timeoutMs: 60_000 },
+    );
     expect((await portalOf(s, w.p.member_id))!.uninstallClaim).toBeNull();
     expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   }, 120_000);
@@ -192,7 +206,7 @@ describe('lifecycle events that cost a round trip to Bitrix24', () => {
 describe('a portal whose install never reached the app (pending)', () => {
   it('cannot be reopened after the platform uninstall by a captured launch, cached verdict or not', async () => {
     const s = await stack();
-    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' });
     const p = await s.emu.createPortal({ api_only: true });
     await s.emu.install(p.member_id);
     const l = await s.emu.launch(p.member_id, 2);
@@ -220,9 +234,10 @@ describe('a second review', () => {
   it("the admin's CLEAN=0, kept as a claim while a flood made Bitrix24 unreachable, outweighs a later forged CLEAN=1 that Bitrix24 confirms", async () => {
     const s = await stack({ emulator: { burst: 10, rate: 2 } });
     const w = await installedPortal(s);
+    const refusedBefore = (await s.emu.stats(w.p.member_id)).rate_limited;
     const stopFlood = floodPortal(w.p, 'no-token-needed-the-bucket-is-taken-first');
     try {
-      await Bun.sleep(300);
+      await s.emu.waitForStats((st) => st.rate_limited > refusedBefore, { memberId: w.p.member_id, what: 'the flood to fill the portal\'s bucket' });
       await s.emu.uninstall(w.p.member_id, false); // the admin keeps the data; the app cannot confirm yet
       expect((await portalOf(s, w.p.member_id))!.uninstallClaim).toMatchObject({ clean: false });
     } finally {
@@ -230,10 +245,13 @@ describe('a second review', () => {
     }
     // Once the bucket drains, the attacker's CLEAN=1 is confirmed "gone" by Bitrix24.
     let status = 0;
-    for (let i = 0; i < 60 && status !== 200; i++) {
-      status = (await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.token, '1'))).status;
-      if (status !== 200) await Bun.sleep(250);
-    }
+    await waitFor(
+      async () => {
+        status = (await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.token, '1'))).status;
+        return status === 200;
+      },
+      { what: 'the forged CLEAN=1 to be confirmed', intervalMs: 250, timeoutMs: 45_000 },
+    ).catch(() => undefined); // the status is asserted next, with what it last was
     expect(status).toBe(200);
     expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
     expect((await portalOf(s, w.p.member_id))!.purgeAt).toBeNull();
@@ -256,7 +274,7 @@ describe('a second review', () => {
 
   it('a pending portal is not reopened after the platform uninstall through POST /api/session on a cached verdict', async () => {
     const s = await stack();
-    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' });
     const p = await s.emu.createPortal({ api_only: true });
     await s.emu.install(p.member_id);
     const l = await s.emu.launch(p.member_id, 2);

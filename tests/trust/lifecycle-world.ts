@@ -18,7 +18,7 @@ export async function timedStack(opts: StackOptions = {}): Promise<TimedStack> {
 }
 
 /** Opens the app as the launch's user: the status, the page, and the session token when it opened. */
-export async function openApp(s: Stack, l: LaunchParams): Promise<{ status: number; html: string; session: string | null }> {
+export async function openApp(s: Stack, l: Pick<LaunchParams, 'url' | 'query' | 'form'>): Promise<{ status: number; html: string; session: string | null }> {
   const res = await s.launch(l);
   const html = await res.text();
   return { status: res.status, html, session: res.status === 200 ? sessionTokenOf(html) : null };

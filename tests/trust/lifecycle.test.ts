@@ -6,10 +6,11 @@
  */
 import { afterAll, describe, expect, it } from 'bun:test';
 import { sha256Hex } from '../../src/auth/secrets.ts';
-import { rest, startAppSink, type AppSink } from '../emulator/support.ts';
-import type { EmulatedPortal, LaunchParams } from '../support/emulator-client.ts';
+import { rest, type EmulatedPortal, type LaunchParams } from '../support/emulator-client.ts';
 import { portalRows, postForm, tokenRows, uninstallEvent } from '../support/portal-rows.ts';
 import type { Stack, StackOptions } from '../support/stack.ts';
+import { startAppSink, type AppSink } from '../support/test-bed.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { createItem, killAppTokens, nowSec, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
 import { secretsSeen } from './secrets-seen.ts';
 
@@ -56,7 +57,7 @@ async function installedPortal(s: Stack, body: { api_only?: boolean } = {}) {
 }
 
 /** ONAPPINSTALL with a given user's launch pair, as an attacker (or an API-only portal) would post it. */
-function installEvent(s: Stack, p: EmulatedPortal, l: LaunchParams, overrides: Record<string, string> = {}) {
+function installEvent(s: Stack, p: EmulatedPortal, l: Pick<LaunchParams, 'url' | 'query' | 'form'>, overrides: Record<string, string> = {}) {
   return {
     event: 'ONAPPINSTALL',
     'data[VERSION]': '1',
@@ -76,14 +77,6 @@ function installEvent(s: Stack, p: EmulatedPortal, l: LaunchParams, overrides: R
 
 async function boundHandlers(p: EmulatedPortal, adminToken: string): Promise<{ event: string; handler: string }[]> {
   return (await rest(p.client_endpoint, 'event.get', {}, adminToken)).body.result ?? [];
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await Bun.sleep(10);
-  }
-  throw new Error(`timed out waiting until ${what}`);
 }
 
 describe('a non-admin with their own genuine token', () => {
@@ -109,7 +102,7 @@ describe('a non-admin with their own genuine token', () => {
   it('cannot install a portal the app does not know yet, with the genuine APPLICATION_TOKEN; the admin can', async () => {
     const s = await stack();
     // An API-only portal whose ONAPPINSTALL never reached the app (its install URL was down).
-    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    await s.emu.registerApp({ client_id: s.clientId, client_secret: s.clientSecret, app_url: s.appUrl, install_url: 'http://127.0.0.1:9/install' });
     const p = await s.emu.createPortal({ api_only: true });
     expect((await s.emu.install(p.member_id)).app_status).toBe('installed');
     const user = await launchAs(s, p, 2);
@@ -239,7 +232,7 @@ describe('genuine events captured and replayed around an uninstall and a reinsta
     const first = await s.emu.install(p.member_id);
     expect(first.event_status).toBe(200);
     const [capturedInstall] = await sink.waitFor((r) => r.form.get('event') === 'ONAPPINSTALL');
-    await waitUntil(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), 'the app bound ONAPPUNINSTALL');
+    await waitFor(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), { what: 'the app bound ONAPPUNINSTALL', intervalMs: 50 });
     await rest(p.client_endpoint, 'event.bind', { event: 'ONAPPUNINSTALL', handler: `${sink.url}/capture` }, await adminToken());
     await s.emu.uninstall(p.member_id, false);
     const [capturedUninstall] = await sink.waitFor((r) => r.form.get('event') === 'ONAPPUNINSTALL');
@@ -261,7 +254,7 @@ describe('genuine events captured and replayed around an uninstall and a reinsta
     expect(portalRows(s.store, p.member_id)).toEqual(before!);
     expect(tokenRows(s.store)).toEqual(tokensBefore);
 
-    await waitUntil(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), 'the app bound ONAPPUNINSTALL again');
+    await waitFor(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), { what: 'the app bound ONAPPUNINSTALL again', intervalMs: 50 });
     await s.emu.uninstall(p.member_id, true);
     expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'uninstalled', sessions: 0, tokens: 0 });
     await afterDeletionDelay(s);
@@ -282,7 +275,7 @@ describe('both ways of installing', () => {
       const app = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
       expect(app.userId).toBe(1);
       const admin = await launchAs(s, w.p, 1);
-      await waitUntil(async () => (await boundHandlers(w.p, admin.form.AUTH_ID!)).some((b) => b.event === 'ONAPPUNINSTALL' && b.handler === `${s.appUrl}/events`), 'ONAPPUNINSTALL is bound');
+      await waitFor(async () => (await boundHandlers(w.p, admin.form.AUTH_ID!)).some((b) => b.event === 'ONAPPUNINSTALL' && b.handler === `${s.appUrl}/events`), { what: 'ONAPPUNINSTALL is bound', intervalMs: 50 });
       // The pair that became the app's is nobody's user pair: a refresh token is single-use.
       const userRefresh = s.store.db.query("SELECT user_id FROM portal_tokens WHERE portal_id = ? AND kind = 'user'").all(portalId) as { user_id: number }[];
       for (const row of userRefresh) expect((await s.store.tokens.find(portalId, { kind: 'user', userId: row.user_id }))!.refreshToken).not.toBe(app.refreshToken);

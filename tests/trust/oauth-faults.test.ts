@@ -35,7 +35,7 @@ describe('an OAuth server that does not answer', () => {
     const stack = await startStackWith(broken.origin);
     // Installed at the portal without the app hearing of it (API-only, its install URL down), so the
     // renewals below are the app's first questions to any OAuth server.
-    await stack.emu.registerApp({ client_id: stack.clientId, client_secret: stack.clientSecret, app_url: stack.appUrl, install_url: 'http://127.0.0.1:9/install' } as never);
+    await stack.emu.registerApp({ client_id: stack.clientId, client_secret: stack.clientSecret, app_url: stack.appUrl, install_url: 'http://127.0.0.1:9/install' });
     const p = await stack.emu.createPortal({ api_only: true });
     await stack.emu.install(p.member_id);
     const first = await stack.emu.launch(p.member_id, 2);

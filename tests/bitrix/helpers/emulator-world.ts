@@ -1,33 +1,22 @@
 /**
  * A portal emulator over real HTTP plus a real SQLite store holding the portal's tokens, as the app
  * would have them after an install: what the integration tests and the benchmark start from.
- * The app's install handler is a tiny Bun server that records ONAPPINSTALL (form-encoded, bracket
- * keys), so the tokens come through the same channel as in production.
+ * The app is the test bed's recording sink, so the tokens come through the same channel as in
+ * production: ONAPPINSTALL (form-encoded, bracket keys). The emulator is reached through `emu`, the
+ * one emulator client (stats, expiring tokens, ...).
  */
-import { startEmulator } from '../../../src/emulator/index.ts';
+import type { EmulatorOptions as AllEmulatorOptions } from '../../../src/emulator/index.ts';
 import { createTokenCipher } from '../../../src/auth/secrets.ts';
 import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/open-store.ts';
 import type { Portal, TokenOwner } from '../../../src/domain/types.ts';
+import type { EmulatorClient, EmulatorStats } from '../../support/emulator-client.ts';
+import { startTestBed } from '../../support/test-bed.ts';
 
 export const CLIENT_ID = 'local.bitrix-client-test';
 export const CLIENT_SECRET = 'client-secret-for-tests-0123456789';
 export const APP_SECRET = 'app-secret-for-bitrix-client-tests';
 
-export interface EmulatorOptions {
-  rate?: number;
-  burst?: number;
-  latencyMs?: number;
-  operatingLimitSeconds?: number;
-}
-
-export interface Stats {
-  token_grants: number;
-  refreshes: number;
-  refresh_failures: number;
-  rest_calls: number;
-  rate_limited: number;
-  events_sent: number;
-}
+export type EmulatorOptions = Pick<AllEmulatorOptions, 'rate' | 'burst' | 'latencyMs' | 'operatingLimitSeconds'>;
 
 export interface InstalledPortal {
   portal: Portal;
@@ -39,46 +28,32 @@ export interface InstalledPortal {
 
 export interface World {
   oauthUrl: string;
+  /** The emulator's control API. */
+  emu: EmulatorClient;
   store: SqliteStore;
   dbPath: string;
   installPortal(users?: number): Promise<InstalledPortal>;
-  expireTokens(memberId?: string): Promise<void>;
-  stats(): Promise<Stats>;
+  /** `emu.stats()`, kept for bench/rest/pull-users.ts (outside tests/); tests use `emu`. */
+  stats(): Promise<EmulatorStats>;
   stop(): Promise<void>;
 }
 
 export async function startWorld(dbPath: string, opts: EmulatorOptions = {}): Promise<World> {
-  const installs: URLSearchParams[] = [];
-  const app = Bun.serve({
-    port: 0,
-    hostname: '127.0.0.1',
-    async fetch(req) {
-      if (req.method === 'POST') installs.push(new URLSearchParams(await req.text()));
-      return new Response('ok');
-    },
-  });
-  const emulator = await startEmulator({
-    port: 0,
-    apps: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, app_url: `http://127.0.0.1:${app.port}/` }],
-    ...opts,
-  });
+  const bed = await startTestBed(opts, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
   const store = await openSqliteStore(dbPath, { cipher: createTokenCipher(APP_SECRET) });
-  const control = async <T>(path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${emulator.url}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`emulator ${path}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
 
   return {
-    oauthUrl: emulator.url,
+    oauthUrl: bed.emulator.url,
+    emu: bed.emu,
     store,
     dbPath,
     async installPortal(users) {
       // API-only, so the tokens arrive as they do for such apps: in ONAPPINSTALL.
-      const created = await control<{ member_id: string; domain: string; portal_url: string; client_endpoint: string }>('/_emulator/portals', users ? { users, api_only: true } : { api_only: true });
-      await control(`/_emulator/portals/${created.member_id}/install`, {});
-      const event = await waitFor(() => installs.find((f) => f.get('auth[member_id]') === created.member_id));
-      const auth = (k: string) => event.get(`auth[${k}]`) ?? '';
+      const created = await bed.emu.createPortal(users ? { users, api_only: true } : { api_only: true });
+      await bed.emu.install(created.member_id);
+      const [event] = await bed.app.waitFor((r) => r.method === 'POST' && r.form.get('auth[member_id]') === created.member_id);
+      const form = event!.form;
+      const auth = (k: string) => form.get(`auth[${k}]`) ?? '';
       const portal = await store.portals.upsert(
         {
           memberId: created.member_id,
@@ -99,22 +74,10 @@ export async function startWorld(dbPath: string, opts: EmulatorOptions = {}): Pr
       });
       return { portal, owner, memberId: created.member_id, portalUrl: created.portal_url };
     },
-    expireTokens: (memberId) => control('/_emulator/tokens/expire', memberId ? { member_id: memberId } : {}).then(() => undefined),
-    stats: () => control<Stats>('/_emulator/stats'),
+    stats: () => bed.emu.stats(),
     async stop() {
       await store.close();
-      await emulator.stop();
-      app.stop(true);
+      await bed.stop();
     },
   };
-}
-
-async function waitFor<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('ONAPPINSTALL did not arrive');
-    await Bun.sleep(10);
-  }
 }
