@@ -75,6 +75,12 @@ export interface Cabinet {
   row(id: string): ItemRowSnapshot | null;
   /** An unauthenticated (or custom-header) request. */
   raw(method: string, path: string, init?: RequestInit): Promise<Reply>;
+  /**
+   * The user's stored tokens die: someone else (another process, a stolen copy) spends the refresh
+   * token the app keeps, and the access tokens expire. Nothing on the user's behalf works until they
+   * open the app again.
+   */
+  killTokens(user: CabinetUser): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -141,6 +147,19 @@ export async function openCabinet(opts: Parameters<typeof startStack>[0] = {}): 
     rows: () => db.query<ItemRowSnapshot, []>('SELECT * FROM items ORDER BY id').all(),
     row: (id) => db.query<ItemRowSnapshot, [string]>('SELECT * FROM items WHERE id = ?').get(id),
     raw: (method, path, init) => call(null)(method, path, init),
+    async killTokens(user) {
+      const spent = await fetch(`${stack.emulator.url}/oauth/token/`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: stack.clientId,
+          client_secret: stack.clientSecret,
+          refresh_token: user.launch.form.REFRESH_ID!,
+        }),
+      });
+      if (spent.status !== 200) throw new Error(`could not spend the refresh token: ${spent.status}`);
+      await stack.emu.expireTokens({ member_id: user.portal.member_id });
+    },
     stop: () => stack.stop(),
   };
 }

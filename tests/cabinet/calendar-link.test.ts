@@ -94,17 +94,7 @@ describe('POST /api/items/:id/calendar', () => {
     const victim = await cab.signIn(await cab.newPortal(), 3);
     const item = await victim.create({ name: 'Dead tokens', starts_at: '2026-12-04T09:00:00Z' });
     // Someone else (another process, a stolen copy) used the refresh token the app stored: it is spent.
-    const spent = await fetch(`${cab.stack.emulator.url}/oauth/token/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: cab.stack.clientId,
-        client_secret: cab.stack.clientSecret,
-        refresh_token: victim.launch.form.REFRESH_ID!,
-      }),
-    });
-    expect(spent.status).toBe(200);
-    await cab.stack.emu.expireTokens({ member_id: victim.portal.member_id });
+    await cab.killTokens(victim);
     const before = cab.rows();
     const eventsBefore = (await eventsOf(cab, victim)).length;
 

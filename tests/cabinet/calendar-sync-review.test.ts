@@ -44,17 +44,7 @@ describe('calendar sync: what a user can do to it', () => {
     const created = await user.create({ name: 'Delete me later', starts_at: '2026-12-12T09:00:00Z' });
     const item = (await user.api('POST', `/api/items/${created.id}/calendar`)).json;
     // Someone else spent the refresh token the app stored, and the access token expired.
-    const spent = await fetch(`${cab.stack.emulator.url}/oauth/token/`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        client_id: cab.stack.clientId,
-        client_secret: cab.stack.clientSecret,
-        refresh_token: user.launch.form.REFRESH_ID!,
-      }),
-    });
-    expect(spent.status).toBe(200);
-    await cab.stack.emu.expireTokens({ member_id: user.portal.member_id });
+    await cab.killTokens(user);
     expect((await user.api('DELETE', `/api/items/${item.id}`)).status).toBe(204);
     await cab.stack.server.app.runCalendarSync();
     // The item has no row any more, so no retry button: the app itself must try again.
