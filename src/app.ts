@@ -116,14 +116,27 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     onFailure: (job, error) => logger.warn('calendar write failed', { job: job.id, op: job.op, attempts: job.attempts + 1, reason: error.message }),
   });
   const offlineEvents = createOfflineEvents({ store, queue: store.calendarQueue, bitrix, logger, now: clock.now });
-  const startSync = () =>
-    void calendarSync.run().catch((error: unknown) => logger.error('calendar sync failed', { error }));
+  // A run after every change and at start; a job due later (the write delay, a retry's back-off)
+  // wakes a run at its time when that is within a minute, else the server's periodic run takes it.
+  let wake: ReturnType<typeof setTimeout> | undefined;
+  const scheduleWake = async () => {
+    const due = await store.calendarQueue.nextDue();
+    if (due === null || due - clock.now() > 60) return;
+    clearTimeout(wake);
+    wake = setTimeout(startSync, Math.max(0, due - clock.now()) * 1000 + 50);
+    wake.unref?.();
+  };
+  const startSync = (): void =>
+    void calendarSync
+      .run()
+      .then(scheduleWake)
+      .catch((error: unknown) => logger.error('calendar sync failed', { error }));
   const items = createItemService({
     items: store.items,
     calendar,
     queue: store.calendarQueue,
     onCalendarWork: startSync,
-    limits: { perUser: config.itemsPerUserMax },
+    limits: { perUser: config.itemsPerUserMax, calendarWriteDelay: config.calendarWriteDelaySeconds },
     clock,
   });
 
@@ -173,12 +186,19 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     assets,
     router,
     runLifecycleJobs: uninstaller.runJobs,
-    runCalendarSync: calendarSync.run,
+    runCalendarSync: async () => {
+      const summary = await calendarSync.run();
+      await scheduleWake();
+      return summary;
+    },
     runOfflineEvents: async () => {
       const summary = await offlineEvents.drainAll();
       if (summary.pulls > 0) await calendarSync.run();
       return summary;
     },
-    idle: calendarSync.idle,
+    idle: async () => {
+      clearTimeout(wake);
+      await calendarSync.idle();
+    },
   };
 }

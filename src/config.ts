@@ -26,6 +26,8 @@ export const ConfigSchema = t.Object({
   uninstallGraceDays: t.Number({ minimum: 0, maximum: 365 }),
   cleanUninstallDelayMinutes: t.Number({ minimum: 0, maximum: 43_200 }),
   itemsPerUserMax: t.Integer({ minimum: 1 }),
+  /** Seconds a linked item's calendar update waits, so that quick edits in a row are one write. */
+  calendarWriteDelaySeconds: t.Integer({ minimum: 0, maximum: 3600 }),
   portalDomains: t.Array(t.String({ pattern: '^\\.[a-z0-9.-]+$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -124,6 +126,8 @@ export const parsers = {
     /^\d+$/.test(raw) && Number(raw) <= 43_200 ? ok(Number(raw)) : bad(`must be a number of minutes 0-43200, got "${raw}"`),
   UNINSTALL_GRACE_DAYS: (raw = '7') =>
     /^\d+(\.\d+)?$/.test(raw) && Number(raw) <= 365 ? ok(Number(raw)) : bad(`must be a number of days 0-365, got "${raw}"`),
+  CALENDAR_WRITE_DELAY_SECONDS: (raw = '2') =>
+    /^\d{1,4}$/.test(raw) && Number(raw) <= 3600 ? ok(Number(raw)) : bad(`must be a number of seconds 0-3600, got "${raw}"`),
   LOG_LEVEL: (raw = 'info') =>
     ['debug', 'info', 'warn', 'error'].includes(raw) ? ok(raw as Config['logLevel']) : bad('must be debug, info, warn or error'),
 } satisfies Record<string, (raw: string) => Parsed<unknown>>;
@@ -163,6 +167,7 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     uninstallGraceDays: get('UNINSTALL_GRACE_DAYS', 7),
     cleanUninstallDelayMinutes: get('CLEAN_UNINSTALL_DELAY_MINUTES', 60),
     itemsPerUserMax: get('ITEMS_PER_USER_MAX', 10_000),
+    calendarWriteDelaySeconds: get('CALENDAR_WRITE_DELAY_SECONDS', 2),
     portalDomains: get('BITRIX24_PORTAL_DOMAINS', [] as string[]),
   };
   if (problems.length) throw new ConfigError(problems);

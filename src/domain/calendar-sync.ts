@@ -46,6 +46,8 @@ const NOTES_MAX = 4000;
 
 /** What the app reads of an event: what an item keeps of it. */
 export interface CalendarEventState {
+  /** Whose calendar it is in: a user's (`user`, with their id) or another kind. */
+  calendar: { type: string; ownerId: number };
   name: string;
   description: string;
   /** Unix seconds (Bitrix24's DATE_FROM_TS_UTC / DATE_TO_TS_UTC). */
@@ -118,6 +120,8 @@ export function createCalendarSync(deps: CalendarSyncDeps) {
       if (!item || item.calendarEventId !== eventId || item.calendarSync === 'pending') return 'done';
       const event = await calendar.read(actor, eventId);
       if (!event) return 'gone';
+      // Only the owner's own calendar speaks for the item (an id that names another calendar's entry changes nothing).
+      if (event.calendar.type !== 'user' || event.calendar.ownerId !== actor.userId) return 'done';
       const next = itemFromEvent(item, event);
       if (next) await deps.items.applyFromCalendar(actor, item.id, eventId, next, deps.now());
       return 'done';

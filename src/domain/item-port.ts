@@ -32,7 +32,7 @@ export interface ItemQuery {
  * change (the outbox) and performed later by the calendar sync (domain/calendar-sync.ts):
  * `update` brings the event to the item as it is then; `delete` removes the event and unlinks it.
  */
-export type CalendarWork = { op: 'update' } | { op: 'delete'; eventId: string };
+export type CalendarWork = { op: 'update'; dueAt: number } | { op: 'delete'; eventId: string };
 
 export type UpdateResult = { kind: 'updated'; item: Item } | { kind: 'conflict'; current: Item } | { kind: 'not_found' };
 
@@ -105,6 +105,8 @@ export interface CalendarQueue {
    * due now, deletions included (their item has no row, so no retry button). How many.
    */
   retryReconnected(actor: Actor, now: number): Promise<number>;
+  /** When the next pending job is due (unix seconds), or null when none is pending. */
+  nextDue(): Promise<number | null>;
   /** Pending and failed jobs (the admin page, metrics). */
   counts(): Promise<{ pending: number; failed: number }>;
 }

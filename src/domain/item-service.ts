@@ -16,12 +16,12 @@ import type { Actor, Item, ItemStatus } from './types.ts';
 const notesOf = (data: Record<string, unknown> | null) => (typeof data?.notes === 'string' ? data.notes : '');
 
 /** What changing `current` into `next` means for its calendar event (nothing when it has none). */
-export function calendarWorkFor(current: Item, next: ItemInput): CalendarWork | undefined {
+export function calendarWorkFor(current: Item, next: ItemInput, dueAt: number): CalendarWork | undefined {
   if (!current.calendarEventId) return undefined;
   if (next.startsAt === null) return { op: 'delete', eventId: current.calendarEventId };
   const changed =
     next.name !== current.name || notesOf(next.data) !== notesOf(current.data) || next.startsAt !== current.startsAt || next.endsAt !== current.endsAt;
-  return changed ? { op: 'update' } : undefined;
+  return changed ? { op: 'update', dueAt } : undefined;
 }
 
 export interface ListRequest {
@@ -36,6 +36,8 @@ const notFound = () => new AppError('not_found', 'Item not found.');
 export interface ItemLimits {
   /** Items one user may keep (ITEMS_PER_USER_MAX): a clear 422 beyond, never unbounded growth. */
   perUser: number;
+  /** Seconds a calendar update waits (CALENDAR_WRITE_DELAY_SECONDS): quick edits in a row are one write. */
+  calendarWriteDelay: number;
 }
 
 /** The export reads the items this many at a time, so its memory does not grow with the dataset. */
@@ -106,7 +108,7 @@ export function createItemService({ items, calendar, queue, onCalendarWork, limi
         endsAt: draft.endsAt !== undefined ? draft.endsAt : current.endsAt,
       };
       const input = requireValidItem(merged);
-      const work = current.version === version ? calendarWorkFor(current, input) : undefined;
+      const work = current.version === version ? calendarWorkFor(current, input, now() + limits.calendarWriteDelay) : undefined;
       const r = await items.update(actor, id, version, input, now(), work);
       if (r.kind === 'not_found') throw notFound();
       if (r.kind === 'conflict') throw new ItemConflict(r.current);

@@ -70,7 +70,13 @@ export function createCalendarGateway(store: Store, bitrix: Bitrix): CalendarGat
       const endsAt = Number(event.DATE_TO_TS_UTC);
       // Answered, but not as the documents say an event looks: nothing to trust; try again later.
       if (!Number.isInteger(startsAt) || !Number.isInteger(endsAt)) throw new CalendarWriteError('retry', 'event without DATE_FROM_TS_UTC');
-      return { name: String(event.NAME ?? ''), description: String(event.DESCRIPTION ?? ''), startsAt, endsAt };
+      return {
+        calendar: { type: String(event.CAL_TYPE ?? ''), ownerId: Number(event.OWNER_ID) },
+        name: String(event.NAME ?? ''),
+        description: String(event.DESCRIPTION ?? ''),
+        startsAt,
+        endsAt,
+      };
     },
   };
 }

@@ -21,6 +21,7 @@ function scriptedCalendar() {
   const existing = new Set<string>(['ev-1']);
   let next: (() => void) | null = null;
   let hold: Promise<void> | null = null;
+  let readAs = { type: 'user', ownerId: 7 };
   const gateway: CalendarGateway = {
     add: async () => 'ev-new',
     async update(_actor: Actor, eventId: string, item: Item) {
@@ -33,7 +34,7 @@ function scriptedCalendar() {
       writes.push({ op: 'delete', eventId });
       existing.delete(eventId);
     },
-    read: async (_actor: Actor, eventId: string) => (existing.has(eventId) ? { name: 'As in Bitrix24', description: '', startsAt: 2_000_000, endsAt: 2_003_600 } : null),
+    read: async (_actor: Actor, eventId: string) => (existing.has(eventId) ? { calendar: readAs, name: 'As in Bitrix24', description: '', startsAt: 2_000_000, endsAt: 2_003_600 } : null),
   };
   return {
     gateway,
@@ -46,6 +47,10 @@ function scriptedCalendar() {
             throw error;
           }
         : null;
+    },
+    /** Whose calendar the event reads as being in. */
+    readAs(calendar: { type: string; ownerId: number }) {
+      readAs = calendar;
     },
     /** Writes wait until the returned function is called. */
     holdWrites(): () => void {
@@ -75,7 +80,7 @@ async function world() {
   /** A change of the item with its queued write, as the item service commits it. */
   const change = async (name: string) => {
     const current = (await store.items.find(actor, item.id))!;
-    const r = await store.items.update(actor, item.id, current.version, input(name), clock.now, { op: 'update' });
+    const r = await store.items.update(actor, item.id, current.version, input(name), clock.now, { op: 'update', dueAt: 1 });
     if (r.kind !== 'updated') throw new Error(r.kind);
   };
   const jobs = () => store.db.query<{ state: string; attempts: number; next_at: number }, []>('SELECT state, attempts, next_at FROM calendar_jobs').all();
@@ -142,6 +147,19 @@ describe('calendar sync worker', () => {
     w.calendar.failWith(new CalendarWriteError('refused', 'ERROR'));
     expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
     expect(await w.store.items.find(w.actor, w.itemId)).toMatchObject({ calendarEventId: null, calendarSync: null });
+  });
+
+  it('an event in another user\'s calendar does not move the item, whatever its id links to', async () => {
+    const w = await world();
+    const sync = w.newSync();
+    w.calendar.readAs({ type: 'user', ownerId: 8 });
+    expect(await w.store.calendarQueue.pull(w.actor.portalId, 'ev-1', w.clock.now)).toBe(1);
+    expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
+    expect(await w.store.items.find(w.actor, w.itemId)).toMatchObject({ name: 'Linked', version: 2 });
+    w.calendar.readAs({ type: 'user', ownerId: 7 });
+    await w.store.calendarQueue.pull(w.actor.portalId, 'ev-1', w.clock.now);
+    await sync.run();
+    expect(await w.store.items.find(w.actor, w.itemId)).toMatchObject({ name: 'As in Bitrix24', version: 3 });
   });
 
   it('two workers on one database perform a job once; a job whose worker died is taken over after its lease', async () => {

@@ -105,7 +105,7 @@ describe('calendar sync, app -> Bitrix24', () => {
     const actor = { portalId: user.portalId, userId: user.userId };
     let version = item.version;
     for (const name of ['Offline 2', 'Offline final']) {
-      const r = await cab.stack.store.items.update(actor, item.id, version, { name, data: null, status: 'active', startsAt: Date.parse('2026-12-10T09:00:00Z') / 1000, endsAt: null }, 1, { op: 'update' });
+      const r = await cab.stack.store.items.update(actor, item.id, version, { name, data: null, status: 'active', startsAt: Date.parse('2026-12-10T09:00:00Z') / 1000, endsAt: null }, 1, { op: 'update', dueAt: 1 });
       if (r.kind !== 'updated') throw new Error(r.kind);
       version = r.item.version;
     }
@@ -186,7 +186,7 @@ describe('calendar sync, app -> Bitrix24', () => {
     // The change committed with its queued write, and the app died before performing it.
     const actor = { portalId: user.portalId, userId: user.userId };
     const input = { name: 'Written after the restart', data: null, status: 'active' as const, startsAt: Date.parse('2026-12-10T09:00:00Z') / 1000, endsAt: null };
-    expect((await cab.stack.store.items.update(actor, item.id, item.version, input, 1, { op: 'update' })).kind).toBe('updated');
+    expect((await cab.stack.store.items.update(actor, item.id, item.version, input, 1, { op: 'update', dueAt: 1 })).kind).toBe('updated');
     // A second app over the same database file performs it.
     const { createApp } = await import('../../src/app.ts');
     const { loadConfig } = await import('../../src/config.ts');
@@ -276,6 +276,34 @@ describe('calendar sync, Bitrix24 -> app', () => {
     await deleteInBitrix(item.calendar_event_id);
     await settle(cab);
     expect((await user.api('GET', `/api/items/${item.id}`)).json).toMatchObject({ name: 'Deleted in Bitrix24', calendar_event_id: null, calendar_sync: null });
+  });
+
+  it('a change heard online and read again from the offline queue is applied once', async () => {
+    const item = await linked('Heard twice');
+    await app().runOfflineEvents(); // the link's own records out of the way
+    await editInBitrix(item.calendar_event_id, { name: 'Heard twice, renamed' });
+    await settle(cab);
+    const online = (await user.api('GET', `/api/items/${item.id}`)).json;
+    expect(online).toMatchObject({ name: 'Heard twice, renamed', version: item.version + 1 });
+    // The same change waits in the offline queue too (Bitrix24 queues every change for offline bindings).
+    expect((await app().runOfflineEvents()).pulls).toBeGreaterThan(0);
+    await settle(cab);
+    expect((await user.api('GET', `/api/items/${item.id}`)).json.version).toBe(online.version);
+  });
+
+  it('a change of a calendar entry the user does not own changes nothing', async () => {
+    const mine = await linked('Only mine');
+    const other = await cab.signIn(user.portal, 3);
+    const auth = (await cab.stack.emu.launch(user.portal.member_id, 3)).form.AUTH_ID!;
+    const added = await rest(user.portal.client_endpoint, 'calendar.event.add', { type: 'user', ownerId: 3, name: 'Someone else', from: '2026-12-24T09:00:00+00:00', to: '2026-12-24T10:00:00+00:00' }, auth);
+    expect(added.status).toBe(200);
+    const before = cab.rows();
+    await editInBitrix(String(added.body.result), { name: 'Someone else, renamed' });
+    await settle(cab);
+    expect(cab.rows()).toEqual(before);
+    expect(jobs()).toEqual([]);
+    expect((await other.api('GET', '/api/items')).json.items).toEqual([]);
+    expect((await user.api('GET', `/api/items/${mine.id}`)).json.version).toBe(mine.version);
   });
 
   it('a change made while the app heard nothing (no online handler) is read from the offline queue', async () => {

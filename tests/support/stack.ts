@@ -86,6 +86,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     BX24_SDK_URL: `${emulator.url}/api/v1/`,
     DATABASE_URL: `sqlite:${dbPath}`,
     LOG_LEVEL: 'debug',
+    // Calendar updates written at once (tests that are about the delay set it themselves).
+    CALENDAR_WRITE_DELAY_SECONDS: '0',
     ...opts.env,
   });
   const store = await openSqliteStore(dbPath, { cipher: createTokenCipher(TEST_APP_SECRET) });

@@ -84,6 +84,7 @@ export function createCalendarQueue(db: Database): CalendarQueue {
      ON CONFLICT (portal_id) DO UPDATE SET process_id = excluded.process_id, read_at = excluded.read_at`,
   );
   const dropBatch = db.query<unknown, Params>(`DELETE FROM offline_event_batches WHERE portal_id = $portal_id`);
+  const nextDue = db.query<{ at: number | null }, []>(`SELECT min(next_at) AS at FROM calendar_jobs WHERE state = 'pending'`);
   const counts = db.query<{ state: string; n: number }, []>(`SELECT state, count(*) AS n FROM calendar_jobs GROUP BY state`);
 
   const itemKey = (job: CalendarJob) => ({ portal_id: job.portalId, owner_id: job.ownerId, item_id: job.itemId });
@@ -144,6 +145,7 @@ export function createCalendarQueue(db: Database): CalendarQueue {
         for (const r of rows) if (r.op === 'update') itemSync.run({ ...owner, item_id: r.item_id, sync: 'pending' });
         return rows.length;
       })(),
+    nextDue: async () => nextDue.get()?.at ?? null,
     counts: async () => {
       const byState = Object.fromEntries(counts.all().map((r) => [r.state, r.n]));
       return { pending: byState.pending ?? 0, failed: byState.failed ?? 0 };

@@ -80,9 +80,9 @@ export function createItemRepo(db: Database): ItemRepo {
   );
   const queueUpdate = db.query<unknown, Params>(
     `INSERT INTO calendar_jobs (portal_id, owner_id, item_id, op, next_at, created_at)
-     VALUES ($portal_id, $owner_id, $id, 'update', $now, $now)
+     VALUES ($portal_id, $owner_id, $id, 'update', $due_at, $now)
      ON CONFLICT (portal_id, item_id) WHERE op = 'update' DO UPDATE SET
-       state = 'pending', attempts = 0, next_at = $now, generation = generation + 1, last_error = NULL`,
+       state = 'pending', attempts = 0, next_at = $due_at, generation = generation + 1, last_error = NULL`,
   );
   const queueDelete = db.query<unknown, Params>(
     `INSERT INTO calendar_jobs (portal_id, owner_id, item_id, op, event_id, next_at, created_at)
@@ -95,7 +95,7 @@ export function createItemRepo(db: Database): ItemRepo {
   /** Queues `work` for the item (in the caller's transaction); the item's row as it is then. */
   const queue = (key: Params, work: CalendarWork, now: number): ItemRow | null => {
     if (work.op === 'update') {
-      queueUpdate.run({ ...key, now });
+      queueUpdate.run({ ...key, now, due_at: work.dueAt });
       return markPending.get(key);
     }
     dropUpdate.run({ portal_id: key.portal_id!, id: key.id! });
