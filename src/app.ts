@@ -15,7 +15,7 @@ import { createSignIn } from './auth/sign-in.ts';
 import { createBitrix, type Bitrix } from './bitrix/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import { createCalendarSync, type SyncSummary } from './domain/calendar-sync.ts';
+import type { SyncSummary } from './domain/calendar-sync.ts';
 import { createItemService } from './domain/item-service.ts';
 import { createAssets, healthAndAssetRoutes, type Assets } from './http/assets.ts';
 import { createRequestMeta, withEdge } from './http/edge.ts';
@@ -28,8 +28,8 @@ import { launchRoutes } from './http/launch.ts';
 import { oauthRoutes } from './http/oauth.ts';
 import { createPages, pageCsp } from './http/pages.ts';
 import { sessionRoutes } from './http/session.ts';
-import { createCalendarGateway } from './integrations/calendar.ts';
-import { createOfflineEvents, type OfflineDrainSummary } from './integrations/offline-events.ts';
+import { createCalendarKeeper } from './integrations/calendar-keeper.ts';
+import type { OfflineDrainSummary } from './integrations/offline-events.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store/store.ts';
 
@@ -74,6 +74,9 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       onPortalMoved: (from, to) => void store.portals.moveEndpoint(from, to, new URL(to).host).catch(() => undefined),
     });
 
+  // Items' calendar events kept in step with Bitrix24 (src/integrations, over the domain's sync).
+  const calendar = createCalendarKeeper({ store, bitrix, clock, logger });
+
   // Who is asking (src/auth): launches verified with Bitrix24, installs and uninstalls, sessions.
   const sessions = createSessions(store, deps.sessionPolicy, clock.now);
   const verifier = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger, now: clock.now });
@@ -97,45 +100,16 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     installer,
     uninstaller,
     logger,
-    // Calendar writes that failed for want of the user's tokens are due again (deletions have no retry button).
-    onUserTokens: (actor) =>
-      void store.calendarQueue
-        .retryReconnected(actor, clock.now())
-        .then((n) => n > 0 && startSync())
-        .catch((error: unknown) => logger.error('calendar retry after sign-in failed', { error })),
+    onUserTokens: (actor) => calendar.userReconnected(actor),
   });
   const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, clock, logger });
 
-  // What the user works with (src/domain), and its calendar kept in step.
-  const calendar = createCalendarGateway(store, bitrix);
-  const calendarSync = createCalendarSync({
-    queue: store.calendarQueue,
-    items: store.items,
-    calendar,
-    now: clock.now,
-    onFailure: (job, error) => logger.warn('calendar write failed', { job: job.id, op: job.op, attempts: job.attempts + 1, reason: error.message }),
-  });
-  const offlineEvents = createOfflineEvents({ store, queue: store.calendarQueue, bitrix, logger, now: clock.now });
-  // A run after every change and at start; a job due later (the write delay, a retry's back-off)
-  // wakes a run at its time when that is within a minute, else the server's periodic run takes it.
-  let wake: ReturnType<typeof setTimeout> | undefined;
-  const scheduleWake = async () => {
-    const due = await store.calendarQueue.nextDue();
-    if (due === null || due - clock.now() > 60) return;
-    clearTimeout(wake);
-    wake = setTimeout(startSync, Math.max(0, due - clock.now()) * 1000 + 50);
-    wake.unref?.();
-  };
-  const startSync = (): void =>
-    void calendarSync
-      .run()
-      .then(scheduleWake)
-      .catch((error: unknown) => logger.error('calendar sync failed', { error }));
+  // What the user works with (src/domain).
   const items = createItemService({
     items: store.items,
-    calendar,
+    calendar: calendar.gateway,
     queue: store.calendarQueue,
-    onCalendarWork: startSync,
+    onCalendarWork: calendar.start,
     limits: { perUser: config.itemsPerUserMax, calendarWriteDelay: config.calendarWriteDelaySeconds },
     clock,
   });
@@ -149,18 +123,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     installer,
     uninstaller,
     authenticateEvent: (origin) => authenticateEvent(store, origin),
-    portalEvents: {
-      async calendarEntryChanged(portal, eventId) {
-        if (portal.status === 'installed' && (await store.calendarQueue.pull(portal.id, eventId, clock.now())) > 0) startSync();
-      },
-      offlineEventsWaiting(portal) {
-        if (portal.status !== 'installed') return;
-        void offlineEvents
-          .waiting(portal)
-          ?.then((r) => r.pulls > 0 && startSync())
-          .catch((error: unknown) => logger.warn('offline events not drained', { member_id: portal.memberId, error }));
-      },
-    },
+    portalEvents: calendar.portalEvents,
     attempts,
     meta,
     logger,
@@ -186,19 +149,8 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     assets,
     router,
     runLifecycleJobs: uninstaller.runJobs,
-    runCalendarSync: async () => {
-      const summary = await calendarSync.run();
-      await scheduleWake();
-      return summary;
-    },
-    runOfflineEvents: async () => {
-      const summary = await offlineEvents.drainAll();
-      if (summary.pulls > 0) await calendarSync.run();
-      return summary;
-    },
-    idle: async () => {
-      clearTimeout(wake);
-      await calendarSync.idle();
-    },
+    runCalendarSync: calendar.runSync,
+    runOfflineEvents: calendar.runOfflineEvents,
+    idle: calendar.idle,
   };
 }
