@@ -66,13 +66,11 @@ export function createOfflineEvents(deps: { store: Store; queue: CalendarQueue; 
       const given = typeof answer.result?.process_id === 'string' ? answer.result.process_id : '';
       const batch = remembered ?? given;
       if (events.length === 0) {
-        // Nothing waiting; a remembered batch that reads empty was cleared before the crash.
-        if (remembered) await queue.endBatch(portal.id);
-        if (remembered) {
-          remembered = null;
-          continue;
-        }
-        return { records, pulls };
+        if (!remembered) return { records, pulls };
+        // A remembered batch that reads empty was cleared before the crash: forget it, read on.
+        await queue.endBatch(portal.id);
+        remembered = null;
+        continue;
       }
       if (!batch) throw new Error('event.offline.get answered records without a process_id');
       if (!remembered) await queue.startBatch(portal.id, batch, deps.now());

@@ -66,4 +66,21 @@ describe('draining offline events', () => {
     expect(cab.stack.store.db.query<{ n: number }, []>('SELECT count(*) AS n FROM calendar_jobs').get()!.n).toBe(0);
     console.log(`drained 1,000 offline records from 3 portals in ${ms.toFixed(0)} ms`);
   });
+
+  it('a batch read before a crash and never cleared is finished at the next drain, by its process_id', async () => {
+    const portal = portals[0]!;
+    await changeEntries(cab, portal, 3);
+    // A drain that died after reading (clear=0) and remembering the batch, before clearing it.
+    const admin = (await cab.stack.emu.launch(portal.member_id, 1)).form.AUTH_ID!;
+    const read = await rest(portal.client_endpoint, 'event.offline.get', { clear: 0, limit: 50 }, admin);
+    expect(read.body.result.events).toHaveLength(3);
+    const portalId = cab.stack.store.db.query<{ id: number }, [string]>('SELECT id FROM portals WHERE member_id = ?').get(portal.member_id)!.id;
+    await cab.stack.store.calendarQueue.startBatch(portalId, read.body.result.process_id, 1);
+    // Reserved: a read without the process_id would not see them again.
+    expect((await cab.stack.emu.offlineEvents(portal.member_id)).apps[0]!.queues[0]).toMatchObject({ reserved: 3, waiting: 0 });
+
+    expect(await cab.stack.server.app.runOfflineEvents()).toMatchObject({ records: 3, failed: 0 });
+    expect((await cab.stack.emu.offlineEvents(portal.member_id)).total).toBe(0);
+    expect(await cab.stack.store.calendarQueue.pendingBatch(portalId)).toBeNull();
+  });
 });
