@@ -18,6 +18,10 @@ export const ConfigSchema = t.Object({
     t.Object({ kind: t.Literal('sqlite'), path: t.String({ minLength: 1 }) }),
     t.Object({ kind: t.Literal('postgres'), url: t.String({ minLength: 1 }) }),
   ]),
+  /** PostgreSQL: connections in this instance's pool. */
+  databasePoolMax: t.Integer({ minimum: 1, maximum: 1000 }),
+  /** PostgreSQL: the longest a statement may run, in milliseconds (0: no limit). */
+  databaseStatementTimeoutMs: t.Integer({ minimum: 0 }),
   appSecret: t.String(),
   bx24SdkUrl: t.String({ minLength: 1 }),
   /** Proxies in front of the app whose X-Forwarded-For entries are trusted (0: none). */
@@ -99,10 +103,21 @@ export const parsers = {
       const path = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
       return path ? ok({ kind: 'sqlite', path }) : bad('sqlite: needs a file path, e.g. sqlite:./data/b24app.db');
     }
-    // The PostgreSQL store is not built yet: say so at start-up rather than at the first query.
-    if (/^postgres(ql)?:\/\//.test(raw)) return bad('postgres:// is not supported by this build yet; use sqlite:PATH');
-    return bad('must be sqlite:PATH');
+    if (/^postgres(ql)?:\/\//.test(raw)) {
+      try {
+        const u = new URL(raw);
+        if (!u.hostname && !u.searchParams.get('host')) return bad('postgres:// needs a host, e.g. postgres://user:password@db.example:5432/b24app');
+      } catch {
+        return bad('must be a valid postgres://user:password@host:5432/database URL');
+      }
+      return ok({ kind: 'postgres', url: raw });
+    }
+    return bad('must be sqlite:PATH or postgres://user:password@host:5432/database');
   },
+  DATABASE_POOL_MAX: (raw = '10') =>
+    /^\d{1,4}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 1000 ? ok(Number(raw)) : bad(`must be a number of connections 1-1000, got "${raw}"`),
+  DATABASE_STATEMENT_TIMEOUT_MS: (raw = '5000') =>
+    /^\d{1,9}$/.test(raw) ? ok(Number(raw)) : bad(`must be a number of milliseconds (0: no limit), got "${raw}"`),
   APP_SECRET: (raw = '') =>
     raw.length >= 32 ? ok(raw) : bad(raw ? 'must be at least 32 characters' : 'is required (32+ random characters)'),
   BX24_SDK_URL: (raw = '//api.bitrix24.com/api/v1/') =>
@@ -160,6 +175,8 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     clientSecret: get('BITRIX24_CLIENT_SECRET', ''),
     oauthServers: get('BITRIX24_OAUTH_SERVERS', ['https://oauth.bitrix.info']),
     database: get('DATABASE_URL', { kind: 'sqlite', path: './data/b24app.db' } as Config['database']),
+    databasePoolMax: get('DATABASE_POOL_MAX', 10),
+    databaseStatementTimeoutMs: get('DATABASE_STATEMENT_TIMEOUT_MS', 5000),
     appSecret: get('APP_SECRET', ''),
     bx24SdkUrl: get('BX24_SDK_URL', '//api.bitrix24.com/api/v1/'),
     trustProxy: get('TRUST_PROXY', 0),

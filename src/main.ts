@@ -22,6 +22,7 @@ Commands:
                    --rate, --burst, --latency-ms)
   migrate          apply pending database migrations
   backup <file>    write a consistent copy of the SQLite database while the server runs
+                   (PostgreSQL: use pg_dump; the command says how)
 
 Options:
   -h, --help       show this help

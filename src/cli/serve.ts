@@ -7,7 +7,7 @@ import { startServer, type RunningServer } from '../server.ts';
 import { openStore } from '../store/open-store.ts';
 
 export async function startServe(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  const store = await openStore(config.database, createTokenCipher(config.appSecret));
+  const store = await openStore(config.database, createTokenCipher(config.appSecret), undefined, config);
   if (!(await store.tokens.keyMatches())) {
     await store.close();
     throw new ConfigError(['APP_SECRET does not match the key the stored OAuth tokens were encrypted with']);

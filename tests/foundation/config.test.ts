@@ -29,6 +29,8 @@ describe('loadConfig', () => {
     expect(c.bx24SdkUrl).toBe('//api.bitrix24.com/api/v1/');
     expect(c.trustProxy).toBe(0);
     expect(c.logLevel).toBe('info');
+    expect(c.databasePoolMax).toBe(10);
+    expect(c.databaseStatementTimeoutMs).toBe(5000);
   });
 
   // Each variable: one good value with its parsed result, and bad values with the words that name the problem.
@@ -53,8 +55,19 @@ describe('loadConfig', () => {
     {
       name: 'DATABASE_URL',
       pick: (c) => c.database,
-      good: [['sqlite:/var/lib/b24app/db.sqlite', { kind: 'sqlite', path: '/var/lib/b24app/db.sqlite' }]],
-      bad: [['mysql://x', 'sqlite:PATH'], ['sqlite:', 'file path'], ['postgres://u@h/db', 'not supported by this build yet']],
+      good: [
+        ['sqlite:/var/lib/b24app/db.sqlite', { kind: 'sqlite', path: '/var/lib/b24app/db.sqlite' }],
+        ['postgres://u:p@db.example:5432/b24app?sslmode=require', { kind: 'postgres', url: 'postgres://u:p@db.example:5432/b24app?sslmode=require' }],
+        ['postgresql://u@h/db', { kind: 'postgres', url: 'postgresql://u@h/db' }],
+      ],
+      bad: [['mysql://x', 'sqlite:PATH'], ['sqlite:', 'file path'], ['postgres://', 'needs a host']],
+    },
+    { name: 'DATABASE_POOL_MAX', pick: (c) => c.databasePoolMax, good: [['25', 25]], bad: [['0', 'connections 1-1000'], ['many', 'connections']] },
+    {
+      name: 'DATABASE_STATEMENT_TIMEOUT_MS',
+      pick: (c) => c.databaseStatementTimeoutMs,
+      good: [['0', 0], ['30000', 30000]],
+      bad: [['5s', 'milliseconds']],
     },
     { name: 'APP_SECRET', pick: (c) => c.appSecret, good: [['k'.repeat(40), 'k'.repeat(40)]], bad: [['', 'required'], ['short', 'at least 32']] },
     { name: 'BX24_SDK_URL', pick: (c) => c.bx24SdkUrl, good: [['http://127.0.0.1:4100/api/v1/', 'http://127.0.0.1:4100/api/v1/']], bad: [['api/v1', 'protocol-relative']] },

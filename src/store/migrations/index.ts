@@ -7,6 +7,11 @@ import refreshLease from './002_refresh_lease.sql' with { type: 'text' };
 import lifecycle from './003_lifecycle.sql' with { type: 'text' };
 import searchFoldYo from './004_search_fold_yo.sql' with { type: 'text' };
 import calendarQueue from './005_calendar_queue.sql' with { type: 'text' };
+import pgInitial from './postgres/001_initial.sql' with { type: 'text' };
+import pgRefreshLease from './postgres/002_refresh_lease.sql' with { type: 'text' };
+import pgLifecycle from './postgres/003_lifecycle.sql' with { type: 'text' };
+import pgSearchFoldYo from './postgres/004_search_fold_yo.sql' with { type: 'text' };
+import pgCalendarQueue from './postgres/005_calendar_queue.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -20,6 +25,18 @@ export const migrations: Migration[] = [
   { version: 3, name: '003_lifecycle', sql: lifecycle },
   { version: 4, name: '004_search_fold_yo', sql: searchFoldYo },
   { version: 5, name: '005_calendar_queue', sql: calendarQueue },
+];
+
+/**
+ * The same versions for PostgreSQL (postgres/), each meaning what SQLite's file of that number means:
+ * a database at version N has the same tables and columns on either backend.
+ */
+export const postgresMigrations: Migration[] = [
+  { version: 1, name: '001_initial', sql: pgInitial },
+  { version: 2, name: '002_refresh_lease', sql: pgRefreshLease },
+  { version: 3, name: '003_lifecycle', sql: pgLifecycle },
+  { version: 4, name: '004_search_fold_yo', sql: pgSearchFoldYo },
+  { version: 5, name: '005_calendar_queue', sql: pgCalendarQueue },
 ];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

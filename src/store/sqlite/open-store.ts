@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../../clock.ts';
 import type { TokenCipher } from '../store.ts';
 import { latestVersion } from '../migrations/index.ts';
 import type { Store } from '../store.ts';
-import { migrateSqlite, openDatabase } from './database.ts';
+import { appliedVersions, migrateSqlite, openDatabase } from './database.ts';
 import { createCalendarQueue } from './calendar-queue.ts';
 import { createItemRepo } from './items.ts';
 import { createOAuthStateRepo } from './sessions.ts';
@@ -25,13 +25,15 @@ export async function openSqliteStore(
   opts: { cipher: TokenCipher; migrate?: boolean; clock?: Clock },
 ): Promise<SqliteStore> {
   const db = openDatabase(path);
+  const latest = latestVersion();
   try {
     if (opts.migrate !== false) migrateSqlite(db);
+    const newest = Math.max(0, ...appliedVersions(db));
+    if (newest > latest) throw new Error(`the database schema is version ${newest}, newer than this binary knows (${latest}); run the newer b24app`);
   } catch (e) {
     db.close();
     throw e;
   }
-  const latest = latestVersion();
   const clock = opts.clock ?? systemClock;
   return {
     db,
