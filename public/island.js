@@ -6,7 +6,8 @@
 //  - shows HX-Trigger toasts, opens and closes the item dialog, downloads the export;
 //  - sends the list's filter and the browser's time zone with every request;
 //  - moves the focus after each change to the changed row or the next sensible element;
-//  - row menus, long notes, Escape in an inline edit.
+//  - row menus, long notes, Escape in an inline edit;
+//  - the calendar badge opens the event in the portal's slider (BX24.openPath), else a new tab.
 (function () {
   'use strict';
   var body = document.body;
@@ -247,6 +248,28 @@
   });
   document.addEventListener('htmx:afterSettle', function () { markLongNotes(); });
   window.addEventListener('load', function () { markLongNotes(); });
+
+  // ---- The calendar badge opens the event in Bitrix24 -------------------------------------------
+  // In the portal frame: BX24.openPath shows the event in the portal's slider. Where there is no
+  // openPath (outside Bitrix24, an older library) the link itself opens the portal page in a new tab;
+  // where the portal refuses it (answers {result:'error'}: mobile app, path not available), the same
+  // page opens in a new tab. A click with a modifier key is the user's own choice of where to open it.
+  document.addEventListener('click', function (evt) {
+    var link = evt.target instanceof Element ? evt.target.closest('a[data-open-path]') : null;
+    if (!link || evt.defaultPrevented || evt.button !== 0 || evt.ctrlKey || evt.metaKey || evt.shiftKey || evt.altKey) return;
+    var b = window.BX24;
+    if (!b || typeof b.openPath !== 'function') return;
+    evt.preventDefault();
+    var href = link.href;
+    var fallback = function () { window.open(href, '_blank', 'noopener'); };
+    try {
+      b.openPath(link.getAttribute('data-open-path'), function (answer) {
+        if (answer && answer.result === 'error') fallback();
+      });
+    } catch (e) {
+      fallback();
+    }
+  });
 
   // Escape in an inline edit cancels it, as its Cancel button does.
   document.addEventListener('keydown', function (evt) {

@@ -1,5 +1,5 @@
 /** The cabinet's list: a page of rows (with "load more"), the empty state, and one row with its actions. */
-import type { ItemView, ListState, ViewContext } from './view-model.ts';
+import { calendarEventPath, type ItemView, type ListState, type ViewContext } from './view-model.ts';
 
 export interface ItemPageProps {
   items: ItemView[];
@@ -46,6 +46,40 @@ export function EmptyState({ v, searching }: { v: ViewContext; searching: boolea
 }
 
 /**
+ * Where the item's calendar event stands. While it is in the calendar (synced, or being updated) the
+ * badge is a link that opens the event in Bitrix24: the island opens `data-open-path` with
+ * BX24.openPath (the portal's slider) and leaves the plain link (a new tab on the portal) when the
+ * frame cannot. A failed sync is no link: the row offers the retry instead.
+ */
+function CalendarBadge({ item, eventId, v }: { item: ItemView; eventId: string; v: ViewContext }) {
+  const { t } = v;
+  const failed = item.calendarSync === 'failed';
+  const text = t(failed ? 'calendarFailed' : item.calendarSync === 'pending' ? 'calendarPending' : 'inCalendar');
+  if (failed || !v.portalOrigin) {
+    return (
+      <span class={`badge badge--calendar${failed ? ' badge--error' : ''}`} safe>
+        {text}
+      </span>
+    );
+  }
+  const path = calendarEventPath(item.ownerId, eventId);
+  return (
+    <a
+      class="badge badge--calendar badge--link"
+      href={`${v.portalOrigin}${path}`}
+      target="_blank"
+      rel="noopener"
+      data-open-path={path}
+      aria-label={t('calendarOpenLabel', { state: text })}
+      title={t('calendarOpenTitle')}
+      safe
+    >
+      {text}
+    </a>
+  );
+}
+
+/**
  * One item in the list. The same component renders inside the full page and alone as the htmx reply
  * to every change, so the row never looks different after a swap.
  */
@@ -83,13 +117,7 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
           ) : (
             ''
           )}
-          {item.calendarEventId ? (
-            <span class={`badge badge--calendar${item.calendarSync === 'failed' ? ' badge--error' : ''}`} safe>
-              {t(item.calendarSync === 'failed' ? 'calendarFailed' : item.calendarSync === 'pending' ? 'calendarPending' : 'inCalendar')}
-            </span>
-          ) : (
-            ''
-          )}
+          {item.calendarEventId ? <CalendarBadge item={item} eventId={item.calendarEventId} v={v} /> : ''}
           {item.calendarEventId && item.calendarSync === 'failed' ? (
             <button type="button" class="btn btn--small btn--link" hx-post={`${rowUrl}/calendar`} hx-target={`#item-${item.id}`} hx-swap="outerHTML" safe>
               {t('calendarRetry')}

@@ -5,6 +5,8 @@ import type { MessageKey, Translate } from './i18n.ts';
 
 export interface ItemView {
   id: string;
+  /** The Bitrix24 user whose calendar holds the item's event (the item's owner). */
+  ownerId: number;
   name: string;
   notes: string;
   status: 'active' | 'archived';
@@ -24,7 +26,19 @@ export interface ViewContext {
   url: (path: string) => string;
   /** The zone is the user's own from Bitrix24 (else the browser's, or UTC until the browser said). */
   zoneFromBitrix?: boolean;
+  /**
+   * The portal's browser origin (`https://mycompany.bitrix24.com`), for links into Bitrix24; absent when
+   * unknown, and then nothing links there.
+   */
+  portalOrigin?: string | null;
 }
+
+/**
+ * Where Bitrix24 shows an event of a user's calendar: a path on the portal, for BX24.openPath (which
+ * takes paths starting with `/` on the same portal) and, after the portal's origin, for a plain link.
+ */
+export const calendarEventPath = (ownerId: number, eventId: string): string =>
+  `/company/personal/user/${encodeURIComponent(String(ownerId))}/calendar/?EVENT_ID=${encodeURIComponent(eventId)}`;
 
 export interface ListState {
   status: '' | 'active' | 'archived';

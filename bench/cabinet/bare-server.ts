@@ -33,6 +33,7 @@ function fragment(): Response {
     const data = r.data === null ? null : JSON.parse(r.data);
     return {
       id: r.id,
+      ownerId: r.owner_id,
       name: r.name,
       notes: typeof data?.notes === 'string' ? data.notes : '',
       status: r.status,

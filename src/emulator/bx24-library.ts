@@ -222,6 +222,9 @@ export function installBx24(win: any): void {
       send('openApplication', { ...(params ?? {}), ...extra }, cb ?? (() => undefined));
     },
     closeApplication: (cb?: () => void) => send('closeApplication', {}, cb),
+    // DOCS sdk/bx24-js-sdk/additional-functions/bx24-open-path.md: a path of this portal in its slider;
+    // the callback gets {result: 'close'} when the slider closes, or {result: 'error', errorCode}.
+    openPath: (path: string, cb?: (r: any) => void) => send('openPath', { path }, cb),
     placement: {
       info: () => ({ placement: init?.PLACEMENT, options: init?.PLACEMENT_OPTIONS }),
       getInterface: (cb: (r: any) => void) => send('getInterface', {}, cb),

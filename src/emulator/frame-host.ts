@@ -10,15 +10,17 @@
 import type { Launch } from './launch.ts';
 
 export interface FrameHostConfig {
-  launch: Pick<Launch, 'sid' | 'iframe_name' | 'url' | 'app_origin' | 'form' | 'init'>;
+  launch: Pick<Launch, 'sid' | 'iframe_name' | 'url' | 'app_origin' | 'app_code' | 'form' | 'init'>;
 }
 
 export function runFrameHost(config: FrameHostConfig): void {
   type Frame = { launch: FrameHostConfig['launch']; iframe: HTMLIFrameElement; onClose?: () => void; holder?: HTMLElement };
   const frames = new Map<string, Frame>();
-  const w = window as unknown as { __b24emulator?: { messages: string[]; frames: Map<string, Frame> } };
+  const w = window as unknown as { __b24emulator?: { messages: string[]; frames: Map<string, Frame>; openedPaths: string[] } };
   const trace: string[] = [];
-  w.__b24emulator = { messages: trace, frames };
+  /** Every path openPath showed, with the portal's `from` parameters. */
+  const openedPaths: string[] = [];
+  w.__b24emulator = { messages: trace, frames, openedPaths };
 
   const post = async (path: string, body: unknown): Promise<any> => {
     const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -94,6 +96,69 @@ export function runFrameHost(config: FrameHostConfig): void {
     submitLaunch(data.launch, panel);
   };
 
+  /**
+   * BX24.openPath (DOCS sdk/bx24-js-sdk/additional-functions/bx24-open-path.md; parent side as CORE's
+   * BX.rest.AppLayout.openPath): the path, URI-decoded, must start with `/` and resolve to this portal's
+   * own http(s) origin, else `{result:'error', errorCode:'PATH_NOT_AVAILABLE'}`. The portal adds
+   * `from=rest_placement&from_app=<app code>` and shows the page in a slider; closing it (its close
+   * button, a click beside it, Escape) answers `{result:'close'}`.
+   */
+  const openPath = (frame: Frame, params: any, cb: string) => {
+    let path = typeof params?.path === 'string' ? params.path : '';
+    let target: URL | undefined;
+    try {
+      path = decodeURIComponent(path);
+      target = new URL(path, location.origin);
+    } catch {
+      path = '';
+    }
+    if (!path.startsWith('/') || !target || target.origin !== location.origin || !/^https?:$/.test(target.protocol)) {
+      reply(frame, cb, { result: 'error', errorCode: 'PATH_NOT_AVAILABLE' });
+      return;
+    }
+    path += `${path.includes('?') ? '&' : '?'}from=rest_placement&from_app=${encodeURIComponent(frame.launch.app_code)}`;
+    const overlay = document.createElement('div');
+    overlay.className = 'b24-slider b24-path-slider';
+    const panel = document.createElement('div');
+    panel.className = 'b24-slider-panel';
+    const bar = document.createElement('div');
+    bar.className = 'b24-slider-title';
+    const title = document.createElement('span');
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'b24-slider-close';
+    close.textContent = '×';
+    close.setAttribute('aria-label', document.documentElement.lang === 'ru' ? 'Закрыть' : 'Close');
+    bar.append(title, close);
+    const page = document.createElement('iframe');
+    page.className = 'b24-page-frame';
+    page.src = path;
+    page.addEventListener('load', () => {
+      title.textContent = page.contentDocument?.title ?? '';
+    });
+    panel.append(bar, page);
+    overlay.appendChild(panel);
+    document.body.appendChild(overlay);
+    openedPaths.push(path);
+    let closed = false;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') shut();
+    };
+    const shut = () => {
+      if (closed) return;
+      closed = true;
+      document.removeEventListener('keydown', onKey);
+      overlay.remove();
+      reply(frame, cb, { result: 'close' });
+    };
+    close.addEventListener('click', shut);
+    overlay.addEventListener('click', (e) => {
+      if (e.target === overlay) shut();
+    });
+    document.addEventListener('keydown', onKey);
+    close.focus();
+  };
+
   const closeSlider = (frame: Frame) => {
     frames.delete(frame.launch.sid);
     frame.holder?.remove();
@@ -155,7 +220,7 @@ export function runFrameHost(config: FrameHostConfig): void {
       reply(frame, cb, undefined);
       if (frame.holder) closeSlider(frame);
     },
-    openPath: (frame, _p, cb) => reply(frame, cb, { result: 'error', errorCode: 'METHOD_NOT_SUPPORTED_ON_DEVICE' }),
+    openPath,
   };
 
   window.addEventListener('message', (event) => {

@@ -37,6 +37,8 @@ export interface Launch {
   /** The form action: handler URL plus `?DOMAIN=&PROTOCOL=0&LANG=&APP_SID=`. */
   url: string;
   app_origin: string;
+  /** The app's code (its client_id), which the portal adds to paths it opens for the app (`from_app`). */
+  app_code: string;
   query: { DOMAIN: string; PROTOCOL: string; LANG: string; APP_SID: string };
   form: Record<string, string>;
   init: InitData;
@@ -103,6 +105,7 @@ export function createLaunch(
     iframe_name: `${portal.domain}|0|${sid}`,
     url: action.toString(),
     app_origin: action.origin,
+    app_code: install.app.client_id,
     query,
     form,
     init,

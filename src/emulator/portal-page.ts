@@ -25,6 +25,9 @@ const STYLE = `
 .b24-slider{position:fixed;inset:0;background:rgba(0,0,0,.4);display:flex;justify-content:flex-end}
 .b24-slider-panel{width:80%;height:100%;background:#eef2f4;padding:16px;display:flex;flex-direction:column}
 .b24-slider-title{font-size:20px;margin-bottom:8px}.b24-slider-panel .b24-app-frame{flex:1;background:#fff}
+.b24-path-slider .b24-slider-title{display:flex;align-items:center;gap:12px}
+.b24-slider-close{margin-left:auto;border:0;background:none;font-size:28px;line-height:1;cursor:pointer;color:#535c69;padding:0 8px}
+.b24-page-frame{flex:1;border:0;width:100%;background:#fff;border-radius:8px}
 .b24-burger{display:none;cursor:pointer;font-size:24px;line-height:1;padding:8px;margin-left:-8px}
 @media (max-width:700px){
 .b24-header{height:auto;min-height:56px;flex-wrap:wrap;gap:4px 12px;padding:8px 12px}

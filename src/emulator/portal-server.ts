@@ -3,6 +3,7 @@
  * portal's origin: the portal page, `/oauth/authorize/`, `/rest/`, the page's ajax, and `/oauth/token/`
  * proxied to the OAuth server as the cloud does.
  */
+import { calendarPage, CALENDAR_PATH } from './calendar-page.ts';
 import { handleFrameAjax } from './frame-ajax.ts';
 import { htmlResponse, jsonResponse } from './html.ts';
 import { randomHex } from './ids.ts';
@@ -86,6 +87,8 @@ async function handlePortalRequest(world: World, portal: Portal, req: Request): 
   if (path === '/oauth/token/' || path === '/oauth/token') return handleTokenRequest(world, req, url);
   if (path.startsWith('/_portal/frame/')) return handleFrameAjax(world, portal, path.slice('/_portal/frame/'.length), req);
   if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return portalPage(world, portal, url);
+  const calendar = CALENDAR_PATH.exec(path);
+  if (calendar && (req.method === 'GET' || req.method === 'HEAD')) return calendarPage(portal, Number(calendar[1]), url);
   return jsonResponse({ error: 'not_found' }, 404);
 }
 

@@ -15,6 +15,7 @@ import { CreateItemForm, EditItemForm, emptyFormValues, formValuesOf, type ItemF
 import { EmptyState, ItemPage } from '../../views/item-list.tsx';
 import { ItemRow } from '../../views/item-list.tsx';
 import type { ItemView, ListState, ViewContext } from '../../views/view-model.ts';
+import { portalOrigin } from '../auth/portal-domain.ts';
 import type { Sessions, IssuedSession } from '../auth/sessions.ts';
 import type { SignIn } from '../auth/sign-in.ts';
 import { isAppError, type AppError, type ErrorCode } from '../domain/errors.ts';
@@ -31,6 +32,7 @@ export interface CabinetRenderer {
 
 const toView = (i: Item): ItemView => ({
   id: i.id,
+  ownerId: i.ownerId,
   name: i.name,
   notes: typeof i.data?.notes === 'string' ? i.data.notes : '',
   status: i.status,
@@ -41,6 +43,19 @@ const toView = (i: Item): ItemView => ({
   updatedAt: i.updatedAt,
   version: i.version,
 });
+
+/**
+ * The portal's origin for links into Bitrix24, from its verified REST endpoint; null unless it is an
+ * http(s) origin (a link must never become another scheme).
+ */
+function linkableOrigin(clientEndpoint: string): string | null {
+  try {
+    const origin = portalOrigin(clientEndpoint);
+    return /^https?:\/\//.test(origin) ? origin : null;
+  } catch {
+    return null;
+  }
+}
 
 /** `data` with `notes` replaced (or removed when blank); null when nothing is left. */
 const withNotes = (data: Record<string, unknown> | null, notes: string): Record<string, unknown> | null => {
@@ -107,10 +122,18 @@ export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates
    * (the island sends it as X-Time-Zone with every htmx request; an unknown name falls back to UTC).
    */
   const viewFor = async (actor: Actor, request?: Request): Promise<ViewContext> => {
-    const user = (await signIn.whoIs(actor))?.user;
+    const who = await signIn.whoIs(actor);
+    const user = who?.user;
     const lang = user?.lang ?? 'en';
     const browserZone = request?.headers.get('x-time-zone')?.slice(0, 64) || null;
-    return { t: translator(lang), lang, dates: dates.of(lang, user?.timeZone ?? browserZone), url: pages.url, zoneFromBitrix: Boolean(user?.timeZone) };
+    return {
+      t: translator(lang),
+      lang,
+      dates: dates.of(lang, user?.timeZone ?? browserZone),
+      url: pages.url,
+      zoneFromBitrix: Boolean(user?.timeZone),
+      portalOrigin: who ? linkableOrigin(who.portal.clientEndpoint) : null,
+    };
   };
 
   const renderer: CabinetRenderer = {

@@ -115,6 +115,19 @@ export async function restoreItem(frame: Frame, name: string, opts: StepOptions)
   );
 }
 
+/** Adds the item (it has a start) to the Bitrix24 calendar from its row menu; waits for the badge that links to the event. */
+export async function addToCalendar(frame: Frame, name: string, opts: StepOptions): Promise<Locator> {
+  const t = tr(opts);
+  const link = rowOf(frame, name).getByRole('link', { name: t('calendarOpenLabel', { state: t('inCalendar') }), exact: true });
+  await measure(
+    frame,
+    'add to calendar',
+    async () => (await rowMenuItem(rowOf(frame, name), t('addToCalendar'))).click(),
+    () => link.waitFor({ timeout: opts.timeout }),
+  );
+  return link;
+}
+
 /** Deletes after accepting the confirmation (hx-confirm uses window.confirm); returns the confirmation's text. */
 export async function deleteItem(frame: Frame, name: string, opts: StepOptions): Promise<string> {
   let asked = '';

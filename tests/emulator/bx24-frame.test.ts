@@ -1,13 +1,15 @@
 /**
  * Our own classic BX24 library (served by the emulator at /api/v1/, where BX24_SDK_URL points in dev)
  * inside an app page on localhost, framed by the portal page: init, callMethod with paging, callBatch,
- * an expired token refreshed through the parent, fitWindow, and installFinish.
+ * an expired token refreshed through the parent, fitWindow, installFinish, and openPath (a portal page
+ * in the portal's slider).
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { gotoPage, launchBrowser } from '../support/browser.ts';
 import { startFrameApp, waitForAppFrame, type FrameApp } from './frame-app.ts';
-import { emulatorClient, type EmulatorClient } from '../support/emulator-client.ts';
+import { emulatorClient, rest, type EmulatorClient } from '../support/emulator-client.ts';
+import { waitFor } from '../support/wait-for.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 
 // Chromium on a busy 2-core CI machine; bunfig's timeout is not a bun setting, so set it here.
@@ -103,6 +105,36 @@ describe('the emulator BX24 library inside the portal page', () => {
     expect(result).toEqual({ name: 'Мария', error: undefined });
     expect(await frame.evaluate(() => (window as any).BX24.getAuth().access_token)).not.toBe(before);
     expect(await page.evaluate(() => (window as any).__b24emulator.messages)).toContain('refreshAuth');
+    await page.close();
+  });
+
+  it('openPath shows a path of the portal in its slider and answers close when it closes; other places are PATH_NOT_AVAILABLE', async () => {
+    const portal = await emu.createPortal();
+    await emu.install(portal.member_id);
+    const auth = (await emu.launch(portal.member_id, 3)).form.AUTH_ID!;
+    const added = await rest(portal.client_endpoint, 'calendar.event.add', { type: 'user', ownerId: 3, name: 'Review <b>', from: '2026-12-01T10:00:00Z', to: '2026-12-01T11:00:00Z' }, auth);
+    const id = added.body.result;
+    const page = await browser.newPage();
+    await gotoPage(page, `${portal.portal_url}?user_id=3`);
+    const frame = await appFrame(page, '/classic/?');
+    const openPath = (path: string) => frame.evaluate((path) => new Promise((resolve) => (window as any).BX24.openPath(path, resolve)), path);
+
+    // Refused: not a path, or a path that leaves the portal (also once URI-decoded). No slider opens.
+    for (const path of ['https://example.com/company/', '//example.com/company/', '/%2F%2Fexample.com/x', 'company/personal/user/3/', '']) {
+      expect({ path, answer: await openPath(path) }).toEqual({ path, answer: { result: 'error', errorCode: 'PATH_NOT_AVAILABLE' } });
+    }
+    expect(await page.$('.b24-slider')).toBeNull();
+
+    const closed = openPath(`/company/personal/user/3/calendar/?EVENT_ID=${id}`);
+    const slider = await waitFor(() => page.frames().find((f) => f.url().includes('/calendar/')), { what: 'the slider page', intervalMs: 20 });
+    expect(slider.url()).toBe(`${portal.portal_url}company/personal/user/3/calendar/?EVENT_ID=${id}&from=rest_placement&from_app=app.classic`);
+    await slider.waitForSelector('.b24-event-name');
+    expect(await slider.textContent('.b24-event-name')).toBe('Review <b>');
+    expect(await page.evaluate(() => (window as any).__b24emulator.openedPaths)).toEqual([`/company/personal/user/3/calendar/?EVENT_ID=${id}&from=rest_placement&from_app=app.classic`]);
+    await page.waitForFunction(() => document.querySelector('.b24-path-slider .b24-slider-title span')?.textContent === 'Review <b>');
+    await page.click('.b24-slider-close');
+    expect(await closed).toEqual({ result: 'close' });
+    expect(await page.$('.b24-slider')).toBeNull();
     await page.close();
   });
 });
