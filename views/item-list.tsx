@@ -88,7 +88,14 @@ export function ItemRow({ item, v }: { item: ItemView; v: ViewContext }) {
   const rowUrl = url(`/ui/items/${item.id}`);
   const version = JSON.stringify({ version: String(item.version) });
   return (
-    <li id={`item-${item.id}`} class={`item-row item-row--${item.status}`} tabindex="-1">
+    <li
+      id={`item-${item.id}`}
+      class={`item-row item-row--${item.status}`}
+      tabindex="-1"
+      // While its calendar write is pending the row looks again a little later, so the badge turns
+      // "in calendar" (or "not updated") without a reload; a settled row does not poll.
+      {...(item.calendarSync === 'pending' ? { 'hx-get': rowUrl, 'hx-trigger': 'load delay:3s', 'hx-swap': 'outerHTML' } : {})}
+    >
       <div class="item-row__main">
         <h2 class="item-row__name" safe>
           {item.name}

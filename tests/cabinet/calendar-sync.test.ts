@@ -87,6 +87,18 @@ describe('calendar sync, app -> Bitrix24', () => {
     expect(outbox()).toEqual([]);
   });
 
+  it('the row saved with a pending write looks again by itself, and a settled row does not poll', async () => {
+    const item = await linked('Row that polls');
+    const saved = await user.ui('PUT', `/ui/items/${item.id}`, { name: 'Row that polls, renamed', notes: 'first', starts_at: '2026-12-10T09:00', ends_at: '2026-12-10T10:00', status: 'active', version: String(item.version) });
+    expect(saved.status).toBe(200);
+    expect(saved.text).toContain('Updating the calendar…');
+    expect(saved.text).toContain(`hx-get="/ui/items/${item.id}" hx-trigger="load delay:3s"`);
+    await sync();
+    const settled = await user.ui('GET', `/ui/items/${item.id}`);
+    expect(settled.text).toContain('In calendar');
+    expect(settled.text).not.toContain('hx-trigger="load delay');
+  });
+
   it('quick changes in a row: the event ends with the newest state', async () => {
     const item = await linked('Draft');
     let version = item.version;
