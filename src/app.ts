@@ -17,6 +17,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { SyncSummary } from './domain/calendar-sync.ts';
 import { createItemService } from './domain/item-service.ts';
+import { adminRoutes } from './http/admin.ts';
 import { createAssets, healthAndAssetRoutes, type Assets } from './http/assets.ts';
 import { createRequestMeta, withEdge } from './http/edge.ts';
 import { createErrorHandler, methodLookup } from './http/errors.ts';
@@ -141,7 +142,8 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .use(oauthRoutes(oauth, pages, meta, config)) // GET /auth/bitrix24
     .use(sessionRoutes(signIn, sessions, appOrigin, meta)) // POST /api/session, GET /api/users/current
     .use(itemsApiRoutes(items, sessions, appOrigin, clock)) // /api/items…, /api/export
-    .use(itemsUi.routes); // /ui/items… (htmx fragments)
+    .use(itemsUi.routes) // /ui/items… (htmx fragments)
+    .use(adminRoutes(signIn, store.calendarQueue, sessions, appOrigin)); // /api/admin/… (portal administrators)
 
   const handle = withEdge((request) => router.handle(request), { ...config, logger, meta, defaultHtmlCsp: pageCsp(config, null) }, peerIp);
   return {

@@ -108,5 +108,6 @@ export interface CalendarQueue {
   /** When the next pending job is due (unix seconds), or null when none is pending. */
   nextDue(): Promise<number | null>;
   /** Pending and failed jobs (the admin page, metrics). */
-  counts(): Promise<{ pending: number; failed: number }>;
+  /** Pending and failed (dead-letter) jobs, of one portal or of all. */
+  counts(portalId?: number): Promise<{ pending: number; failed: number }>;
 }

@@ -222,6 +222,24 @@ describe('calendar sync, app -> Bitrix24', () => {
     await sync();
     expect(outbox()).toEqual([]);
   });
+
+  it('a portal administrator sees the portal\'s pending and failed calendar jobs; anyone else gets 404', async () => {
+    const portal = await cab.newPortal();
+    const owner = await cab.signIn(portal, 2);
+    const created = await owner.create({ name: 'Dead letter', starts_at: '2026-12-12T09:00:00Z' });
+    const item = (await owner.api('POST', `/api/items/${created.id}/calendar`)).json;
+    await cab.killTokens(owner);
+    await owner.api('PUT', `/api/items/${item.id}`, { version: item.version, name: 'Dead letter, renamed' });
+    await sync();
+    const admin = await cab.signIn(portal, 1);
+    expect((await admin.api('GET', '/api/admin/calendar-jobs')).json).toEqual({ pending: 0, failed: 1 });
+    // Another portal's administrator sees only their own portal.
+    const elsewhere = await cab.signIn(await cab.newPortal(), 1);
+    expect((await elsewhere.api('GET', '/api/admin/calendar-jobs')).json).toEqual({ pending: 0, failed: 0 });
+    const notAdmin = await owner.api('GET', '/api/admin/calendar-jobs');
+    expect(notAdmin.status).toBe(404);
+    expect(notAdmin.json.error.code).toBe('not_found');
+  });
 });
 
 describe('calendar sync, Bitrix24 -> app', () => {

@@ -156,8 +156,11 @@ export function createCalendarQueue(sql: SQL): CalendarQueue {
       const [r] = await sql`SELECT min(next_at) AS at FROM calendar_jobs WHERE state = 'pending'`;
       return numOrNull(r?.at);
     },
-    counts: async () => {
-      const rows: { state: string; n: number }[] = await sql`SELECT state, count(*)::int AS n FROM calendar_jobs GROUP BY state`;
+    counts: async (portalId) => {
+      const rows: { state: string; n: number }[] =
+        portalId === undefined
+          ? await sql`SELECT state, count(*)::int AS n FROM calendar_jobs GROUP BY state`
+          : await sql`SELECT state, count(*)::int AS n FROM calendar_jobs WHERE portal_id = ${portalId} GROUP BY state`;
       const byState = Object.fromEntries(rows.map((r) => [r.state, num(r.n)]));
       return { pending: byState.pending ?? 0, failed: byState.failed ?? 0 };
     },

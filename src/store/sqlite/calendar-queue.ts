@@ -86,6 +86,7 @@ export function createCalendarQueue(db: Database): CalendarQueue {
   const dropBatch = db.query<unknown, Params>(`DELETE FROM offline_event_batches WHERE portal_id = $portal_id`);
   const nextDue = db.query<{ at: number | null }, []>(`SELECT min(next_at) AS at FROM calendar_jobs WHERE state = 'pending'`);
   const counts = db.query<{ state: string; n: number }, []>(`SELECT state, count(*) AS n FROM calendar_jobs GROUP BY state`);
+  const portalCounts = db.query<{ state: string; n: number }, [number]>(`SELECT state, count(*) AS n FROM calendar_jobs WHERE portal_id = ? GROUP BY state`);
 
   const itemKey = (job: CalendarJob) => ({ portal_id: job.portalId, owner_id: job.ownerId, item_id: job.itemId });
   const current = (job: CalendarJob) => ({ id: job.id, generation: job.generation });
@@ -146,8 +147,9 @@ export function createCalendarQueue(db: Database): CalendarQueue {
         return rows.length;
       })(),
     nextDue: async () => nextDue.get()?.at ?? null,
-    counts: async () => {
-      const byState = Object.fromEntries(counts.all().map((r) => [r.state, r.n]));
+    counts: async (portalId) => {
+      const rows = portalId === undefined ? counts.all() : portalCounts.all(portalId);
+      const byState = Object.fromEntries(rows.map((r) => [r.state, r.n]));
       return { pending: byState.pending ?? 0, failed: byState.failed ?? 0 };
     },
   };
