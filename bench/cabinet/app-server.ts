@@ -13,7 +13,7 @@ const dbPath = process.argv[2];
 if (!dbPath) throw new Error('usage: app-server.ts <sqlite file>');
 
 const stack = await startStack({ env: { LOG_LEVEL: 'info' }, keepLog: false, dbPath });
-const { appUrl, store } = stack;
+const { appUrl } = stack;
 const portal = await stack.emu.createPortal();
 await stack.emu.install(portal.member_id);
 const page = await (await stack.launch(await stack.emu.launch(portal.member_id, 2))).text();
@@ -33,7 +33,7 @@ for (let i = 0; i < 50; i++) {
   });
   if (res.status !== 201) throw new Error(`seed failed: ${res.status}`);
 }
-const ids = store.db.query<{ portal_id: number; owner_id: number }, []>('SELECT portal_id, owner_id FROM items LIMIT 1').get()!;
+const ids = (await stack.sqlOne<{ portal_id: number; owner_id: number }>('SELECT portal_id, owner_id FROM items LIMIT 1'))!;
 
 console.log(JSON.stringify({ url: appUrl, token, db: dbPath, portalId: ids.portal_id, userId: ids.owner_id }));
 

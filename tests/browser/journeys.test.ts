@@ -160,7 +160,7 @@ for (const { lang, mode } of RUNS) {
       // The user left the dialog open for an hour: the portal's access token and the app's session
       // have both run out. Submitting must still create the item, with what was typed.
       await stack.emu.expireTokens({ member_id: portal.member_id });
-      stack.store.db.run('DELETE FROM sessions');
+      await stack.sql('DELETE FROM sessions');
       await act.submitCreateForm(frame, 'Zeta after expiry', STEP);
       await act.renameItem(frame, 'Zeta after expiry', 'Zeta renewed', STEP);
       const after = user.requests.slice(before);
@@ -204,7 +204,7 @@ for (const { lang, mode } of RUNS) {
 
     journey('a cleaning uninstall leaves the portal showing the app as not installed, its data gone', async () => {
       await stack.emu.uninstall(portal.member_id, true);
-      expect(stack.store.db.query('SELECT id FROM portals WHERE member_id = ?').get(portal.member_id)).toBeNull();
+      expect(await stack.sqlOne('SELECT id FROM portals WHERE member_id = ?', [portal.member_id])).toBeNull();
       for (const userId of [1, 2]) {
         const tab = await open(userId);
         expect(await tab.page.locator('.b24-notice h2').textContent()).toBe(lang === 'ru' ? 'Приложение не установлено' : 'Application not installed');

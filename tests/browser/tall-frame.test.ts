@@ -108,7 +108,7 @@ for (const lang of ['ru', 'en'] as const) {
       // The user signs in once (their row appears), then has 40 items.
       tab = await openPortalTab(context, stack.appUrl, `${portal.portal_url}?user_id=2`);
       await cabinetFrame(tab);
-      const { id: portalId } = stack.store.db.query<{ id: number }, [string]>('SELECT id FROM portals WHERE member_id = ?').get(portal.member_id)!;
+      const { id: portalId } = (await stack.sqlOne<{ id: number }>('SELECT id FROM portals WHERE member_id = ?', [portal.member_id]))!;
       const now = Math.floor(Date.now() / 1000);
       for (let i = 1; i <= 40; i++) {
         const name = `${lang === 'ru' ? 'Запись' : 'Item'} ${String(i).padStart(2, '0')}`;

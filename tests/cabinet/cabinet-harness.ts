@@ -1,5 +1,5 @@
 /**
- * The cabinet under test: the real stack (emulator + app over loopback HTTP, SQLite file) and users
+ * The cabinet under test: the real stack (emulator + app over loopback HTTP, SQLite or PostgreSQL) and users
  * signed in the way Bitrix24 signs them in — a launch form POSTed by the portal, the session token
  * read from the page. Requests carry the token as `Authorization: Bearer`, as htmx and API clients do.
  */
@@ -71,8 +71,8 @@ export interface Cabinet {
   /** Launches the app as `userId` on `portal` and returns a signed-in client. */
   signIn(portal: EmulatedPortal, userId: number): Promise<CabinetUser>;
   /** Every item row of the database, ordered by id (for "nothing changed" assertions). */
-  rows(): ItemRowSnapshot[];
-  row(id: string): ItemRowSnapshot | null;
+  rows(): Promise<ItemRowSnapshot[]>;
+  row(id: string): Promise<ItemRowSnapshot | null>;
   /** An unauthenticated (or custom-header) request. */
   raw(method: string, path: string, init?: RequestInit): Promise<Reply>;
   /**
@@ -86,7 +86,6 @@ export interface Cabinet {
 
 export async function openCabinet(opts: Parameters<typeof startStack>[0] = {}): Promise<Cabinet> {
   const stack = await startStack(opts);
-  const db = stack.store.db;
 
   const call = (token: string | null) => (method: string, path: string, init: RequestInit = {}) =>
     fetch(stack.appUrl + path, {
@@ -108,9 +107,7 @@ export async function openCabinet(opts: Parameters<typeof startStack>[0] = {}): 
       const page = await res.text();
       const token = sessionTokenOf(page);
       if (res.status !== 200 || !token) throw new Error(`launch as ${userId} failed: ${res.status} ${page.slice(0, 300)}`);
-      const owner = db
-        .query<{ portal_id: number }, [string]>('SELECT id AS portal_id FROM portals WHERE member_id = ?')
-        .get(portal.member_id);
+      const owner = await stack.sqlOne<{ portal_id: number }>('SELECT id AS portal_id FROM portals WHERE member_id = ?', [portal.member_id]);
       if (!owner) throw new Error('portal row not found after launch');
       const send = call(token);
       const user: CabinetUser = {
@@ -144,8 +141,8 @@ export async function openCabinet(opts: Parameters<typeof startStack>[0] = {}): 
       };
       return user;
     },
-    rows: () => db.query<ItemRowSnapshot, []>('SELECT * FROM items ORDER BY id').all(),
-    row: (id) => db.query<ItemRowSnapshot, [string]>('SELECT * FROM items WHERE id = ?').get(id),
+    rows: () => stack.sql<ItemRowSnapshot>('SELECT * FROM items ORDER BY id'),
+    row: (id) => stack.sqlOne<ItemRowSnapshot>('SELECT * FROM items WHERE id = ?', [id]),
     raw: (method, path, init) => call(null)(method, path, init),
     async killTokens(user) {
       const spent = await fetch(`${stack.emulator.url}/oauth/token/`, {

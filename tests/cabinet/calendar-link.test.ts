@@ -49,7 +49,7 @@ describe('POST /api/items/:id/calendar', () => {
     expect(linked.calendar_event_id).toMatch(/^\d+$/);
     expect(linked.version).toBe(2);
     expect(linked.name).toBe('Team <sync>');
-    expect(cab.row(item.id)!.calendar_event_id).toBe(linked.calendar_event_id);
+    expect((await cab.row(item.id))!.calendar_event_id).toBe(linked.calendar_event_id);
 
     const event = (await eventsOf(cab, user)).find((e) => e.ID === linked.calendar_event_id)!;
     expect(event).toBeDefined();
@@ -77,7 +77,7 @@ describe('POST /api/items/:id/calendar', () => {
     expect(r.status).toBe(422);
     expect(r.json.error.fields).toHaveProperty('starts_at');
     expect((await cab.stack.emu.stats()).rest_calls).toBe(calls);
-    expect(cab.row(item.id)!.version).toBe(1);
+    expect((await cab.row(item.id))!.version).toBe(1);
   });
 
   it('the htmx button returns the row marked "In calendar" with a toast', async () => {
@@ -87,7 +87,7 @@ describe('POST /api/items/:id/calendar', () => {
     expect(r.text).toContain('In calendar');
     expect(r.text).not.toContain(`/ui/items/${item.id}/calendar`);
     expect(JSON.parse(r.headers.get('hx-trigger')!).toast).toEqual({ kind: 'success', message: 'Added to your Bitrix24 calendar' });
-    expect(cab.row(item.id)!.calendar_event_id).toMatch(/^\d+$/);
+    expect((await cab.row(item.id))!.calendar_event_id).toMatch(/^\d+$/);
   });
 
   it('when the tokens expired and the refresh token is dead: 401 with a clear message, item unchanged', async () => {
@@ -95,7 +95,7 @@ describe('POST /api/items/:id/calendar', () => {
     const item = await victim.create({ name: 'Dead tokens', starts_at: '2026-12-04T09:00:00Z' });
     // Someone else (another process, a stolen copy) used the refresh token the app stored: it is spent.
     await cab.killTokens(victim);
-    const before = cab.rows();
+    const before = await cab.rows();
     const eventsBefore = (await eventsOf(cab, victim)).length;
 
     const r = await victim.api('POST', `/api/items/${item.id}/calendar`);
@@ -103,23 +103,23 @@ describe('POST /api/items/:id/calendar', () => {
     expect(r.json.error.code).toBe('unauthorized');
     expect(r.json.error.message).toMatch(/open the app again/i);
     expect(r.text).not.toContain(victim.launch.form.REFRESH_ID!);
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
     expect((await eventsOf(cab, victim)).length).toBe(eventsBefore);
 
     const ui = await victim.ui('POST', `/ui/items/${item.id}/calendar`);
     expect(ui.status).toBe(401); // the page renews its session (and the user's tokens) and repeats
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
   });
 
   it('when the app was uninstalled from the portal: a clear error status, item unchanged', async () => {
     const victim = await cab.signIn(await cab.newPortal(), 2);
     const item = await victim.create({ name: 'Uninstalled', starts_at: '2026-12-05T09:00:00Z' });
     await cab.stack.emu.uninstall(victim.portal.member_id, false);
-    const before = cab.rows();
+    const before = await cab.rows();
     const r = await victim.api('POST', `/api/items/${item.id}/calendar`);
     expect([401, 404, 502]).toContain(r.status);
     expect(typeof r.json.error.message).toBe('string');
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
   });
 });
 
@@ -138,7 +138,7 @@ describe('POST /api/items/:id/calendar under the operating limit', () => {
     const first = await user.create({ name: 'Crosses the limit', starts_at: '2026-12-06T09:00:00Z' });
     expect((await user.api('POST', `/api/items/${first.id}/calendar`)).status).toBe(200);
     const second = await user.create({ name: 'Refused', starts_at: '2026-12-06T10:00:00Z' });
-    const before = cab.rows();
+    const before = await cab.rows();
     const statsBefore = await cab.stack.emu.stats(user.portal.member_id);
     const r = await user.api('POST', `/api/items/${second.id}/calendar`);
     const statsAfter = await cab.stack.emu.stats(user.portal.member_id);
@@ -148,7 +148,7 @@ describe('POST /api/items/:id/calendar under the operating limit', () => {
     // retry (waiting for the reset would end in one).
     expect(statsAfter.rest_calls - statsBefore.rest_calls).toBe(1);
     expect(statsAfter.operation_limited - statsBefore.operation_limited).toBe(1);
-    expect(cab.rows()).toEqual(before);
-    expect(cab.row(second.id)!.calendar_event_id).toBeNull();
+    expect(await cab.rows()).toEqual(before);
+    expect((await cab.row(second.id))!.calendar_event_id).toBeNull();
   });
 });

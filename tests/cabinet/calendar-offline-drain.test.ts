@@ -63,7 +63,7 @@ describe('draining offline events', () => {
       expect((await cab.stack.emu.stats(portal.member_id)).rate_limited).toBe(refusedBefore[i]!);
     }
     // Entries no item is linked to queue no work.
-    expect(cab.stack.store.db.query<{ n: number }, []>('SELECT count(*) AS n FROM calendar_jobs').get()!.n).toBe(0);
+    expect((await cab.stack.sqlOne<{ n: number }>('SELECT count(*) AS n FROM calendar_jobs'))!.n).toBe(0);
     console.log(`drained 1,000 offline records from 3 portals in ${ms.toFixed(0)} ms`);
   });
 
@@ -74,7 +74,7 @@ describe('draining offline events', () => {
     const admin = (await cab.stack.emu.launch(portal.member_id, 1)).form.AUTH_ID!;
     const read = await rest(portal.client_endpoint, 'event.offline.get', { clear: 0, limit: 50 }, admin);
     expect(read.body.result.events).toHaveLength(3);
-    const portalId = cab.stack.store.db.query<{ id: number }, [string]>('SELECT id FROM portals WHERE member_id = ?').get(portal.member_id)!.id;
+    const portalId = (await cab.stack.sqlOne<{ id: number }>('SELECT id FROM portals WHERE member_id = ?', [portal.member_id]))!.id;
     await cab.stack.store.calendarQueue.startBatch(portalId, read.body.result.process_id, 1);
     // Reserved: a read without the process_id would not see them again.
     expect((await cab.stack.emu.offlineEvents(portal.member_id)).apps[0]!.queues[0]).toMatchObject({ reserved: 3, waiting: 0 });

@@ -99,7 +99,7 @@ describe('the calendar badge of an item whose event is being updated or could no
     const user = await cab.signIn(await cab.newPortal(), 2);
     const item = await linkedItem(user, 'Pending');
     // The row as it is between a change and its calendar write.
-    cab.stack.store.db.query("UPDATE items SET calendar_sync = 'pending' WHERE id = ?").run(item.id);
+    await cab.stack.sql("UPDATE items SET calendar_sync = 'pending' WHERE id = ?", [item.id]);
     const links = await openLinks((await user.ui('GET', `/ui/items/${item.id}`)).text);
     expect(links.map((l) => [l['data-open-path'], l.text])).toEqual([[`/company/personal/user/2/calendar/?EVENT_ID=${item.calendar_event_id}`, translator('en')('calendarPending')]]);
   });

@@ -53,6 +53,6 @@ describe('calendar sync: what a user can do to it', () => {
     await cab.signIn(user.portal, 3);
     await cab.stack.server.app.runCalendarSync();
     expect(await eventsOf(cab, user)).toEqual([]);
-    expect(cab.stack.store.db.query('SELECT * FROM calendar_jobs WHERE item_id = ?').all(item.id)).toEqual([]);
+    expect(await cab.stack.sql('SELECT * FROM calendar_jobs WHERE item_id = ?', [item.id])).toEqual([]);
   });
 });

@@ -34,9 +34,9 @@ async function settle(cab: Cabinet): Promise<void> {
   for (let i = 0; i < 100; i++) {
     await cab.stack.server.app.runCalendarSync();
     const s = await cab.stack.emu.stats();
-    const due = cab.stack.store.db
-      .query<{ n: number }, [number]>("SELECT count(*) AS n FROM calendar_jobs WHERE state = 'pending' AND next_at <= ?")
-      .get(Math.floor(Date.now() / 1000))!.n;
+    const due = (await cab.stack.sqlOne<{ n: number }>("SELECT count(*) AS n FROM calendar_jobs WHERE state = 'pending' AND next_at <= ?", [
+      Math.floor(Date.now() / 1000),
+    ]))!.n;
     if (s.events_started === s.events_sent + s.events_failed && due === 0) return;
     await Bun.sleep(5);
   }
@@ -47,7 +47,7 @@ describe('calendar sync, app -> Bitrix24', () => {
   let cab: Cabinet;
   let user: CabinetUser;
   const outbox = () =>
-    cab.stack.store.db.query<{ op: string; state: string; item_id: string }, []>("SELECT op, state, item_id FROM calendar_jobs WHERE op <> 'pull'").all();
+    cab.stack.sql<{ op: string; state: string; item_id: string }>("SELECT op, state, item_id FROM calendar_jobs WHERE op <> 'pull'");
   const sync = () => settle(cab);
 
   /** An item with a start, linked to a new event. */
@@ -84,7 +84,7 @@ describe('calendar sync, app -> Bitrix24', () => {
     expect(event.DATE_FROM_TS_UTC).toBe(sec('2026-12-11T11:00:00Z'));
     expect(event.DATE_TO_TS_UTC).toBe(sec('2026-12-11T12:30:00Z'));
     expect((await user.api('GET', `/api/items/${item.id}`)).json.calendar_sync).toBe('synced');
-    expect(outbox()).toEqual([]);
+    expect(await outbox()).toEqual([]);
   });
 
   it('the row saved with a pending write looks again by itself, and a settled row does not poll', async () => {
@@ -108,7 +108,7 @@ describe('calendar sync, app -> Bitrix24', () => {
     }
     await sync();
     expect((await eventOf(cab, user, item.calendar_event_id))!.NAME).toBe('Final');
-    expect(outbox()).toEqual([]);
+    expect(await outbox()).toEqual([]);
   });
 
   it('changes made while the sync is away are one queued write of the newest state', async () => {
@@ -121,9 +121,9 @@ describe('calendar sync, app -> Bitrix24', () => {
       if (r.kind !== 'updated') throw new Error(r.kind);
       version = r.item.version;
     }
-    expect(outbox()).toEqual([{ op: 'update', state: 'pending', item_id: item.id }]);
+    expect(await outbox()).toEqual([{ op: 'update', state: 'pending', item_id: item.id }]);
     await sync();
-    expect(outbox()).toEqual([]);
+    expect(await outbox()).toEqual([]);
     const event = (await eventOf(cab, user, item.calendar_event_id))!;
     expect(event).toMatchObject({ NAME: 'Offline final', DESCRIPTION: '' });
     expect(Number(event.DATE_TO_TS_UTC) - Number(event.DATE_FROM_TS_UTC)).toBe(3600);
@@ -133,7 +133,7 @@ describe('calendar sync, app -> Bitrix24', () => {
     const item = await linked('Keep me');
     const r = await user.api('PUT', `/api/items/${item.id}`, { version: item.version, status: 'archived' });
     expect(r.json.calendar_sync).toBe('synced');
-    expect(outbox()).toEqual([]);
+    expect(await outbox()).toEqual([]);
     expect(await eventOf(cab, user, item.calendar_event_id)).not.toBeNull();
   });
 
@@ -148,10 +148,10 @@ describe('calendar sync, app -> Bitrix24', () => {
   it('deleting the item deletes its event', async () => {
     const item = await linked('Delete me');
     expect((await user.api('DELETE', `/api/items/${item.id}`)).status).toBe(204);
-    expect(outbox()).toEqual([{ op: 'delete', state: 'pending', item_id: item.id }]);
+    expect(await outbox()).toEqual([{ op: 'delete', state: 'pending', item_id: item.id }]);
     await sync();
     expect(await eventOf(cab, user, item.calendar_event_id)).toBeNull();
-    expect(outbox()).toEqual([]);
+    expect(await outbox()).toEqual([]);
   });
 
   it('an event deleted in Bitrix24 (by REST) while the user renames the item: the item ends unlinked either way', async () => {
@@ -178,7 +178,7 @@ describe('calendar sync, app -> Bitrix24', () => {
 
     await victim.api('PUT', `/api/items/${item.id}`, { version: item.version, name: 'Needs tokens, renamed' });
     await sync();
-    expect(outbox()).toEqual([{ op: 'update', state: 'failed', item_id: item.id }]);
+    expect(await outbox()).toEqual([{ op: 'update', state: 'failed', item_id: item.id }]);
     expect((await victim.api('GET', `/api/items/${item.id}`)).json.calendar_sync).toBe('failed');
     expect((await eventOf(cab, victim, item.calendar_event_id))!.NAME).toBe('Needs tokens');
     const row = await victim.ui('GET', `/ui/items/${item.id}`);
@@ -220,7 +220,7 @@ describe('calendar sync, app -> Bitrix24', () => {
     expect(await second.runCalendarSync()).toMatchObject({ done: 1 });
     expect((await eventOf(cab, user, item.calendar_event_id))!.NAME).toBe('Written after the restart');
     await sync();
-    expect(outbox()).toEqual([]);
+    expect(await outbox()).toEqual([]);
   });
 
   it('a portal administrator sees the portal\'s pending and failed calendar jobs; anyone else gets 404', async () => {
@@ -246,7 +246,7 @@ describe('calendar sync, Bitrix24 -> app', () => {
   let cab: Cabinet;
   let user: CabinetUser;
   const app = () => cab.stack.server.app;
-  const jobs = () => cab.stack.store.db.query<{ op: string; state: string }, []>('SELECT op, state FROM calendar_jobs').all();
+  const jobs = () => cab.stack.sql<{ op: string; state: string }>('SELECT op, state FROM calendar_jobs');
   /** A user edits or deletes the entry in the Bitrix24 calendar (the emulator's UI control). */
   const editInBitrix = (eventId: string, change: Record<string, unknown>) => cab.stack.emu.editCalendarEntry(user.portal.member_id, eventId, change);
   const deleteInBitrix = (eventId: string) => cab.stack.emu.deleteCalendarEntry(user.portal.member_id, eventId);
@@ -327,11 +327,11 @@ describe('calendar sync, Bitrix24 -> app', () => {
     const auth = (await cab.stack.emu.launch(user.portal.member_id, 3)).form.AUTH_ID!;
     const added = await rest(user.portal.client_endpoint, 'calendar.event.add', { type: 'user', ownerId: 3, name: 'Someone else', from: '2026-12-24T09:00:00+00:00', to: '2026-12-24T10:00:00+00:00' }, auth);
     expect(added.status).toBe(200);
-    const before = cab.rows();
+    const before = await cab.rows();
     await editInBitrix(String(added.body.result), { name: 'Someone else, renamed' });
     await settle(cab);
-    expect(cab.rows()).toEqual(before);
-    expect(jobs()).toEqual([]);
+    expect(await cab.rows()).toEqual(before);
+    expect(await jobs()).toEqual([]);
     expect((await other.api('GET', '/api/items')).json.items).toEqual([]);
     expect((await user.api('GET', `/api/items/${mine.id}`)).json.version).toBe(mine.version);
   });
@@ -358,7 +358,7 @@ describe('calendar sync, Bitrix24 -> app', () => {
     expect((await user.api('GET', `/api/items/${item.id}`)).json.name).toBe('Renamed while away');
     // Cleared on the portal: a second drain reads nothing.
     expect((await app().runOfflineEvents()).records).toBe(0);
-    expect(jobs()).toEqual([]);
+    expect(await jobs()).toEqual([]);
   });
 
   it('a forged calendar event (the application token every launch form carries) only makes the app read the real event', async () => {

@@ -135,7 +135,7 @@ describe('very long Unicode names', () => {
     ['5,000 ZWJ sequences', '👩‍💻'.repeat(5000)],
   ] as const) {
     it(`${label}: rejected by the API (422) and echoed escaped by the 422 form`, async () => {
-      const before = cab.rows();
+      const before = await cab.rows();
       const api = await user.api('POST', '/api/items', { name });
       expect(api.status === 422 || api.status === 413).toBe(true);
       const ui = await user.ui('POST', '/ui/items', { name: `<b>${name}</b>`, notes: '', starts_at: '', ends_at: '' });
@@ -143,7 +143,7 @@ describe('very long Unicode names', () => {
       const m = await readMarkup(ui.text);
       expect(m.elements).not.toContain('b');
       expect(ui.text).toContain('Name must be at most 200 characters.');
-      expect(cab.rows()).toEqual(before);
+      expect(await cab.rows()).toEqual(before);
     });
   }
 

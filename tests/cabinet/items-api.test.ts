@@ -41,7 +41,7 @@ describe('POST /api/items', () => {
     expect(Object.keys(item).sort()).toEqual(
       ['calendar_event_id', 'calendar_sync', 'created_at', 'data', 'ends_at', 'id', 'name', 'starts_at', 'status', 'updated_at', 'version'],
     );
-    expect(cab.row(item.id)).toMatchObject({ portal_id: ivan.portalId, owner_id: 2, name: 'Quarterly report' });
+    expect(await cab.row(item.id)).toMatchObject({ portal_id: ivan.portalId, owner_id: 2, name: 'Quarterly report' });
   });
 
   it('accepts an archived status, null data and null times', async () => {
@@ -108,7 +108,7 @@ describe('PUT /api/items/:id', () => {
     expect(r.json).toMatchObject({ id: item.id, name: 'after', data: { k: 1 }, starts_at: item.starts_at, version: 2 });
     const r2 = await ivan.api('PUT', `/api/items/${item.id}`, { version: 2, status: 'archived', data: null, starts_at: null });
     expect(r2.json).toMatchObject({ name: 'after', status: 'archived', data: null, starts_at: null, version: 3 });
-    expect(cab.row(item.id)!.version).toBe(3);
+    expect((await cab.row(item.id))!.version).toBe(3);
   });
 });
 
@@ -118,7 +118,7 @@ describe('DELETE /api/items/:id', () => {
     const r = await ivan.api('DELETE', `/api/items/${item.id}`);
     expect(r.status).toBe(204);
     expect(r.text).toBe('');
-    expect(cab.row(item.id)).toBeNull();
+    expect(await cab.row(item.id)).toBeNull();
     expect((await ivan.api('GET', `/api/items/${item.id}`)).status).toBe(404);
     expect((await ivan.api('DELETE', `/api/items/${item.id}`)).status).toBe(404);
   });
@@ -231,7 +231,7 @@ describe('error statuses', () => {
 
   for (const c of cases) {
     it(`${c.method} ${c.name} -> ${c.status}`, async () => {
-      const before = cab.rows();
+      const before = await cab.rows();
       const headers = { ...(c.headers ?? {}) };
       let body: BodyInit | undefined;
       if (c.body instanceof Uint8Array || c.body instanceof Blob) body = c.body as BodyInit;
@@ -245,7 +245,7 @@ describe('error statuses', () => {
       expect(typeof r.json.error.message).toBe('string');
       expect(r.json.error.request_id).toBeUndefined();
       for (const f of c.fields ?? []) expect(Object.keys(r.json.error.fields ?? {})).toContain(f);
-      expect(cab.rows()).toEqual(before);
+      expect(await cab.rows()).toEqual(before);
     });
   }
 
@@ -269,37 +269,37 @@ describe('error statuses', () => {
   for (const [method, path] of unauthenticated) {
     for (const [label, headers] of badAuth) {
       it(`${method} ${path} with ${label} -> 401`, async () => {
-        const before = cab.rows();
+        const before = await cab.rows();
         const r = await cab.raw(method, path.replace('/x', `/${item.id}`), {
           headers: { 'content-type': 'application/json', ...headers },
           ...(method === 'POST' || method === 'PUT' ? { body: JSON.stringify({ name: 'hacked', version: 1 }) } : {}),
         });
         expect(r.status).toBe(401);
         expect(r.json.error.code).toBe('unauthorized');
-        expect(cab.rows()).toEqual(before);
+        expect(await cab.rows()).toEqual(before);
       });
     }
   }
 
   it('refuses a cookie-authenticated unsafe request from another site (403) and changes nothing', async () => {
-    const before = cab.rows();
+    const before = await cab.rows();
     const r = await cab.raw('DELETE', `/api/items/${item.id}`, {
       headers: { cookie: `b24app_session=${ivan.token}`, 'sec-fetch-site': 'cross-site' },
     });
     expect(r.status).toBe(403);
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
   });
 
   it('PUT with a stale version -> 409 with the current item in error.current, row unchanged', async () => {
     const it1 = await ivan.create({ name: 'v1', data: { a: 1 } });
     const ok = await ivan.api('PUT', `/api/items/${it1.id}`, { version: 1, name: 'v2' });
     expect(ok.status).toBe(200);
-    const before = cab.row(it1.id);
+    const before = await cab.row(it1.id);
     const stale = await ivan.api('PUT', `/api/items/${it1.id}`, { version: 1, name: 'v3' });
     expect(stale.status).toBe(409);
     expect(stale.json.error.code).toBe('conflict');
     expect(stale.json.error.current).toEqual(ok.json);
-    expect(cab.row(it1.id)).toEqual(before);
+    expect(await cab.row(it1.id)).toEqual(before);
     const ahead = await ivan.api('PUT', `/api/items/${it1.id}`, { version: 99, name: 'v3' });
     expect(ahead.status).toBe(409);
   });
@@ -313,7 +313,7 @@ describe('error statuses', () => {
     expect(statuses.filter((s) => s === 200).length).toBe(1);
     expect(statuses.filter((s) => s === 409).length).toBe(19);
     const winner = replies.find((r) => r.status === 200)!;
-    const row = cab.row(target.id)!;
+    const row = (await cab.row(target.id))!;
     expect(row.version).toBe(2);
     expect(row.name).toBe(winner.json.name);
     for (const r of replies.filter((x) => x.status === 409)) expect(r.json.error.current.version).toBe(2);
@@ -364,11 +364,11 @@ describe('time zones in the API', () => {
   });
 
   it('refuses a zoneless time with a 422 that says a time zone is needed', async () => {
-    const before = cab.rows();
+    const before = await cab.rows();
     const r = await ivan.api('POST', '/api/items', { name: 'x', starts_at: '2026-12-01T10:00:00' });
     expect(r.status).toBe(422);
     expect(r.json.error.fields.starts_at).toContain('time zone');
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
   });
 });
 
@@ -378,11 +378,11 @@ describe('the per-user item limit (ITEMS_PER_USER_MAX)', () => {
     try {
       const u = await small.signIn(await small.newPortal(), 2);
       for (let i = 0; i < 3; i++) await u.create({ name: `n${i}` });
-      const before = small.rows();
+      const before = await small.rows();
       const r = await u.api('POST', '/api/items', { name: 'one too many' });
       expect(r.status).toBe(422);
       expect(r.json.error.fields.name).toContain('as many items as one person can keep');
-      expect(small.rows()).toEqual(before);
+      expect(await small.rows()).toEqual(before);
       // Another user of the same portal has a limit of their own.
       const other = await small.signIn(await small.newPortal(), 3);
       expect((await other.api('POST', '/api/items', { name: 'mine' })).status).toBe(201);

@@ -49,7 +49,7 @@ describe('POST /ui/items', () => {
     expect(r.text).toContain('pack bags');
     expect(trigger(r)).toEqual({ closeDialog: true, toast: { kind: 'success', message: 'Item created' } });
     const id = rowIdOf(r.text)!;
-    expect(cab.row(id)).toMatchObject({ name: 'Plan trip', data: '{"notes":"pack bags"}', owner_id: 2 });
+    expect(await cab.row(id)).toMatchObject({ name: 'Plan trip', data: '{"notes":"pack bags"}', owner_id: 2 });
   });
 
   it('the same form sent twice (a retry after a failed answer, a double click) creates one item', async () => {
@@ -63,7 +63,7 @@ describe('POST /ui/items', () => {
       expect(rowIdOf(r.text)).toBe(draftId);
       expect(trigger(r).toast.kind).toBe('success');
     }
-    expect(cab.rows().filter((row) => row.name === 'Only once')).toHaveLength(1);
+    expect((await cab.rows()).filter((row) => row.name === 'Only once')).toHaveLength(1);
   });
 
   it("a draft id that is another user's item, or garbage, gets a fresh id and touches nothing else", async () => {
@@ -75,7 +75,7 @@ describe('POST /ui/items', () => {
       expect(rowIdOf(r.text)).not.toBe(theirs.id);
       expect(r.text).not.toContain('Not yours');
     }
-    expect(cab.row(theirs.id)).toMatchObject({ name: 'Not yours', owner_id: 3, version: 1 });
+    expect(await cab.row(theirs.id)).toMatchObject({ name: 'Not yours', owner_id: 3, version: 1 });
   });
 
   const failures: [string, Record<string, string>, string, string][] = [
@@ -87,7 +87,7 @@ describe('POST /ui/items', () => {
   ];
   for (const [label, fields, key, message] of failures) {
     it(`re-renders the form with the input and the message (422) for ${label}`, async () => {
-      const before = cab.rows();
+      const before = await cab.rows();
       const r = await user.ui('POST', '/ui/items', fields);
       expect(r.status).toBe(422);
       expect(r.text).toContain('<form class="item-form"');
@@ -97,19 +97,19 @@ describe('POST /ui/items', () => {
       expect(inputValue(r.text, 'name')).toBe(fields.name!);
       expect(r.text).toContain('keep me');
       if (fields.starts_at) expect(inputValue(r.text, 'starts_at')).toBe(fields.starts_at);
-      expect(cab.rows()).toEqual(before);
+      expect(await cab.rows()).toEqual(before);
     });
   }
 
   it('401 without a session: no toast (the page renews its session and repeats), nothing created', async () => {
-    const before = cab.rows();
+    const before = await cab.rows();
     const r = await cab.raw('POST', '/ui/items', {
       headers: { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' },
       body: 'name=x',
     });
     expect(r.status).toBe(401);
     expect(r.headers.get('hx-trigger')).toBeNull();
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
   });
 });
 
@@ -132,23 +132,23 @@ describe('inline edit', () => {
     expect(r.text).toStartWith(`<li id="item-${item.id}" class="item-row item-row--active" tabindex="-1">`);
     expect(r.text).toContain('New');
     expect(trigger(r)).toEqual({ toast: { kind: 'success', message: 'Changes saved' } });
-    expect(cab.row(item.id)).toMatchObject({ name: 'New', version: 2 });
+    expect(await cab.row(item.id)).toMatchObject({ name: 'New', version: 2 });
   });
 
   it('keeps the data keys the form does not show (only notes is edited)', async () => {
     const item = await user.create({ name: 'Rich', data: { notes: 'a', color: 'red', tags: ['x'] } });
     const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'Rich', notes: 'b', status: 'active', version: '1' }));
     expect(r.status).toBe(200);
-    expect(JSON.parse(cab.row(item.id)!.data!)).toEqual({ notes: 'b', color: 'red', tags: ['x'] });
+    expect(JSON.parse((await cab.row(item.id))!.data!)).toEqual({ notes: 'b', color: 'red', tags: ['x'] });
     const cleared = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'Rich', notes: '', status: 'active', version: '2' }));
     expect(cleared.status).toBe(200);
-    expect(JSON.parse(cab.row(item.id)!.data!)).toEqual({ color: 'red', tags: ['x'] });
+    expect(JSON.parse((await cab.row(item.id))!.data!)).toEqual({ color: 'red', tags: ['x'] });
   });
 
   it('a stale edit answers 409 keeping the typed text, with the stored values beside it and the new version', async () => {
     const item = await user.create({ name: 'Shared' });
     await user.api('PUT', `/api/items/${item.id}`, { version: 1, name: 'Changed elsewhere', data: { notes: 'their notes' } });
-    const before = cab.rows();
+    const before = await cab.rows();
     const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', notes: 'my notes', status: 'active', version: '1' }));
     expect(r.status).toBe(409);
     expect(r.text).toContain('class="notice notice--warning" role="alert"');
@@ -158,11 +158,11 @@ describe('inline edit', () => {
     expect(inputValue(r.text, 'name')).toBe('My change');
     expect(r.text).toContain('>my notes</textarea>');
     expect(inputValue(r.text, 'version')).toBe('2');
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
     // Saving again is a deliberate overwrite with the user's text.
     const again = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'My change', notes: 'my notes', status: 'active', version: '2' }));
     expect(again.status).toBe(200);
-    expect(cab.row(item.id)).toMatchObject({ name: 'My change', version: 3 });
+    expect(await cab.row(item.id)).toMatchObject({ name: 'My change', version: 3 });
   });
 
   it('an invalid edit answers 422 with the input kept', async () => {
@@ -171,7 +171,7 @@ describe('inline edit', () => {
     expect(r.status).toBe(422);
     expect(r.text).toContain('Name is required.');
     expect(r.text).toContain('typed');
-    expect(cab.row(item.id)!.name).toBe('Valid');
+    expect((await cab.row(item.id))!.name).toBe('Valid');
   });
 
   it('a missing or garbage version is a conflict, not a 500', async () => {
@@ -182,7 +182,7 @@ describe('inline edit', () => {
       const r = await user.ui('PUT', `/ui/items/${item.id}`, fields);
       expect(r.status).toBe(409);
     }
-    expect(cab.row(item.id)!.name).toBe('Versionless');
+    expect((await cab.row(item.id))!.name).toBe('Versionless');
   });
 
   it('GET /ui/items/:id (cancel) returns the row', async () => {
@@ -201,22 +201,22 @@ describe('archive, restore, delete', () => {
     expect(a.text).toContain('item-row--archived');
     expect(a.text).toContain(`hx-post="/ui/items/${item.id}/restore"`);
     expect(trigger(a)).toEqual({ toast: { kind: 'success', message: 'Item archived' } });
-    expect(cab.row(item.id)).toMatchObject({ status: 'archived', version: 2 });
+    expect(await cab.row(item.id)).toMatchObject({ status: 'archived', version: 2 });
     const r = await user.ui('POST', `/ui/items/${item.id}/restore`, { version: '2' });
     expect(r.text).toContain('item-row--active');
     expect(trigger(r)).toEqual({ toast: { kind: 'success', message: 'Item restored' } });
-    expect(cab.row(item.id)).toMatchObject({ status: 'active', version: 3 });
+    expect(await cab.row(item.id)).toMatchObject({ status: 'active', version: 3 });
   });
 
   it('a stale archive shows the current row with an error toast and changes nothing', async () => {
     const item = await user.create({ name: 'Stale' });
     await user.api('PUT', `/api/items/${item.id}`, { version: 1, name: 'Renamed' });
-    const before = cab.rows();
+    const before = await cab.rows();
     const r = await user.ui('POST', `/ui/items/${item.id}/archive`, { version: '1' });
     expect(r.status).toBe(200);
     expect(r.text).toContain('Renamed');
     expect(trigger(r).toast.kind).toBe('error');
-    expect(cab.rows()).toEqual(before);
+    expect(await cab.rows()).toEqual(before);
   });
 
   it('an unknown action is a 404', async () => {
@@ -230,7 +230,7 @@ describe('archive, restore, delete', () => {
     expect(r.status).toBe(200);
     expect(r.text).toBe('');
     expect(trigger(r)).toEqual({ toast: { kind: 'success', message: 'Item deleted' } });
-    expect(cab.row(item.id)).toBeNull();
+    expect(await cab.row(item.id)).toBeNull();
   });
 });
 
@@ -242,7 +242,7 @@ describe('the list stays true: filters and items gone elsewhere', () => {
     expect(r.status).toBe(200);
     expect(r.text).toBe('');
     expect(trigger(r)).toEqual({ closeDialog: true, toast: { kind: 'success', message: 'Item created. It is hidden by the current search or filter.' } });
-    expect(cab.rows().some((row) => row.name === 'Outside the search')).toBe(true);
+    expect((await cab.rows()).some((row) => row.name === 'Outside the search')).toBe(true);
     const shown = await user.ui('POST', '/ui/items', form({ name: 'zzz inside' }), filtered({ q: 'ZZZ', status: 'active' }));
     expect(shown.text).toContain('hx-swap-oob="afterbegin:#item-list"');
   });
@@ -256,7 +256,7 @@ describe('the list stays true: filters and items gone elsewhere', () => {
     expect(trigger(restore).toast.message).toBe('Item restored. It is hidden by the current search or filter.');
     const archive = await user.ui('POST', `/ui/items/${item.id}/archive`, { version: '2' }, filtered({ q: '', status: 'active' }));
     expect(archive.headers.get('hx-reswap')).toBe('delete');
-    expect(cab.row(item.id)).toMatchObject({ status: 'archived', version: 3 });
+    expect(await cab.row(item.id)).toMatchObject({ status: 'archived', version: 3 });
     const all = await user.ui('POST', `/ui/items/${item.id}/restore`, { version: '3' }, filtered({ q: '', status: '' }));
     expect(all.headers.get('hx-reswap')).toBeNull();
     expect(all.text).toContain(`id="item-${item.id}"`);
@@ -266,7 +266,7 @@ describe('the list stays true: filters and items gone elsewhere', () => {
     const item = await user.create({ name: 'Apple pie' });
     const r = await user.ui('PUT', `/ui/items/${item.id}`, form({ name: 'Cherry pie', status: 'active', version: '1' }), filtered({ q: 'apple' }));
     expect(r.headers.get('hx-reswap')).toBe('delete');
-    expect(cab.row(item.id)!.name).toBe('Cherry pie');
+    expect((await cab.row(item.id))!.name).toBe('Cherry pie');
   });
 
   it('an item deleted in another tab: every row action answers 404 that removes the ghost row and says so', async () => {
@@ -285,7 +285,7 @@ describe('the list stays true: filters and items gone elsewhere', () => {
       expect([method, path, r.status, r.headers.get('hx-reswap'), r.text]).toEqual([method, path, 404, 'delete', '']);
       expect(trigger(r).toast).toEqual({ kind: 'error', message: 'This item no longer exists.' });
     }
-    expect(cab.row(item.id)).toBeNull();
+    expect(await cab.row(item.id)).toBeNull();
   });
 });
 

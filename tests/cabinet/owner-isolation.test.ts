@@ -62,20 +62,20 @@ for (const who of names) {
     });
 
     it('update: 404 for every version and nothing changes', async () => {
-      const before = cab.rows();
+      const before = await cab.rows();
       for (const version of [1, 2, 99]) {
         const r = await stranger().api('PUT', `/api/items/${item.id}`, { version, name: 'hijacked', status: 'archived' });
         expect(r.status).toBe(404);
         expect(r.text).not.toContain('Private');
       }
-      expect(cab.rows()).toEqual(before);
+      expect(await cab.rows()).toEqual(before);
     });
 
     it('delete: 404 and the row is still there', async () => {
-      const before = cab.rows();
+      const before = await cab.rows();
       const r = await stranger().api('DELETE', `/api/items/${item.id}`);
       expect(r.status).toBe(404);
-      expect(cab.rows()).toEqual(before);
+      expect(await cab.rows()).toEqual(before);
     });
 
     it('export: only their own items', async () => {
@@ -87,16 +87,16 @@ for (const who of names) {
     });
 
     it('calendar: 404, no event is created and nothing changes', async () => {
-      const before = cab.rows();
+      const before = await cab.rows();
       const calls = (await cab.stack.emu.stats()).rest_calls;
       const r = await stranger().api('POST', `/api/items/${item.id}/calendar`);
       expect(r.status).toBe(404);
-      expect(cab.rows()).toEqual(before);
+      expect(await cab.rows()).toEqual(before);
       expect((await cab.stack.emu.stats()).rest_calls).toBe(calls);
     });
 
     it('htmx fragments: 404 for row, edit, save, archive, calendar, delete; the list shows nothing of the owner', async () => {
-      const before = cab.rows();
+      const before = await cab.rows();
       const s = stranger();
       const attempts = [
         await s.ui('GET', `/ui/items/${item.id}`),
@@ -113,7 +113,7 @@ for (const who of names) {
       const list = await s.ui('GET', '/ui/items?q=Private');
       expect(list.status).toBe(200);
       expect(list.text).not.toContain('Private');
-      expect(cab.rows()).toEqual(before);
+      expect(await cab.rows()).toEqual(before);
     });
   });
 }

@@ -1,5 +1,5 @@
 /** What the app's database holds for one portal, for tests that must see nothing change (or all go). */
-import type { SqliteStore } from '../../src/store/sqlite/open-store.ts';
+import type { Stack } from './stack.ts';
 import type { EmulatedPortal } from './emulator-client.ts';
 
 export interface PortalRows {
@@ -12,17 +12,25 @@ export interface PortalRows {
   tokens: number;
 }
 
-export function portalRows(store: SqliteStore, memberId: string): PortalRows | null {
-  const portal = store.db.query('SELECT id, status, application_token_hash FROM portals WHERE member_id = ?').get(memberId) as
-    | { id: number; status: string; application_token_hash: string | null }
-    | null;
+export async function portalRows(s: Pick<Stack, 'sqlOne'>, memberId: string): Promise<PortalRows | null> {
+  const portal = await s.sqlOne<{ id: number; status: string; application_token_hash: string | null }>(
+    'SELECT id, status, application_token_hash FROM portals WHERE member_id = ?',
+    [memberId],
+  );
   if (!portal) return null;
-  const n = (table: string, where = '') => (store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id = ? ${where}`).get(portal.id) as { n: number }).n;
-  return { status: portal.status, hash: portal.application_token_hash, items: n('items'), users: n('users'), sessions: n('sessions', 'AND closed = 0'), tokens: n('portal_tokens') };
+  const n = async (table: string, where = '') => (await s.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE portal_id = ? ${where}`, [portal.id]))!.n;
+  return {
+    status: portal.status,
+    hash: portal.application_token_hash,
+    items: await n('items'),
+    users: await n('users'),
+    sessions: await n('sessions', 'AND NOT closed'),
+    tokens: await n('portal_tokens'),
+  };
 }
 
 /** Every token row, ciphertexts included: any write to any of them shows. */
-export const tokenRows = (store: SqliteStore) => store.db.query('SELECT * FROM portal_tokens ORDER BY id').all();
+export const tokenRows = (s: Pick<Stack, 'sql'>) => s.sql('SELECT * FROM portal_tokens ORDER BY id');
 
 /** An ONAPPUNINSTALL as Bitrix24 posts it (no tokens, only the application_token). */
 export const uninstallEvent = (p: EmulatedPortal, token: string | null, clean = '1', ts = Math.floor(Date.now() / 1000)) => ({

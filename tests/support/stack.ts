@@ -1,17 +1,18 @@
 /**
  * The whole system for integration tests: the portal emulator and the app, each a real HTTP server
- * on loopback, the app on a real SQLite file. The app is addressed as `localhost` and the portals as
+ * on loopback, the app on a real database: a SQLite file, or with `TEST_STORE=postgres` a fresh schema
+ * on the local PostgreSQL server (dropped at stop; see test-database.ts). The app is addressed as `localhost` and the portals as
  * `127.0.0.1`, so in a browser they are different sites, as in production.
  */
 import { clockFromSeconds } from '../../src/clock.ts';
 import { createApp } from '../../src/app.ts';
-import { createTokenCipher } from '../../src/auth/secrets.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-store.ts';
+import type { Store } from '../../src/store/store.ts';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
-import { testConfig, TEST_APP_SECRET } from './config.ts';
+import { testConfig } from './config.ts';
 import { emulatorClient, type EmulatorClient, type LaunchParams } from './emulator-client.ts';
+import { freshTestDatabase, type Row, type TestBackend, type TestDatabase } from './test-database.ts';
 import { tempDir } from './temp.ts';
 
 export interface Stack {
@@ -20,7 +21,18 @@ export interface Stack {
   clientSecret: string;
   emulator: Emulator;
   emu: EmulatorClient;
-  store: SqliteStore;
+  store: Store;
+  /** The backend the app runs on (TEST_STORE, or StackOptions.backend). */
+  backend: TestBackend;
+  /** The app's database: its DATABASE_URL, and direct reads for assertions. */
+  database: TestDatabase;
+  /**
+   * Rows straight from the app's database, on either backend: `?` placeholders, plain objects with
+   * numbers as numbers and booleans as 0/1. Write SQL both SQLite and PostgreSQL accept.
+   */
+  sql<T = Row>(text: string, params?: unknown[]): Promise<T[]>;
+  /** The first row of `sql`, or null. */
+  sqlOne<T = Row>(text: string, params?: unknown[]): Promise<T | null>;
   /** Every line the app logged (empty with `keepLog: false`). */
   logLines: string[];
   server: RunningServer;
@@ -47,7 +59,9 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Keep the log lines in memory (tests assert on them); benchmarks build the lines and drop them. */
   keepLog?: boolean;
-  /** The app's SQLite file; default a fresh one in a temporary folder. */
+  /** The backend; default the environment's choice (TEST_STORE / TEST_DATABASE_URL, else SQLite). */
+  backend?: TestBackend;
+  /** The app's SQLite file (SQLite only); default a fresh one in a temporary folder. */
   dbPath?: string;
   /** The app's clock (unix seconds) where it takes one. */
   now?: () => number;
@@ -75,7 +89,7 @@ export async function startEmulatorForApp(emulatorOptions: Partial<EmulatorOptio
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const { dir, port, appUrl, clientId, clientSecret, emulator } = await startEmulatorForApp(opts.emulator);
-  const dbPath = opts.dbPath ?? dir.file('app.db');
+  const database = await freshTestDatabase({ backend: opts.backend, sqlitePath: opts.dbPath ?? dir.file('app.db') });
   const config = testConfig({
     PUBLIC_URL: appUrl,
     HOST: '127.0.0.1',
@@ -84,13 +98,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     BITRIX24_CLIENT_SECRET: clientSecret,
     BITRIX24_OAUTH_SERVERS: [...(opts.oauthServersBefore ?? []), emulator.url].join(','),
     BX24_SDK_URL: `${emulator.url}/api/v1/`,
-    DATABASE_URL: `sqlite:${dbPath}`,
+    DATABASE_URL: database.url,
     LOG_LEVEL: 'debug',
     // Calendar updates written at once (tests that are about the delay set it themselves).
     CALENDAR_WRITE_DELAY_SECONDS: '0',
     ...opts.env,
   });
-  const store = await openSqliteStore(dbPath, { cipher: createTokenCipher(TEST_APP_SECRET) });
+  const store = await database.open();
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
   const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
@@ -102,6 +116,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     emulator,
     emu: emulatorClient(emulator.url),
     store,
+    backend: database.backend,
+    database,
+    sql: (text, params) => database.sql(text, params),
+    sqlOne: (text, params) => database.one(text, params),
     logLines,
     server,
     launch(params, overrides = {}) {
@@ -112,6 +130,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async stop() {
       await server.shutdown('test');
       await emulator.stop();
+      await database.drop();
       dir.cleanup();
     },
   };

@@ -51,7 +51,7 @@ async function world(): Promise<World> {
   return { s, a, b, applicationToken, tokenA };
 }
 
-const rowsOf = (s: Stack, memberId: string) => portalRows(s.store, memberId);
+const rowsOf = (s: Stack, memberId: string) => portalRows(s, memberId);
 const postEvent = (s: Stack, path: string, fields: Record<string, string>) => postForm(s.appUrl, path, fields);
 
 describe('ONAPPUNINSTALL', () => {
@@ -68,40 +68,40 @@ describe('ONAPPUNINSTALL', () => {
   ];
   for (const [name, fields] of forged) {
     it(`refuses ${name} with 401 and deletes nothing`, async () => {
-      const before = rowsOf(w.s, w.a.member_id);
+      const before = await rowsOf(w.s, w.a.member_id);
       const res = await postEvent(w.s, '/events', fields(w));
       expect(res.status).toBe(401);
-      expect(rowsOf(w.s, w.a.member_id)).toEqual(before);
+      expect(await rowsOf(w.s, w.a.member_id)).toEqual(before);
     });
   }
 
   it('refuses the right application_token (seen in every launch form) while the app is still installed', async () => {
-    const before = rowsOf(w.s, w.a.member_id);
+    const before = await rowsOf(w.s, w.a.member_id);
     const res = await postEvent(w.s, '/events', uninstallEvent(w.a, w.applicationToken));
     expect(res.status).toBe(403);
-    expect(rowsOf(w.s, w.a.member_id)).toEqual(before);
+    expect(await rowsOf(w.s, w.a.member_id)).toEqual(before);
     expect(w.s.logLines.some((l) => l.includes('forged uninstall refused'))).toBe(true);
   });
 
   it('with CLEAN=1 closes the portal at once and removes every row of it, and none of another, after the deletion delay', async () => {
-    const otherBefore = rowsOf(w.s, w.b.member_id);
+    const otherBefore = await rowsOf(w.s, w.b.member_id);
     const r = await w.s.emu.uninstall(w.a.member_id, true);
     expect(r.app_status).toBe('uninstalled');
-    expect(rowsOf(w.s, w.a.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+    expect(await rowsOf(w.s, w.a.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
     expect(await w.s.server.app.runLifecycleJobs()).toMatchObject({ purged: 0 });
     clock.now += 3601;
     expect(await w.s.server.app.runLifecycleJobs()).toMatchObject({ purged: 1 });
-    expect(rowsOf(w.s, w.a.member_id)).toBeNull();
+    expect(await rowsOf(w.s, w.a.member_id)).toBeNull();
     for (const table of ['users', 'sessions', 'items', 'portal_tokens']) {
-      const orphans = w.s.store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id NOT IN (SELECT id FROM portals)`).get() as { n: number };
+      const orphans = (await w.s.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE portal_id NOT IN (SELECT id FROM portals)`))!;
       expect(orphans.n).toBe(0);
     }
-    expect(rowsOf(w.s, w.b.member_id)).toEqual(otherBefore);
+    expect(await rowsOf(w.s, w.b.member_id)).toEqual(otherBefore);
   });
 
   it('without CLEAN keeps items, closes sessions and deletes tokens, marks the portal uninstalled', async () => {
     await w.s.emu.uninstall(w.a.member_id, false);
-    const after = rowsOf(w.s, w.a.member_id)!;
+    const after = (await rowsOf(w.s, w.a.member_id))!;
     expect(after).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
     // A closed session says why at once: the app was removed (an htmx click gets the toast, no renewal).
     const me = await fetch(`${w.s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${w.tokenA}` } });
@@ -118,7 +118,7 @@ describe('ONAPPINSTALL', () => {
     const w = await world();
     const inst = await w.s.emu.install(w.a.member_id);
     secrets.addForm(inst.launch.form);
-    const raw = JSON.stringify(w.s.store.db.query('SELECT * FROM portal_tokens').all()) + JSON.stringify(w.s.store.db.query('SELECT * FROM portals').all());
+    const raw = JSON.stringify(await w.s.sql('SELECT * FROM portal_tokens')) + JSON.stringify(await w.s.sql('SELECT * FROM portals'));
     expect(raw).not.toContain(w.applicationToken);
     // The install delivered a real access/refresh pair: none of it is readable in the database.
     const access = (await w.s.store.tokens.find(1, { kind: 'app' }))!;
@@ -129,8 +129,8 @@ describe('ONAPPINSTALL', () => {
 
   it('refuses a forged re-install of a known portal and changes nothing', async () => {
     const w = await world();
-    const before = rowsOf(w.s, w.a.member_id);
-    const tokensBefore = w.s.store.db.query('SELECT * FROM portal_tokens ORDER BY id').all();
+    const before = await rowsOf(w.s, w.a.member_id);
+    const tokensBefore = await w.s.sql('SELECT * FROM portal_tokens ORDER BY id');
     for (const path of ['/install', '/events']) {
       const res = await postEvent(w.s, path, {
         event: 'ONAPPINSTALL',
@@ -147,8 +147,8 @@ describe('ONAPPINSTALL', () => {
       });
       expect(res.status).toBe(401);
     }
-    expect(rowsOf(w.s, w.a.member_id)).toEqual(before);
-    expect(w.s.store.db.query('SELECT * FROM portal_tokens ORDER BY id').all()).toEqual(tokensBefore);
+    expect(await rowsOf(w.s, w.a.member_id)).toEqual(before);
+    expect(await w.s.sql('SELECT * FROM portal_tokens ORDER BY id')).toEqual(tokensBefore);
   });
 });
 

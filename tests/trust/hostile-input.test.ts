@@ -210,11 +210,11 @@ describe('GET /auth/bitrix24 (the OAuth code flow)', () => {
   });
 
   it('does not grow oauth_states without bound for anonymous starts', async () => {
-    const count = () => s.store.db.query<{ n: number }, []>('SELECT COUNT(*) AS n FROM oauth_states').get()!.n;
-    const before = count();
+    const count = async () => (await s.sqlOne<{ n: number }>('SELECT COUNT(*) AS n FROM oauth_states'))!.n;
+    const before = await count();
     const starts = 1200;
     for (let i = 0; i < starts; i += 20) await Promise.all(Array.from({ length: 20 }, () => start(portal.domain).then((r) => r.arrayBuffer())));
-    const added = count() - before;
+    const added = (await count()) - before;
     console.log(`oauth_states rows added by ${starts} anonymous starts: ${added}`);
     expect(added).toBeLessThan(starts);
   });
@@ -233,7 +233,7 @@ describe('sessions minted from one AUTH_ID', () => {
         const res = await fetch(`${s.appUrl}/api/session`, { method: 'POST', headers: json, body });
         if (res.status !== 200) throw new Error(`exchange ${i} answered ${res.status}`);
       }
-      const { n } = s.store.db.query<{ n: number }, []>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = 2').get()!;
+      const { n } = (await s.sqlOne<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = 2'))!;
       console.log(`sessions for one user after ${exchanges} exchanges of one AUTH_ID: ${n}`);
       expect(n).toBeLessThan(exchanges);
     } finally {

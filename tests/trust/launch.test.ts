@@ -9,8 +9,8 @@ let installed: EmulatedPortal; // our app installed, known to the app
 let stranger: EmulatedPortal; // our app not installed: the app has never heard of it
 const secrets = secretsSeen();
 
-const count = (table: string) => (s.store.db.query(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-const portalRow = (memberId: string) => s.store.db.query('SELECT * FROM portals WHERE member_id = ?').get(memberId) as Record<string, unknown> | null;
+const count = async (table: string) => (await s.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n;
+const portalRow = (memberId: string) => s.sqlOne('SELECT * FROM portals WHERE member_id = ?', [memberId]);
 
 async function genuineLaunch(memberId: string, userId = 1): Promise<LaunchParams> {
   const l = await s.emu.launch(memberId, userId);
@@ -46,8 +46,8 @@ describe('POST / (launch)', () => {
     expect(body.id).toBe(2);
     expect(body.is_admin).toBe(false);
     expect(body.portal).toEqual({ member_id: installed.member_id, domain: installed.domain });
-    const portalId = (portalRow(installed.member_id) as { id: number }).id;
-    const sessions = s.store.db.query('SELECT portal_id, user_id FROM sessions').all();
+    const portalId = (await portalRow(installed.member_id))!.id;
+    const sessions = await s.sql('SELECT portal_id, user_id FROM sessions');
     expect(sessions).toContainEqual({ portal_id: portalId, user_id: 2 });
   });
 
@@ -71,14 +71,14 @@ describe('POST / (launch)', () => {
 
   for (const f of forgeries) {
     it(`refuses ${f.name}: 401, no session, no portal row`, async () => {
-      const before = count('sessions');
+      const before = await count('sessions');
       const res = await s.launch(await genuineLaunch(installed.member_id), f.forge());
       expect(res.status).toBe(401);
       const html = await res.text();
       expect(sessionTokenOf(html)).toBeNull();
       expect(res.headers.get('set-cookie')).toBeNull();
-      expect(count('sessions')).toBe(before);
-      expect(portalRow(stranger.member_id)).toBeNull();
+      expect(await count('sessions')).toBe(before);
+      expect(await portalRow(stranger.member_id)).toBeNull();
       expect(html).not.toContain('<script>');
       expect(html).not.toContain('"><img>');
     });
@@ -91,11 +91,11 @@ describe('POST / (launch)', () => {
     await s.emu.install(victim.member_id, { client_id: other.client_id });
     const l = await s.emu.launch(victim.member_id, 1, { client_id: other.client_id });
     secrets.addForm(l.form);
-    const before = count('sessions');
+    const before = await count('sessions');
     const res = await s.launch(l);
     expect(res.status).toBe(401);
-    expect(count('sessions')).toBe(before);
-    expect(portalRow(victim.member_id)).toBeNull();
+    expect(await count('sessions')).toBe(before);
+    expect(await portalRow(victim.member_id)).toBeNull();
   });
 
   it('never calls a portal URL taken from the request', async () => {
@@ -165,7 +165,7 @@ describe('sessions', () => {
     const res = await s.launch(await genuineLaunch(installed.member_id));
     const token = sessionTokenOf(await res.text())!;
     secrets.add(token);
-    const ids = (s.store.db.query('SELECT id_hash FROM sessions').all() as { id_hash: string }[]).map((r) => r.id_hash);
+    const ids = (await s.sql<{ id_hash: string }>('SELECT id_hash FROM sessions')).map((r) => r.id_hash);
     expect(ids).not.toContain(token);
     expect(ids).toContain(new Bun.CryptoHasher('sha256').update(token).digest('hex'));
   });
@@ -201,15 +201,15 @@ describe('a portal whose install never reached the app', () => {
       const user = await lost.emu.launch(p.member_id, 2);
       secrets.addForm(user.form);
       expect((await lost.launch(user)).status).toBe(200);
-      const row = () => lost.store.db.query('SELECT status, application_token_hash FROM portals WHERE member_id = ?').get(p.member_id);
-      expect(row()).toEqual({ status: 'pending', application_token_hash: null });
+      const row = () => lost.sqlOne('SELECT status, application_token_hash FROM portals WHERE member_id = ?', [p.member_id]);
+      expect(await row()).toEqual({ status: 'pending', application_token_hash: null });
       const asked = (await lost.emu.stats()).app_info_calls!;
       expect((await lost.launch(user)).status).toBe(200);
       expect((await lost.emu.stats()).app_info_calls).toBe(asked + 1); // asked again, not served from the cache
       const admin = await lost.emu.launch(p.member_id, 1);
       secrets.addForm(admin.form);
       expect((await lost.launch(admin)).status).toBe(200);
-      expect(row()).toEqual({ status: 'installed', application_token_hash: sha256Hex(admin.form.APPLICATION_TOKEN!) });
+      expect(await row()).toEqual({ status: 'installed', application_token_hash: sha256Hex(admin.form.APPLICATION_TOKEN!) });
     } finally {
       await lost.stop();
     }
@@ -226,7 +226,7 @@ describe('POST /api/session with REFRESH_ID', () => {
     });
     expect(res.status).toBe(200);
     secrets.add(((await res.json()) as { token: string }).token);
-    const portalId = (portalRow(installed.member_id) as { id: number }).id;
+    const portalId = (await portalRow(installed.member_id))!.id;
     const stored = (await s.store.tokens.find(portalId, { kind: 'user', userId: 4 }))!;
     expect(stored.refreshToken).toBe(l.form.REFRESH_ID!);
     expect(stored.accessToken).toBe(l.form.AUTH_ID!);

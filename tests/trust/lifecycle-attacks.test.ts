@@ -70,12 +70,12 @@ describe('CLEAN=1 is an unsigned field: a confirmed uninstall closes at once, de
     await s.emu.uninstall(w.p.member_id, false);
     servers.push(Bun.serve({ hostname: '127.0.0.1', port, fetch: (r) => s.server.app.handle(r) }));
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.token, '1'))).status).toBe(200);
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
     expect((await portalOf(s, w.p.member_id))!.purgeAt).toBeGreaterThan(s.clock.now);
     await s.emu.install(w.p.member_id); // the admin notices and installs again within the delay
     s.clock.now += 2 * 3600;
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ purged: 0 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   }, 20_000);
 
   it("race: forged CLEAN=1 uninstalls kept in flight around the admin's keep-data uninstall end with the data kept", async () => {
@@ -97,7 +97,7 @@ describe('CLEAN=1 is an unsigned field: a confirmed uninstall closes at once, de
     await waitFor(() => answered >= atUninstall + 8, { what: 'forged uninstalls answered after the genuine one' });
     running = false;
     await Promise.all(spam);
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
     expect((await portalOf(s, w.p.member_id))!.purgeAt).toBeNull();
     s.clock.now += 2 * 3600;
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ purged: 0 });
@@ -114,7 +114,7 @@ describe('CLEAN=1 is an unsigned field: a confirmed uninstall closes at once, de
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 1 });
     s.clock.now += 2 * 3600;
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ purged: 0 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
   }, 20_000);
 });
 
@@ -122,7 +122,7 @@ describe("the replay guard's ts", () => {
   it('refuses a ts ahead of the clock or not plainly digits, and an unconfirmed claim records none; the genuine uninstall still works', async () => {
     const s = await stack();
     const w = await installedPortal(s);
-    const portalId = portalIdOf(s, w.p.member_id);
+    const portalId = await portalIdOf(s, w.p.member_id);
     const working = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
     await killAppTokens(s, w.p.member_id);
     for (const ts of [String(Number.MAX_SAFE_INTEGER), String(nowSec() + 3600), '1e9', ' 1700000000', '0x10', '-5']) {
@@ -133,7 +133,7 @@ describe("the replay guard's ts", () => {
     await s.store.tokens.save(portalId, { kind: 'app' }, 1, working);
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ disproved: 1 });
     await s.emu.uninstall(w.p.member_id, false);
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', sessions: 0, tokens: 0 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', sessions: 0, tokens: 0 });
     expect(s.logLines.some((l) => l.includes('uninstall ignored'))).toBe(false);
   }, 20_000);
 });
@@ -155,7 +155,7 @@ describe("a user exhausting the portal's REST limit with their own token", () =>
       await stopFlood();
     }
     expect(during).toMatchObject({ expired: 0, confirmed: 0 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
     // Once the emulator's bucket has drained, a re-check finds the app tokens working.
     await waitFor(
       async () => {
@@ -166,7 +166,7 @@ describe("a user exhausting the portal's REST limit with their own token", () =>
       { what: 'a re-check to disprove the claim', intervalMs: 250, timeoutMs: 60_000 },
     );
     expect((await portalOf(s, w.p.member_id))!.uninstallClaim).toBeNull();
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   }, 120_000);
 });
 
@@ -253,11 +253,11 @@ describe('a second review', () => {
       { what: 'the forged CLEAN=1 to be confirmed', intervalMs: 250, timeoutMs: 45_000 },
     ).catch(() => undefined); // the status is asserted next, with what it last was
     expect(status).toBe(200);
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
     expect((await portalOf(s, w.p.member_id))!.purgeAt).toBeNull();
     s.clock.now += 2 * 3600;
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ purged: 0 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ items: 1 });
   }, 60_000);
 
   it('a session closed by the uninstall opens nothing through GET / with its cookie either, and is not slid', async () => {

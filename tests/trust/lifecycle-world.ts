@@ -33,12 +33,12 @@ export async function createItem(s: Stack, session: string, name: string): Promi
   expect(res.status).toBe(201);
 }
 
-export const portalIdOf = (s: Stack, memberId: string) =>
-  (s.store.db.query('SELECT id FROM portals WHERE member_id = ?').get(memberId) as { id: number }).id;
+export const portalIdOf = async (s: Stack, memberId: string): Promise<number> =>
+  (await s.sqlOne<{ id: number }>('SELECT id FROM portals WHERE member_id = ?', [memberId]))!.id;
 
 /** The app's stored tokens stop working as an idle refresh token does: expired, and refused as invalid_grant. */
 export async function killAppTokens(s: Stack, memberId: string): Promise<void> {
-  await s.store.tokens.save(portalIdOf(s, memberId), { kind: 'app' }, 1, {
+  await s.store.tokens.save(await portalIdOf(s, memberId), { kind: 'app' }, 1, {
     accessToken: 'dead-access-token-0000000000000000',
     refreshToken: 'dead-refresh-token-000000000000000',
     expiresAt: 1,

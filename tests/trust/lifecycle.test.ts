@@ -83,19 +83,19 @@ describe('a non-admin with their own genuine token', () => {
   it('cannot plant install tokens, so the two-request wipe changes nothing', async () => {
     const s = await stack();
     const w = await installedPortal(s);
-    const before = portalRows(s.store, w.p.member_id);
-    const tokensBefore = tokenRows(s.store);
+    const before = await portalRows(s, w.p.member_id);
+    const tokensBefore = await tokenRows(s);
     const planted = 'attacker-chosen-application-token-01';
     for (const path of ['/install', '/events']) {
       const res = await postForm(s.appUrl, path, installEvent(s, w.p, w.userLaunch, { 'auth[application_token]': planted, 'auth[refresh_token]': 'r'.repeat(64) }));
       expect(res.status).toBe(401);
     }
-    expect(portalRows(s.store, w.p.member_id)).toEqual(before!);
-    expect(tokenRows(s.store)).toEqual(tokensBefore);
+    expect(await portalRows(s, w.p.member_id)).toEqual(before!);
+    expect(await tokenRows(s)).toEqual(tokensBefore);
     // Step two of the attack, with the planted token and with the genuine one every launch form carries.
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, planted))).status).toBe(401);
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken))).status).toBe(403);
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
     expect(s.logLines.some((l) => l.includes('install refused: not an administrator'))).toBe(true);
   });
 
@@ -107,10 +107,10 @@ describe('a non-admin with their own genuine token', () => {
     expect((await s.emu.install(p.member_id)).app_status).toBe('installed');
     const user = await launchAs(s, p, 2);
     expect((await postForm(s.appUrl, '/install', installEvent(s, p, user))).status).toBe(401);
-    expect(portalRows(s.store, p.member_id)).toBeNull();
+    expect(await portalRows(s, p.member_id)).toBeNull();
     const admin = await launchAs(s, p, 1);
     expect((await postForm(s.appUrl, '/install', installEvent(s, p, admin))).status).toBe(200);
-    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(admin.form.APPLICATION_TOKEN!), tokens: 1 });
+    expect(await portalRows(s, p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(admin.form.APPLICATION_TOKEN!), tokens: 1 });
   });
 });
 
@@ -119,10 +119,10 @@ describe('an uninstall Bitrix24 cannot confirm', () => {
     const s = await stack();
     const w = await installedPortal(s);
     await killAppTokens(s, w.p.member_id);
-    const before = portalRows(s.store, w.p.member_id);
+    const before = await portalRows(s, w.p.member_id);
     const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'));
     expect(res.status).toBe(202);
-    expect(portalRows(s.store, w.p.member_id)).toEqual(before!);
+    expect(await portalRows(s, w.p.member_id)).toEqual(before!);
     expect(before).toMatchObject({ status: 'installed', items: 1 });
     expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toMatchObject({ clean: true });
     // The user's session still works, and a fresh verified launch proves the app installed.
@@ -132,37 +132,37 @@ describe('an uninstall Bitrix24 cannot confirm', () => {
     expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toBeNull();
     s.clock.now += 30 * 86_400;
     expect(await s.server.app.runLifecycleJobs()).toEqual({ confirmed: 0, disproved: 0, expired: 0, pending: 0, purged: 0 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   });
 
   it('is dropped when a re-check finds the app tokens working', async () => {
     const s = await stack();
     const w = await installedPortal(s);
-    const working = (await s.store.tokens.find(portalIdOf(s, w.p.member_id), { kind: 'app' }))!;
+    const working = (await s.store.tokens.find(await portalIdOf(s, w.p.member_id), { kind: 'app' }))!;
     await killAppTokens(s, w.p.member_id);
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(202);
-    await s.store.tokens.save(portalIdOf(s, w.p.member_id), { kind: 'app' }, 1, working);
+    await s.store.tokens.save(await portalIdOf(s, w.p.member_id), { kind: 'app' }, 1, working);
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ disproved: 1 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   });
 
   it('is carried out when the grace period ends undisproved with the app tokens still dead, not before; the data goes after the deletion delay; then only a verified install reopens the portal', async () => {
     const s = await stack();
     const w = await installedPortal(s);
     const other = await installedPortal(s);
-    const otherBefore = portalRows(s.store, other.p.member_id);
+    const otherBefore = await portalRows(s, other.p.member_id);
     await killAppTokens(s, w.p.member_id);
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(202);
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ pending: 1 });
     s.clock.now += 6 * 86_400;
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ pending: 1, expired: 0 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ items: 1 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ items: 1 });
     s.clock.now += 2 * 86_400;
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 1, purged: 0 });
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
     expect(await afterDeletionDelay(s)).toMatchObject({ purged: 1 });
-    expect(portalRows(s.store, w.p.member_id)).toBeNull();
-    expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
+    expect(await portalRows(s, w.p.member_id)).toBeNull();
+    expect(await portalRows(s, other.p.member_id)).toEqual(otherBefore!);
     // Here the app was in fact still installed: genuine launches now meet "not installed", in both languages' page.
     const refused = await openApp(s, await launchAs(s, w.p, 2));
     expect(refused.status).toBe(401);
@@ -174,13 +174,13 @@ describe('an uninstall Bitrix24 cannot confirm', () => {
     });
     expect(session.status).toBe(401);
     expect(((await session.json()) as { error: { code: string } }).error.code).toBe('not_installed');
-    expect(portalRows(s.store, w.p.member_id)).toBeNull();
+    expect(await portalRows(s, w.p.member_id)).toBeNull();
     // An administrator opening the installer page is a verified install: the portal is back.
     const admin = await launchAs(s, w.p, 1);
     const url = new URL(`${s.appUrl}/install`);
     for (const [k, v] of Object.entries(admin.query)) url.searchParams.set(k, v);
     expect((await fetch(url, { method: 'POST', body: new URLSearchParams(admin.form) })).status).toBe(200);
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(w.applicationToken) });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(w.applicationToken) });
     expect((await openApp(s, await launchAs(s, w.p, 2))).status).toBe(200);
   });
 });
@@ -193,9 +193,9 @@ describe('requests captured before an uninstall', () => {
       const captured = await launchAs(s, w.p, 3);
       expect((await openApp(s, captured)).status).toBe(200); // its verdict is now cached
       await s.emu.uninstall(w.p.member_id, clean);
-      expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+      expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
       if (clean) await afterDeletionDelay(s);
-      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
+      expect(await portalRows(s, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
       for (const l of [captured, w.userLaunch]) {
         const replay = await openApp(s, l);
         expect(replay.status).toBe(401);
@@ -209,10 +209,10 @@ describe('requests captured before an uninstall', () => {
       }
       const me = await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${w.session}` } });
       expect(me.status).toBe(401);
-      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
+      expect(await portalRows(s, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
       // A replay of the uninstall itself is an idempotent success that changes nothing.
       expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1'))).status).toBe(200);
-      expect(portalRows(s.store, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
+      expect(await portalRows(s, w.p.member_id)).toEqual(clean ? null : expect.objectContaining({ status: 'uninstalled', items: 1 }));
     });
   }
 });
@@ -224,7 +224,7 @@ describe('genuine events captured and replayed around an uninstall and a reinsta
     sinks.push(sink);
     const p = await s.emu.createPortal({ api_only: true });
     const other = await installedPortal(s);
-    const otherBefore = portalRows(s.store, other.p.member_id);
+    const otherBefore = await portalRows(s, other.p.member_id);
     const adminToken = async () => (await launchAs(s, p, 1)).form.AUTH_ID!;
     const ours = `${s.appUrl}/events`;
     // A copy of every lifecycle event goes to the sink: that is the attacker's capture.
@@ -236,30 +236,30 @@ describe('genuine events captured and replayed around an uninstall and a reinsta
     await rest(p.client_endpoint, 'event.bind', { event: 'ONAPPUNINSTALL', handler: `${sink.url}/capture` }, await adminToken());
     await s.emu.uninstall(p.member_id, false);
     const [capturedUninstall] = await sink.waitFor((r) => r.form.get('event') === 'ONAPPUNINSTALL');
-    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'uninstalled' });
+    expect(await portalRows(s, p.member_id)).toMatchObject({ status: 'uninstalled' });
 
     const second = await s.emu.install(p.member_id);
     expect(second.application_token).not.toBe(first.application_token);
-    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(second.application_token) });
+    expect(await portalRows(s, p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(second.application_token) });
     const opened = await openApp(s, await launchAs(s, p, 2));
     await createItem(s, opened.session!, 'after the reinstall');
-    const before = portalRows(s.store, p.member_id);
-    const tokensBefore = tokenRows(s.store);
+    const before = await portalRows(s, p.member_id);
+    const tokensBefore = await tokenRows(s);
 
     for (const path of ['/install', '/events']) expect((await postForm(s.appUrl, path, Object.fromEntries(capturedInstall!.form))).status).toBe(401);
     expect((await postForm(s.appUrl, '/events', Object.fromEntries(capturedUninstall!.form))).status).toBe(401);
     const cleaning = Object.fromEntries(capturedUninstall!.form);
     cleaning['data[CLEAN]'] = '1';
     expect((await postForm(s.appUrl, '/events', cleaning)).status).toBe(401);
-    expect(portalRows(s.store, p.member_id)).toEqual(before!);
-    expect(tokenRows(s.store)).toEqual(tokensBefore);
+    expect(await portalRows(s, p.member_id)).toEqual(before!);
+    expect(await tokenRows(s)).toEqual(tokensBefore);
 
     await waitFor(async () => (await boundHandlers(p, await adminToken())).some((b) => b.handler === ours), { what: 'the app bound ONAPPUNINSTALL again', intervalMs: 50 });
     await s.emu.uninstall(p.member_id, true);
-    expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'uninstalled', sessions: 0, tokens: 0 });
+    expect(await portalRows(s, p.member_id)).toMatchObject({ status: 'uninstalled', sessions: 0, tokens: 0 });
     await afterDeletionDelay(s);
-    expect(portalRows(s.store, p.member_id)).toBeNull();
-    expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
+    expect(await portalRows(s, p.member_id)).toBeNull();
+    expect(await portalRows(s, other.p.member_id)).toEqual(otherBefore!);
   });
 });
 
@@ -268,40 +268,40 @@ describe('both ways of installing', () => {
     it(`${apiOnly ? 'ONAPPINSTALL (API only)' : 'the installer page'}: the portal, the app tokens, the application_token and the ONAPPUNINSTALL binding; a cleaning uninstall deletes that portal's rows only`, async () => {
       const s = await stack();
       const other = await installedPortal(s);
-      const otherBefore = portalRows(s.store, other.p.member_id);
+      const otherBefore = await portalRows(s, other.p.member_id);
       const w = await installedPortal(s, { api_only: apiOnly });
-      expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(w.applicationToken), items: 1 });
-      const portalId = portalIdOf(s, w.p.member_id);
+      expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(w.applicationToken), items: 1 });
+      const portalId = await portalIdOf(s, w.p.member_id);
       const app = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
       expect(app.userId).toBe(1);
       const admin = await launchAs(s, w.p, 1);
       await waitFor(async () => (await boundHandlers(w.p, admin.form.AUTH_ID!)).some((b) => b.event === 'ONAPPUNINSTALL' && b.handler === `${s.appUrl}/events`), { what: 'ONAPPUNINSTALL is bound', intervalMs: 50 });
       // The pair that became the app's is nobody's user pair: a refresh token is single-use.
-      const userRefresh = s.store.db.query("SELECT user_id FROM portal_tokens WHERE portal_id = ? AND kind = 'user'").all(portalId) as { user_id: number }[];
+      const userRefresh = await s.sql<{ user_id: number }>("SELECT user_id FROM portal_tokens WHERE portal_id = ? AND kind = 'user'", [portalId]);
       for (const row of userRefresh) expect((await s.store.tokens.find(portalId, { kind: 'user', userId: row.user_id }))!.refreshToken).not.toBe(app.refreshToken);
       await s.emu.uninstall(w.p.member_id, true);
       // Closed at once; the rows go when the deletion delay has passed with nobody asking to keep them.
-      expect(portalRows(s.store, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
+      expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1, sessions: 0, tokens: 0 });
       expect(await afterDeletionDelay(s)).toMatchObject({ purged: 1 });
-      expect(portalRows(s.store, w.p.member_id)).toBeNull();
+      expect(await portalRows(s, w.p.member_id)).toBeNull();
       for (const table of ['users', 'sessions', 'items', 'portal_tokens']) {
-        const orphans = s.store.db.query(`SELECT count(*) AS n FROM ${table} WHERE portal_id NOT IN (SELECT id FROM portals)`).get() as { n: number };
+        const orphans = (await s.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE portal_id NOT IN (SELECT id FROM portals)`))!;
         expect(orphans.n).toBe(0);
       }
-      expect(portalRows(s.store, other.p.member_id)).toEqual(otherBefore!);
+      expect(await portalRows(s, other.p.member_id)).toEqual(otherBefore!);
     });
   }
 
   it('an admin re-opening the installer of an installed portal changes nothing', async () => {
     const s = await stack();
     const w = await installedPortal(s);
-    const tokensBefore = tokenRows(s.store).filter((r) => (r as { kind: string }).kind === 'app');
+    const tokensBefore = (await tokenRows(s)).filter((r) => (r as { kind: string }).kind === 'app');
     const admin = await launchAs(s, w.p, 1);
     const url = new URL(`${s.appUrl}/install`);
     for (const [k, v] of Object.entries(admin.query)) url.searchParams.set(k, v);
     expect((await fetch(url, { method: 'POST', body: new URLSearchParams({ ...admin.form, APPLICATION_TOKEN: 'another-application-token-0001' }) })).status).toBe(200);
-    expect(tokenRows(s.store).filter((r) => (r as { kind: string }).kind === 'app')).toEqual(tokensBefore);
-    expect(portalRows(s.store, w.p.member_id)).toMatchObject({ hash: sha256Hex(w.applicationToken) });
+    expect((await tokenRows(s)).filter((r) => (r as { kind: string }).kind === 'app')).toEqual(tokensBefore);
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ hash: sha256Hex(w.applicationToken) });
   });
 });
 
