@@ -1,5 +1,5 @@
 /**
- * Two OS processes, one SQLite file, one expired token: the compare-and-swap lease in the token row
+ * Two OS processes, one database (a SQLite file, or a PostgreSQL schema with TEST_STORE=postgres), one expired token: the compare-and-swap lease in the token row
  * lets exactly one refresh request reach the OAuth server; the other process waits and uses its result.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
@@ -26,7 +26,7 @@ describe('refresh across processes', () => {
     const before = await world.emu.stats();
     const worker = join(import.meta.dir, 'fixtures', 'refresh-worker.ts');
     const procs = [0, 1].map(() => {
-      const proc = Bun.spawn([process.execPath, worker, world.dbPath, world.oauthUrl, String(portal.id), '25'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
+      const proc = Bun.spawn([process.execPath, worker, world.databaseUrl, world.oauthUrl, String(portal.id), '25'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
       const run = { proc, out: '', err: new Response(proc.stderr).text(), drained: Promise.resolve() };
       run.drained = (async () => {
         const reader = proc.stdout.getReader();

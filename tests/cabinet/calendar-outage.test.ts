@@ -7,7 +7,6 @@
  *   is started, both items reflect it (read from the offline queue at start);
  * - times from a change in the portal to the item, online and after the outage, are printed for the notes.
  */
-import { Database } from 'bun:sqlite';
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
 import { rest } from '../support/emulator-client.ts';
 import { startChildStack, type ChildStack } from '../support/child-server.ts';
@@ -35,14 +34,7 @@ describe('calendar sync across outages (serve as a process)', () => {
     if (answer.status !== 200) throw new Error(`calendar.event.getbyid answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     return answer.body.result;
   };
-  const jobs = () => {
-    const db = new Database(stack.dbPath, { readonly: true });
-    try {
-      return db.query<{ op: string; state: string }, []>('SELECT op, state FROM calendar_jobs').all();
-    } finally {
-      db.close();
-    }
-  };
+  const jobs = () => stack.sql<{ op: string; state: string }>('SELECT op, state FROM calendar_jobs');
   async function linkedItem(name: string, startsAt: string) {
     const created = await api('POST', '/api/items', { name, starts_at: startsAt });
     expect(created.status).toBe(201);
@@ -64,13 +56,13 @@ describe('calendar sync across outages (serve as a process)', () => {
     expect(changed.json.calendar_sync).toBe('pending');
     await stack.server.kill9();
     // Committed with the change, not yet written.
-    expect(jobs()).toEqual([{ op: 'update', state: 'pending' }]);
+    expect(await jobs()).toEqual([{ op: 'update', state: 'pending' }]);
     expect((await eventOf(item.calendar_event_id))!.NAME).toBe('Before the crash');
 
     await stack.restart();
     token = await stack.signIn(2);
     await waitFor(async () => (await eventOf(item.calendar_event_id))!.NAME === 'Written after the crash', { what: 'the write after the restart', intervalMs: 100, timeoutMs: 20_000 });
-    await waitFor(async () => jobs().length === 0, { what: 'the job settled', intervalMs: 100, timeoutMs: 20_000 });
+    await waitFor(async () => (await jobs()).length === 0, { what: 'the job settled', intervalMs: 100, timeoutMs: 20_000 });
     // Added once, updated once.
     expect((await eventOf(item.calendar_event_id))!.VERSION).toBe('2');
     expect((await api('GET', `/api/items/${item.id}`)).json.calendar_sync).toBe('synced');

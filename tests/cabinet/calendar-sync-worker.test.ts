@@ -1,19 +1,22 @@
 /**
- * The calendar sync's own rules, over a real SQLite store with a scripted calendar below it (the
+ * The calendar sync's own rules, over a real store (SQLite, or PostgreSQL with TEST_STORE=postgres) with a scripted calendar below it (the
  * module under test is the worker; the calendar is what it calls): back-off on the injected clock,
  * failing when no retry helps, a lease that lets only one worker perform a job and lets another take
  * over a job whose worker died, and a change made during a write that is written after it.
  */
 import { afterAll, describe, expect, it } from 'bun:test';
-import { createTokenCipher } from '../../src/auth/secrets.ts';
 import { CalendarWriteError, createCalendarSync, RETRY_DELAYS, type CalendarGateway } from '../../src/domain/calendar-sync.ts';
 import type { Actor, Item } from '../../src/domain/types.ts';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/open-store.ts';
-import { TEST_APP_SECRET } from '../support/config.ts';
-import { tempDir } from '../support/temp.ts';
+import type { Store } from '../../src/store/store.ts';
+import { freshTestDatabase, type TestDatabase } from '../support/test-database.ts';
 
-const dir = tempDir();
-afterAll(() => dir.cleanup());
+const opened: { db: TestDatabase; store: Store }[] = [];
+afterAll(async () => {
+  for (const { db, store } of opened) {
+    await store.close();
+    await db.drop();
+  }
+});
 
 /** A calendar that records each write and answers as the test scripts it. */
 function scriptedCalendar() {
@@ -65,7 +68,9 @@ function scriptedCalendar() {
 }
 
 async function world() {
-  const store: SqliteStore = await openSqliteStore(dir.file(`${crypto.randomUUID()}.db`), { cipher: createTokenCipher(TEST_APP_SECRET) });
+  const db = await freshTestDatabase();
+  const store = await db.open();
+  opened.push({ db, store });
   const portal = await store.portals.upsert(
     { memberId: 'm', domain: 'p.example', clientEndpoint: 'https://p.example/rest/', serverEndpoint: 'https://oauth.bitrix.info/rest/', appStatus: 'L', scope: '' },
     'installed',
@@ -83,7 +88,7 @@ async function world() {
     const r = await store.items.update(actor, item.id, current.version, input(name), clock.now, { op: 'update', dueAt: 1 });
     if (r.kind !== 'updated') throw new Error(r.kind);
   };
-  const jobs = () => store.db.query<{ state: string; attempts: number; next_at: number }, []>('SELECT state, attempts, next_at FROM calendar_jobs').all();
+  const jobs = () => db.sql<{ state: string; attempts: number; next_at: number }>('SELECT state, attempts, next_at FROM calendar_jobs');
   const syncState = async () => (await store.items.find(actor, item.id))!.calendarSync;
   return { store, actor, clock, calendar, newSync, change, jobs, syncState, itemId: item.id };
 }
@@ -95,7 +100,7 @@ describe('calendar sync worker', () => {
     await w.change('Renamed');
     w.calendar.failWith(new CalendarWriteError('retry', 'QUERY_LIMIT_EXCEEDED'));
     expect(await sync.run()).toEqual({ done: 0, retried: 1, failed: 0 });
-    expect(w.jobs()).toEqual([{ state: 'pending', attempts: 1, next_at: w.clock.now + RETRY_DELAYS[0]! }]);
+    expect(await w.jobs()).toEqual([{ state: 'pending', attempts: 1, next_at: w.clock.now + RETRY_DELAYS[0]! }]);
     // Not due yet: nothing is tried.
     w.clock.now += RETRY_DELAYS[0]! - 1;
     expect(await sync.run()).toEqual({ done: 0, retried: 0, failed: 0 });
@@ -103,7 +108,7 @@ describe('calendar sync worker', () => {
     w.clock.now += 1;
     expect(await sync.run()).toEqual({ done: 1, retried: 0, failed: 0 });
     expect(w.calendar.writes).toEqual([{ op: 'update', eventId: 'ev-1', name: 'Renamed' }]);
-    expect(w.jobs()).toEqual([]);
+    expect(await w.jobs()).toEqual([]);
     expect(await w.syncState()).toBe('synced');
   });
 
@@ -117,7 +122,7 @@ describe('calendar sync worker', () => {
       w.clock.now += delay;
     }
     expect(await sync.run()).toEqual({ done: 0, retried: 0, failed: 1 });
-    expect(w.jobs()).toEqual([{ state: 'failed', attempts: RETRY_DELAYS.length + 1, next_at: expect.any(Number) }]);
+    expect(await w.jobs()).toEqual([{ state: 'failed', attempts: RETRY_DELAYS.length + 1, next_at: expect.any(Number) }]);
     expect(await w.syncState()).toBe('failed');
     // A failed job is not tried again on its own, however much time passes.
     w.clock.now += 365 * 86_400;
@@ -192,9 +197,9 @@ describe('calendar sync worker', () => {
     await w.store.calendarQueue.retryAt(late!, w.clock.now, 'retry');
     await w.store.calendarQueue.fail(late!, 'refused');
     expect(await w.store.calendarQueue.claimDue(w.clock.now, 10, 120)).toEqual([]);
-    expect(w.jobs()).toEqual([{ state: 'pending', attempts: 0, next_at: expect.any(Number) }]);
+    expect(await w.jobs()).toEqual([{ state: 'pending', attempts: 0, next_at: expect.any(Number) }]);
     await w.store.calendarQueue.done(holder!);
-    expect(w.jobs()).toEqual([]);
+    expect(await w.jobs()).toEqual([]);
   });
 
   it('a deletion keeps trying while Bitrix24 does not answer (no row is left to retry it from)', async () => {
@@ -224,7 +229,7 @@ describe('calendar sync worker', () => {
     // the same run wrote the newest state.
     expect(await running).toEqual({ done: 2, retried: 0, failed: 0 });
     expect(w.calendar.writes.map((x) => x.name)).toEqual(['First', 'Second']);
-    expect(w.jobs()).toEqual([]);
+    expect(await w.jobs()).toEqual([]);
     expect(await w.syncState()).toBe('synced');
   });
 });

@@ -13,6 +13,7 @@ import type { Emulator } from '../../src/emulator/index.ts';
 import { TEST_APP_SECRET } from './config.ts';
 import { emulatorClient, type EmulatedPortal, type EmulatorClient } from './emulator-client.ts';
 import { sessionTokenOf, startEmulatorForApp } from './stack.ts';
+import { freshTestDatabase, type Row, type TestDatabase } from './test-database.ts';
 import { waitFor } from './wait-for.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
@@ -35,7 +36,7 @@ export interface ChildServer {
    * Docker image). Unlike wall-clock time it does not grow when other work shares the machine.
    */
   cpuTicks(): number;
-  /** SIGKILL: no shutdown hook runs, nothing is flushed beyond what SQLite already committed. */
+  /** SIGKILL: no shutdown hook runs, nothing is flushed beyond what the database already committed. */
   kill9(): Promise<void>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
@@ -94,14 +95,17 @@ async function spawnServe(port: number, env: Record<string, string>): Promise<Ch
 export interface ChildStack {
   /** The app's public URL (`localhost`, as the emulator knows it). */
   appUrl: string;
-  dbPath: string;
+  /** The app's database (SQLite file, or a PostgreSQL schema with TEST_STORE=postgres; dropped at stop). */
+  database: TestDatabase;
+  /** Rows straight from the app's database (see Stack.sql). */
+  sql<T = Row>(text: string, params?: unknown[]): Promise<T[]>;
   emulator: Emulator;
   emu: EmulatorClient;
   portal: EmulatedPortal;
   server: ChildServer;
   /** Launches the app as `userId` through the emulator and returns the session token from the page. */
   signIn(userId?: number): Promise<string>;
-  /** Starts the server again on the same port and SQLite file (after kill9 or stop). */
+  /** Starts the server again on the same port and database (after kill9 or stop). */
   restart(): Promise<ChildServer>;
   stop(): Promise<void>;
 }
@@ -109,7 +113,7 @@ export interface ChildStack {
 /** Emulator + `serve` child + one portal with the app installed by its admin. */
 export async function startChildStack(env: Record<string, string> = {}): Promise<ChildStack> {
   const { dir, port, appUrl, clientId, clientSecret, emulator } = await startEmulatorForApp({}, 'b24app-child-');
-  const dbPath = dir.file('app.db');
+  const database = await freshTestDatabase({ sqlitePath: dir.file('app.db') });
   const childEnv = {
     HOST: '127.0.0.1',
     PUBLIC_URL: appUrl,
@@ -118,12 +122,13 @@ export async function startChildStack(env: Record<string, string> = {}): Promise
     BITRIX24_OAUTH_SERVERS: emulator.url,
     BX24_SDK_URL: `${emulator.url}/api/v1/`,
     APP_SECRET: TEST_APP_SECRET,
-    DATABASE_URL: `sqlite:${dbPath}`,
+    DATABASE_URL: database.url,
     ...env,
   };
   const stack: ChildStack = {
     appUrl,
-    dbPath,
+    database,
+    sql: (text, params) => database.sql(text, params),
     emulator,
     emu: emulatorClient(emulator.url),
     portal: undefined as unknown as EmulatedPortal,
@@ -144,6 +149,7 @@ export async function startChildStack(env: Record<string, string> = {}): Promise
     async stop() {
       await stack.server.stop();
       await emulator.stop();
+      await database.drop();
       dir.cleanup();
     },
   };

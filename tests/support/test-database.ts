@@ -102,10 +102,17 @@ function freshSqlite(sqlitePath?: string): TestDatabase {
   const path = sqlitePath ?? dir!.file('app.db');
   // The rows are read on the connection of the Store opened last (the app's own, as tests always did):
   // writes a test makes land in the same connection, with no second writer to wait on.
+  // With no Store in this process (the app is a child process), each read opens the file and closes it.
   let storeDb: Database | null = null;
-  let reader: Database | null = null;
-  const db = () => storeDb ?? (reader ??= new Database(path));
-  const sql = async <T>(text: string, params: unknown[] = []) => db().query(text).all(...(params as any[])) as T[];
+  const sql = async <T>(text: string, params: unknown[] = []) => {
+    if (storeDb) return storeDb.query(text).all(...(params as any[])) as T[];
+    const db = new Database(path);
+    try {
+      return db.query(text).all(...(params as any[])) as T[];
+    } finally {
+      db.close();
+    }
+  };
   return {
     backend: 'sqlite',
     url: `sqlite:${path}`,
@@ -118,8 +125,6 @@ function freshSqlite(sqlitePath?: string): TestDatabase {
     sql,
     one: async <T>(text: string, params: unknown[] = []) => ((await sql<T>(text, params))[0] ?? null) as T | null,
     async drop() {
-      reader?.close();
-      reader = null;
       dir?.cleanup();
     },
   };

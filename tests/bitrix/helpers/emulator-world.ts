@@ -1,16 +1,17 @@
 /**
- * A portal emulator over real HTTP plus a real SQLite store holding the portal's tokens, as the app
- * would have them after an install: what the integration tests and the benchmark start from.
+ * A portal emulator over real HTTP plus a real store holding the portal's tokens, as the app would have
+ * them after an install (a SQLite file, or with TEST_STORE=postgres a fresh PostgreSQL schema): what the integration tests and the benchmark start from.
  * The app is the test bed's recording sink, so the tokens come through the same channel as in
  * production: ONAPPINSTALL (form-encoded, bracket keys). The emulator is reached through `emu`, the
  * one emulator client (stats, expiring tokens, ...).
  */
 import type { EmulatorOptions as AllEmulatorOptions } from '../../../src/emulator/index.ts';
 import { createTokenCipher } from '../../../src/auth/secrets.ts';
-import { openSqliteStore, type SqliteStore } from '../../../src/store/sqlite/open-store.ts';
+import type { Store } from '../../../src/store/store.ts';
 import type { Portal, TokenOwner } from '../../../src/domain/types.ts';
 import type { EmulatorClient, EmulatorStats } from '../../support/emulator-client.ts';
 import { startTestBed } from '../../support/test-bed.ts';
+import { freshTestDatabase, type TestBackend } from '../../support/test-database.ts';
 
 export const CLIENT_ID = 'local.bitrix-client-test';
 export const CLIENT_SECRET = 'client-secret-for-tests-0123456789';
@@ -30,23 +31,28 @@ export interface World {
   oauthUrl: string;
   /** The emulator's control API. */
   emu: EmulatorClient;
-  store: SqliteStore;
-  dbPath: string;
+  store: Store;
+  backend: TestBackend;
+  /** The store's DATABASE_URL (sqlite:PATH, or postgres://…?search_path=…): another process opens the same tables. */
+  databaseUrl: string;
   installPortal(users?: number): Promise<InstalledPortal>;
   /** `emu.stats()`, kept for bench/rest/pull-users.ts (outside tests/); tests use `emu`. */
   stats(): Promise<EmulatorStats>;
   stop(): Promise<void>;
 }
 
-export async function startWorld(dbPath: string, opts: EmulatorOptions = {}): Promise<World> {
+/** `dbPath`: the SQLite file when the environment picks SQLite (TEST_STORE; `backend` overrides it). */
+export async function startWorld(dbPath: string, opts: EmulatorOptions = {}, backend?: TestBackend): Promise<World> {
   const bed = await startTestBed(opts, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
-  const store = await openSqliteStore(dbPath, { cipher: createTokenCipher(APP_SECRET) });
+  const database = await freshTestDatabase({ backend, sqlitePath: dbPath });
+  const store = await database.open({ cipher: createTokenCipher(APP_SECRET) });
 
   return {
     oauthUrl: bed.emulator.url,
     emu: bed.emu,
     store,
-    dbPath,
+    backend: database.backend,
+    databaseUrl: database.url,
     async installPortal(users) {
       // API-only, so the tokens arrive as they do for such apps: in ONAPPINSTALL.
       const created = await bed.emu.createPortal(users ? { users, api_only: true } : { api_only: true });
@@ -77,6 +83,7 @@ export async function startWorld(dbPath: string, opts: EmulatorOptions = {}): Pr
     stats: () => bed.emu.stats(),
     async stop() {
       await store.close();
+      await database.drop();
       await bed.stop();
     },
   };
