@@ -1,7 +1,10 @@
 /**
  * Cabinet benchmark: `GET /api/items?limit=50` (authenticated, 50 items) and the `/ui/items` list
  * fragment of the real app, next to a bare `Bun.serve` + `bun:sqlite` handler returning the same 50
- * rows as JSON from the same database file, in the same run, at 32 concurrent connections.
+ * rows as JSON from the same database file, in the same run, at 32 concurrent connections; and the
+ * same authenticated list with the app on PostgreSQL (the local server, TEST_DATABASE_URL; a fresh
+ * schema) as a ratio of the app on SQLite. When PostgreSQL is not reachable that phase is left out,
+ * saying so.
  * Each server is its own process (the app with the emulator it launched from); the load comes from
  * wrk if installed, else from fetch loops in this process. Bounded: a short warm-up and ~5 s a phase.
  *
@@ -52,6 +55,8 @@ interface Phase {
   url: string;
   headers?: Record<string, string>;
   check: (body: string) => void;
+  /** Another phase this one is also compared with (the app on SQLite, for the app on PostgreSQL). */
+  versus?: string;
 }
 
 export interface CabinetBenchResult {
@@ -60,6 +65,8 @@ export interface CabinetBenchResult {
   /** req/s relative to the baseline phase; null for a baseline. */
   ratio: number | null;
   baseline?: string;
+  /** req/s relative to the `versus` phase. */
+  versus?: { phase: string; ratio: number };
 }
 
 export async function runCabinetBench(opts: { seconds?: number; connections?: number } = {}): Promise<CabinetBenchResult[]> {
@@ -72,6 +79,11 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
     children.push(app);
     const bare = await startChild('bare-server.ts', [dir.file('app.db'), String(app.info.portalId), String(app.info.userId)]);
     children.push(bare);
+    const pg = await startChild('app-server.ts', [dir.file('unused-pg.db'), 'postgres']).catch((e: Error) => {
+      console.error(`cabinet: the PostgreSQL phase is left out: ${e.message} (is PostgreSQL running? see README)`);
+      return null;
+    });
+    if (pg) children.push(pg);
     // The app listens on 127.0.0.1; address it there (wrk may resolve localhost to ::1 first).
     const appBase = String(app.info.url).replace('localhost', '127.0.0.1');
     const auth = { authorization: `Bearer ${app.info.token}` };
@@ -80,6 +92,8 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
     const bareFragment = await (await fetch(`${bare.info.url}/fragment`)).text();
     const BARE_JSON = 'bare Bun.serve + bun:sqlite (JSON)';
     const BARE_HTML = 'bare Bun.serve + bun:sqlite + the same row views (HTML)';
+    const APP_JSON = 'app GET /api/items?limit=50';
+    const APP_PG_JSON = 'app GET /api/items?limit=50 on PostgreSQL';
     const phases: Phase[] = [
       {
         name: BARE_JSON,
@@ -87,7 +101,7 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
         check: (b) => expectItems(JSON.parse(b), 50),
       },
       {
-        name: 'app GET /api/items?limit=50',
+        name: APP_JSON,
         baseline: BARE_JSON,
         url: `${appBase}/api/items?limit=50`,
         headers: auth,
@@ -97,6 +111,24 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
           if (JSON.stringify(body.items) !== JSON.stringify(bareBody.items)) throw new Error('the app and the bare handler disagree on the rows');
         },
       },
+      ...(pg
+        ? [
+            {
+              name: APP_PG_JSON,
+              baseline: BARE_JSON,
+              versus: APP_JSON,
+              url: `${String(pg.info.url).replace('localhost', '127.0.0.1')}/api/items?limit=50`,
+              headers: { authorization: `Bearer ${pg.info.token}` },
+              check: (b: string) => {
+                const body = JSON.parse(b);
+                expectItems(body, 50);
+                // Other ids and times (another database), the same items in the same order.
+                const names = (items: { name: string; status: string }[]) => items.map((i) => `${i.name}|${i.status}`);
+                if (JSON.stringify(names(body.items)) !== JSON.stringify(names(bareBody.items))) throw new Error('the app on PostgreSQL lists other rows');
+              },
+            },
+          ]
+        : []),
       {
         name: BARE_HTML,
         url: `${bare.info.url}/fragment`,
@@ -129,6 +161,9 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
     for (const r of results) {
       const base = results.find((b) => b.phase === r.baseline);
       if (base) r.ratio = r.result.rps / base.result.rps;
+      const versus = phases.find((p) => p.name === r.phase)?.versus;
+      const other = results.find((b) => b.phase === versus);
+      if (other) r.versus = { phase: other.phase, ratio: r.result.rps / other.result.rps };
     }
     return results;
   } finally {
@@ -153,8 +188,15 @@ export function printCabinetBench(results: CabinetBenchResult[], connections: nu
     'vs bare': r.ratio === null ? '(baseline)' : r.ratio.toFixed(2),
   }));
   console.table(rows);
-  for (const r of results.filter((x) => x.ratio !== null)) {
+  for (const r of results.filter((x) => x.ratio !== null && !x.versus)) {
     console.log(`${r.phase}: ${r.ratio!.toFixed(2)} of "${r.baseline}" ${r.ratio! >= 0.8 ? '(goal ≥ 0.8 met)' : '(goal ≥ 0.8 NOT met)'}`);
+  }
+  for (const r of results.filter((x) => x.versus)) {
+    const p50 = results.find((b) => b.phase === r.versus!.phase)!.result.p50Ms;
+    console.log(
+      `${r.phase}: ${r.versus!.ratio.toFixed(2)} of "${r.versus!.phase}" on SQLite in the same run ` +
+        `(${Math.round(r.result.rps)} vs ${Math.round(r.result.rps / r.versus!.ratio)} req/s, p50 ${r.result.p50Ms.toFixed(2)} vs ${p50.toFixed(2)} ms)`,
+    );
   }
 }
 

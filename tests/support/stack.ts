@@ -104,7 +104,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     CALENDAR_WRITE_DELAY_SECONDS: '0',
     ...opts.env,
   });
-  const store = await database.open();
+  // The pool as configured when the test sets DATABASE_POOL_MAX (the bench), else a small one: many
+  // stacks may be open at once on one server.
+  const store = await database.open({ poolMax: opts.env?.DATABASE_POOL_MAX ? config.databasePoolMax : undefined });
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
   const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
