@@ -133,11 +133,19 @@ function freshSqlite(sqlitePath?: string): TestDatabase {
 async function freshPostgres(): Promise<TestDatabase> {
   const base = testPostgresUrl();
   const schema = `test_stack_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  const admin = new SQL(base, { max: 1, connectionTimeout: 5 });
+  // Connections are few on a shared server (other suites run beside these): the schema is created and
+  // dropped on a connection of its own that is closed at once, the reader has one, the Store a few.
+  const admin = async (text: string) => {
+    const conn = new SQL(base, { max: 1, connectionTimeout: 5 });
+    try {
+      await conn.unsafe(text);
+    } finally {
+      await conn.close().catch(() => {});
+    }
+  };
   try {
-    await admin.unsafe(`CREATE SCHEMA ${schema}`);
+    await admin(`CREATE SCHEMA ${schema}`);
   } catch (e) {
-    await admin.close().catch(() => {});
     throw new Error(
       `TEST_STORE=postgres: PostgreSQL is not reachable at ${base} (${(e as Error).message}). ` +
         'Locally: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
@@ -147,19 +155,18 @@ async function freshPostgres(): Promise<TestDatabase> {
   u.searchParams.set('search_path', schema);
   const url = u.toString();
   // The row reader: its own small pool, int8 read as bigint so that numbers come back as numbers.
-  const reader = new SQL({ url: base, max: 2, bigint: true, connection: { search_path: schema } });
+  const reader = new SQL({ url: base, max: 1, idleTimeout: 5, bigint: true, connection: { search_path: schema } });
   const sql = async <T>(text: string, params: unknown[] = []) =>
     [...((await reader.unsafe(dollarPlaceholders(text), params)) as Row[])].map(sqliteShaped) as T[];
   return {
     backend: 'postgres',
     url,
-    open: (o = {}) => openPostgresStore(base, { cipher: o.cipher ?? defaultCipher(), clock: o.clock, schema, poolMax: o.poolMax ?? 5 }),
+    open: (o = {}) => openPostgresStore(base, { cipher: o.cipher ?? defaultCipher(), clock: o.clock, schema, poolMax: o.poolMax ?? 3 }),
     sql,
     one: async <T>(text: string, params: unknown[] = []) => ((await sql<T>(text, params))[0] ?? null) as T | null,
     async drop() {
       await reader.close({ timeout: 1 }).catch(() => {});
-      await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
-      await admin.close().catch(() => {});
+      await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
     },
   };
 }
