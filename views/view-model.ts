@@ -53,6 +53,7 @@ export interface ListState {
  */
 const simple: Record<Exclude<FieldIssue, 'name_too_long' | 'data_too_large'>, MessageKey> = {
   name_required: 'fieldNameRequired',
+  name_control_characters: 'fieldNameControl',
   data_not_object: 'fieldDataNotObject',
   status_invalid: 'fieldStatusInvalid',
   end_before_start: 'fieldEndBeforeStart',

@@ -8,7 +8,9 @@
  * again when its lease ends, so a crash loses nothing.
  */
 import type { CalendarJob, CalendarQueue, ItemInput, ItemRepo } from './item-port.ts';
-import { NAME_MAX } from './items.ts';
+import { CONTROL_CHARACTERS, NAME_MAX } from './items.ts';
+
+const CONTROL_ALL = new RegExp(CONTROL_CHARACTERS.source, 'g');
 import type { Actor, Item } from './types.ts';
 
 /** Why a calendar write failed, as far as the worker needs to know. */
@@ -61,8 +63,9 @@ export interface CalendarEventState {
  * item could not hold is cut; an empty one keeps the item's.
  */
 export function itemFromEvent(item: Item, event: CalendarEventState): ItemInput | null {
-  const name = event.name.trim().slice(0, NAME_MAX) || item.name;
-  const notes = event.description.slice(0, NOTES_MAX);
+  // What an item cannot hold is left out: control characters (PostgreSQL cannot store NUL at all).
+  const name = event.name.replace(CONTROL_ALL, '').trim().slice(0, NAME_MAX) || item.name;
+  const notes = event.description.replace(CONTROL_ALL, '').slice(0, NOTES_MAX);
   const endsAt = item.endsAt === null && event.endsAt === event.startsAt + DEFAULT_EVENT_LENGTH ? null : event.endsAt;
   const currentNotes = typeof item.data?.notes === 'string' ? item.data.notes : '';
   if (name === item.name && notes === currentNotes && event.startsAt === item.startsAt && endsAt === item.endsAt) return null;

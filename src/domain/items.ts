@@ -9,6 +9,8 @@ import type { ItemStatus } from './types.ts';
 import { AppError } from './errors.ts';
 
 export const NAME_MAX = 200;
+/** C0 controls and DEL, except tab, line feed and carriage return. */
+export const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 export const DATA_MAX_BYTES = 16 * 1024;
 export const PAGE_MAX = 100;
 export const PAGE_DEFAULT = 20;
@@ -26,6 +28,8 @@ export interface ItemDraft {
 export type FieldIssue =
   | 'name_required'
   | 'name_too_long'
+  /** A character nobody types (NUL and the other C0 controls but tab and line breaks): PostgreSQL cannot even store NUL. */
+  | 'name_control_characters'
   | 'data_not_object'
   | 'data_too_large'
   | 'status_invalid'
@@ -53,6 +57,7 @@ export function validateItem(draft: ItemDraft): { ok: true; input: ItemInput } |
   const length = [...name].length;
   if (length === 0) fields.name = 'name_required';
   else if (length > NAME_MAX) fields.name = 'name_too_long';
+  else if (CONTROL_CHARACTERS.test(name)) fields.name = 'name_control_characters';
 
   let data: Record<string, unknown> | null = null;
   if (draft.data !== undefined && draft.data !== null) {

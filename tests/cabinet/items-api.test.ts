@@ -56,6 +56,22 @@ describe('POST /api/items', () => {
     expect(r.status).toBe(201);
     expect(r.json.name).toBe(name);
   });
+
+  it('refuses control characters in a name (NUL cannot even be stored on PostgreSQL) with a 422 that says so; tabs and line breaks pass', async () => {
+    const before = await cab.rows();
+    for (const name of ['a\u0000b', '\u0007bell', 'del\u007f']) {
+      const r = await ivan.api('POST', '/api/items', { name });
+      expect(r.status).toBe(422);
+      expect(r.json.error.fields.name).toBe('Name cannot contain control characters.');
+    }
+    expect(await cab.rows()).toEqual(before);
+    expect((await ivan.api('POST', '/api/items', { name: 'tab\there\nand there' })).status).toBe(201);
+    // The cabinet's form says it in the user's language.
+    const ru = await cab.signIn(await cab.newPortal({ lang: 'ru' }), 2);
+    const form = await ru.ui('POST', '/ui/items', { name: 'a\u0000b' });
+    expect(form.status).toBe(422);
+    expect(form.text).toContain('Название не может содержать управляющие символы.');
+  });
 });
 
 describe('GET /api/items/:id', () => {
