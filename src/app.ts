@@ -71,6 +71,8 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       clientSecret: config.clientSecret,
       oauthServers: config.oauthServers,
       logger,
+      // One REST budget per portal for every instance on this store (architecture §7).
+      sharedBuckets: store.leakyBuckets,
       // Bitrix24 answers 302 after a portal is renamed: remember where it went.
       onPortalMoved: (from, to) => void store.portals.moveEndpoint(from, to, new URL(to).host).catch(() => undefined),
     });
@@ -150,7 +152,12 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     handle: async (request) => handle(request),
     assets,
     router,
-    runLifecycleJobs: uninstaller.runJobs,
+    async runLifecycleJobs() {
+      const summary = await uninstaller.runJobs();
+      // The shared buckets' rows of portals nobody called for an hour are empty anyway.
+      await store.leakyBuckets?.sweep('rest:', 3600, 100_000).catch((error: unknown) => logger.warn('bucket sweep failed', { error }));
+      return summary;
+    },
     runCalendarSync: calendar.runSync,
     runOfflineEvents: calendar.runOfflineEvents,
     idle: calendar.idle,

@@ -16,6 +16,7 @@ import { createPortalLimiter } from './portal-limiter.ts';
 import { createRequestRunner } from './request-runner.ts';
 import { createRestClient, type ClientOptions, type RestClient } from './rest-client.ts';
 import { createRestTransport, type FetchFn } from './rest-transport.ts';
+import type { SharedLevels } from './shared-bucket.ts';
 import { createTokenKeeper } from './token-keeper.ts';
 import { BitrixError, LocalCode } from './bitrix-error.ts';
 import { isReadMethod, isValidMethodName } from './method-kind.ts';
@@ -43,6 +44,11 @@ export interface BitrixOptions {
   fetch?: FetchFn;
   /** A portal answered 302: persist its new client endpoint (calls in this process already follow it). */
   onPortalMoved?: (oldClientEndpoint: string, newClientEndpoint: string) => void;
+  /**
+   * The per-portal buckets' levels kept where every instance sees them (the store's `leakyBuckets`),
+   * so several instances together stay within one portal's limit. Absent: in memory, per process.
+   */
+  sharedBuckets?: SharedLevels;
   /** Refresh lease and polling, for tests. */
   refreshLeaseSec?: number;
 }
@@ -61,7 +67,12 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
   const timeoutMs = opts.timeoutMs ?? 65_000;
   const policy = createEndpointPolicy(opts.oauthServers);
   const oauth = createOAuthClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, policy, fetch: fetchFn, timeoutMs });
-  const limiter = createPortalLimiter(opts.limits ?? { rate: 2, burst: 50 }, { ...defaultOperatingOptions, ...opts.operating });
+  const limiter = createPortalLimiter(
+    opts.limits ?? { rate: 2, burst: 50 },
+    { ...defaultOperatingOptions, ...opts.operating },
+    undefined,
+    opts.sharedBuckets ? { levels: opts.sharedBuckets, logger: opts.logger } : undefined,
+  );
   const moved = new Map<string, string>();
   const transport = createRestTransport({
     fetch: fetchFn,
@@ -93,5 +104,6 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
 export { BitrixError, toAppError, isBitrixError, isUnanswered, LocalCode } from './bitrix-error.ts';
 export { codeRow, type CodeAction, type CodeRow } from './error-codes.ts';
 export type { RestClient } from './rest-client.ts';
+export type { SharedLevels } from './shared-bucket.ts';
 export type { AppInfo, OAuthGrant } from './oauth-client.ts';
 export type { BatchCommand, BatchOutcome, BatchOptions, Limits, ListOptions, RestParams, RestResult, RestTime, RetryPolicy } from './types.ts';

@@ -10,14 +10,18 @@
  */
 import type { Limits } from './types.ts';
 
-export interface LeakyBucket {
+/** What the request runner needs of a portal's bucket, in memory or shared (shared-bucket.ts). */
+export interface SendSlots {
   /** Reserves one request; resolves when it may be sent. */
   take(): Promise<void>;
-  /** Milliseconds a request reserved now would wait (and reserves it). */
-  reserve(): number;
   /** Treat the bucket as full now (the server said so). */
   fill(): void;
   setLimits(limits: Limits): void;
+}
+
+export interface LeakyBucket extends SendSlots {
+  /** Milliseconds a request reserved now would wait (and reserves it). */
+  reserve(): number;
   readonly limits: Limits;
 }
 

@@ -3,25 +3,40 @@
  * identifies the portal both for stored clients and for launch checks with a token not yet stored.
  * One registry per `createBitrix`, so two instances in one process (tests) do not share state.
  */
-import { createLeakyBucket, type LeakyBucket } from './leaky-bucket.ts';
+import { createLeakyBucket, type LeakyBucket, type SendSlots } from './leaky-bucket.ts';
 import { createOperatingBudget, defaultOperatingOptions, type OperatingBudget, type OperatingOptions } from './operating-budget.ts';
+import { createSharedBucket, type SharedLevels } from './shared-bucket.ts';
 import type { Limits } from './types.ts';
+import type { Logger } from '../log.ts';
 
-export interface PortalLimits {
-  bucket: LeakyBucket;
+export interface PortalLimits<B extends SendSlots = SendSlots> {
+  bucket: B;
   operating: OperatingBudget;
 }
 
-export interface PortalLimiter {
-  forBase(restBase: string): PortalLimits;
+export interface PortalLimiter<B extends SendSlots = SendSlots> {
+  forBase(restBase: string): PortalLimits<B>;
   /** Per-portal override, e.g. `{ rate: 5, burst: 250 }` for Enterprise plans. */
   setLimits(restBase: string, limits: Limits): void;
 }
 
+/**
+ * Without `shared`, each portal's bucket is this process's own (one instance). With it, the bucket's
+ * level is the one every instance shares (shared-bucket.ts), keyed `rest:<host>`; the operating-time
+ * budget stays per process (it follows the figures every answer reports).
+ */
+export function createPortalLimiter(defaults: Limits, operatingOptions?: OperatingOptions, now?: () => number): PortalLimiter<LeakyBucket>;
+export function createPortalLimiter(
+  defaults: Limits,
+  operatingOptions: OperatingOptions | undefined,
+  now: (() => number) | undefined,
+  shared: { levels: SharedLevels; logger?: Logger } | undefined,
+): PortalLimiter;
 export function createPortalLimiter(
   defaults: Limits,
   operatingOptions: OperatingOptions = defaultOperatingOptions,
   now: () => number = Date.now,
+  shared?: { levels: SharedLevels; logger?: Logger },
 ): PortalLimiter {
   const portals = new Map<string, PortalLimits>();
   const overrides = new Map<string, Limits>();
@@ -30,8 +45,9 @@ export function createPortalLimiter(
     const key = hostOf(restBase);
     let p = portals.get(key);
     if (!p) {
+      const own = createLeakyBucket(withHeadroom(overrides.get(key) ?? defaults), now);
       p = {
-        bucket: createLeakyBucket(withHeadroom(overrides.get(key) ?? defaults), now),
+        bucket: shared ? createSharedBucket(`rest:${key}`, shared.levels, own, shared.logger) : own,
         operating: createOperatingBudget(operatingOptions, now),
       };
       portals.set(key, p);

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
 
 export async function startServe(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const store = await openStore(config.database, createTokenCipher(config.appSecret), undefined, config);
@@ -20,7 +21,7 @@ export async function startServe(config: Config, logger: Logger = createLogger(c
     port: config.port,
   });
   logger.info('listening', { url: running.url, public_url: config.publicUrl });
-  return { ...running, shutdown: scheduleJobs(running, logger) };
+  return { ...running, shutdown: scheduleJobs(running, store, logger) };
 }
 
 /** How often unconfirmed uninstalls are re-checked with Bitrix24 and due deletions carried out. */
@@ -29,6 +30,24 @@ const RECHECK_EVERY_MS = 10 * 60 * 1000;
 const CALENDAR_SYNC_EVERY_MS = 30 * 1000;
 /** How often every portal's offline events are read (ONOFFLINEEVENT also starts a read, at once). */
 const OFFLINE_EVENTS_EVERY_MS = 5 * 60 * 1000;
+
+/**
+ * How long a job's lock outlives an instance that died holding it. A live holder renews it while the
+ * job runs, so a long run keeps it; a crash frees it after this.
+ */
+const JOB_LOCK_TTL_SEC = 120;
+
+/**
+ * `job` run under the store's job lock `name`: with several instances on one database, one of them
+ * runs it and the others skip this turn (an empty summary). SQLite files shared by several processes
+ * take the same lock.
+ */
+export function once<T extends object>(store: Pick<Store, 'jobLocks'>, name: string, job: () => Promise<T>): () => Promise<T | { skipped: true }> {
+  return async () => {
+    const run = await store.jobLocks.tryRunExclusive(name, JOB_LOCK_TTL_SEC, job);
+    return run.ran ? run.value : { skipped: true };
+  };
+}
 
 /** Runs `job` every `everyMs`, never two at once; returns what stops it. */
 function every(everyMs: number, name: string, job: () => Promise<object>, logger: Logger): () => void {
@@ -49,16 +68,23 @@ function every(everyMs: number, name: string, job: () => Promise<object>, logger
   return () => clearInterval(timer);
 }
 
-/** Runs the periodic jobs (and the calendar writes left from before a restart, at once); returns the server's shutdown, which stops them. */
-function scheduleJobs(running: RunningServer, logger: Logger): RunningServer['shutdown'] {
+/**
+ * Runs the periodic jobs (and the calendar writes left from before a restart, at once); returns the
+ * server's shutdown, which stops them. The lifecycle jobs and the offline-event drain run once across
+ * the instances sharing the store (a job lock); the calendar sync runs everywhere, its jobs are leased
+ * one by one.
+ */
+function scheduleJobs(running: RunningServer, store: Store, logger: Logger): RunningServer['shutdown'] {
   const { app } = running;
+  const lifecycleJobs = once(store, 'lifecycle jobs', () => app.runLifecycleJobs());
+  const offlineEvents = once(store, 'offline events', () => app.runOfflineEvents());
   void app.runCalendarSync().catch((error: unknown) => logger.error('calendar sync failed', { error }));
   // What Bitrix24 kept for the app while it was down.
-  void app.runOfflineEvents().catch((error: unknown) => logger.error('offline events failed', { error }));
+  void offlineEvents().catch((error: unknown) => logger.error('offline events failed', { error }));
   const stops = [
-    every(RECHECK_EVERY_MS, 'lifecycle jobs', () => app.runLifecycleJobs(), logger),
+    every(RECHECK_EVERY_MS, 'lifecycle jobs', lifecycleJobs, logger),
     every(CALENDAR_SYNC_EVERY_MS, 'calendar sync', () => app.runCalendarSync(), logger),
-    every(OFFLINE_EVENTS_EVERY_MS, 'offline events', () => app.runOfflineEvents(), logger),
+    every(OFFLINE_EVENTS_EVERY_MS, 'offline events', offlineEvents, logger),
   ];
   return (reason) => {
     for (const stop of stops) stop();

@@ -142,6 +142,39 @@ export interface OAuthStateRepo {
   consume(nonceHash: string, notBefore: number): Promise<{ domain: string } | null>;
 }
 
+/** What a job run under a lock returns: its value, or that another instance held the lock. */
+export type ExclusiveRun<T> = { ran: true; value: T } | { ran: false };
+
+/**
+ * Periodic jobs that must run once across every instance sharing the database: a lock row per job
+ * name with an expiry on the database's clock (an instance that dies holding it loses it after
+ * `ttlSec`), renewed while the job runs and released when it ends.
+ */
+export interface JobLockRepo {
+  /** Runs `fn` if no other instance holds `name` (else does not, and says so). */
+  tryRunExclusive<T>(name: string, ttlSec: number, fn: () => Promise<T>): Promise<ExclusiveRun<T>>;
+}
+
+/**
+ * Leaky buckets every instance shares (the REST budget per portal, failed launches per client): a row
+ * per key, its level drained at the caller's rate since the last change, on the database's clock, in
+ * one atomic statement, so N instances count as one.
+ */
+export interface LeakyBucketRepo {
+  /**
+   * Drains `key`'s level at `ratePerSec` to now, adds `add`, raises it to `atLeast` (a server that
+   * says the bucket is full), stores it and returns it. A new key starts empty.
+   */
+  add(key: string, ratePerSec: number, add: number, atLeast?: number): Promise<number>;
+  /** The drained level now, without writing (0 for an unknown key). */
+  level(key: string, ratePerSec: number): Promise<number>;
+  /**
+   * Bounds the rows under `prefix`: deletes those untouched for `idleSec`, then all but the
+   * `maxRows` most recently touched. Returns how many went.
+   */
+  sweep(prefix: string, idleSec: number, maxRows: number): Promise<number>;
+}
+
 export interface Readiness {
   ok: boolean;
   detail: string;
@@ -155,6 +188,8 @@ export interface Store {
   readonly items: ItemRepo;
   readonly calendarQueue: CalendarQueue;
   readonly oauthStates: OAuthStateRepo;
+  readonly jobLocks: JobLockRepo;
+  readonly leakyBuckets: LeakyBucketRepo;
   /** Store reachable and every migration applied. */
   readiness(): Promise<Readiness>;
   close(): Promise<void>;

@@ -38,15 +38,15 @@ describe('b24app CLI on PostgreSQL', () => {
     expect(first.stdout).toContain('applied: 001_initial, 002_refresh_lease, 003_lifecycle, 004_search_fold_yo, 005_calendar_queue');
     expect(run(['migrate'], { DATABASE_URL: schemaUrl() }).stdout).toContain('database is up to date');
     const rows = await admin.unsafe(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-    expect(rows.map((r: { version: number }) => r.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.map((r: { version: number }) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('serve and migrate refuse a schema newer than the binary, with exit code 2', async () => {
-    await admin.unsafe(`INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (6, '006_future', 0)`);
+    await admin.unsafe(`INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (7, '007_future', 0)`);
     for (const command of ['serve', 'migrate']) {
       const r = run([command], { ...valid, DATABASE_URL: schemaUrl(), PORT: '0' });
       expect([command, r.code]).toEqual([command, 2]);
-      expect(r.stderr).toContain('schema is version 6, newer than this binary knows (5)');
+      expect(r.stderr).toContain('schema is version 7, newer than this binary knows (6)');
     }
     await admin.unsafe(`DELETE FROM ${schema}.schema_migrations WHERE version = 6`);
   });

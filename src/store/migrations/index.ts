@@ -7,11 +7,13 @@ import refreshLease from './002_refresh_lease.sql' with { type: 'text' };
 import lifecycle from './003_lifecycle.sql' with { type: 'text' };
 import searchFoldYo from './004_search_fold_yo.sql' with { type: 'text' };
 import calendarQueue from './005_calendar_queue.sql' with { type: 'text' };
+import instances from './006_instances.sql' with { type: 'text' };
 import pgInitial from './postgres/001_initial.sql' with { type: 'text' };
 import pgRefreshLease from './postgres/002_refresh_lease.sql' with { type: 'text' };
 import pgLifecycle from './postgres/003_lifecycle.sql' with { type: 'text' };
 import pgSearchFoldYo from './postgres/004_search_fold_yo.sql' with { type: 'text' };
 import pgCalendarQueue from './postgres/005_calendar_queue.sql' with { type: 'text' };
+import pgInstances from './postgres/006_instances.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -25,6 +27,7 @@ export const migrations: Migration[] = [
   { version: 3, name: '003_lifecycle', sql: lifecycle },
   { version: 4, name: '004_search_fold_yo', sql: searchFoldYo },
   { version: 5, name: '005_calendar_queue', sql: calendarQueue },
+  { version: 6, name: '006_instances', sql: instances },
 ];
 
 /**
@@ -37,6 +40,7 @@ export const postgresMigrations: Migration[] = [
   { version: 3, name: '003_lifecycle', sql: pgLifecycle },
   { version: 4, name: '004_search_fold_yo', sql: pgSearchFoldYo },
   { version: 5, name: '005_calendar_queue', sql: pgCalendarQueue },
+  { version: 6, name: '006_instances', sql: pgInstances },
 ];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

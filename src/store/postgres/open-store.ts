@@ -10,6 +10,7 @@ import type { Store, TokenCipher } from '../store.ts';
 import { createCalendarQueue } from './calendar-queue.ts';
 import { appliedVersions, migratePostgres, openPool, SchemaTooNewError, type PostgresOptions } from './database.ts';
 import { createItemRepo } from './items.ts';
+import { createJobLockRepo, createLeakyBucketRepo } from './instances.ts';
 import { createPortalRepo } from './portals.ts';
 import { createOAuthStateRepo, createSessionRepo } from './sessions.ts';
 import { createTokenRepo } from './tokens.ts';
@@ -46,6 +47,8 @@ export async function openPostgresStore(
     items: createItemRepo(sql),
     calendarQueue: createCalendarQueue(sql),
     oauthStates: createOAuthStateRepo(sql),
+    jobLocks: createJobLockRepo(sql),
+    leakyBuckets: createLeakyBucketRepo(sql),
     async readiness() {
       try {
         const [row] = await sql`SELECT max(version) AS v FROM schema_migrations`;

@@ -10,6 +10,7 @@ import type { Store } from '../store.ts';
 import { appliedVersions, migrateSqlite, openDatabase } from './database.ts';
 import { createCalendarQueue } from './calendar-queue.ts';
 import { createItemRepo } from './items.ts';
+import { createJobLockRepo, createLeakyBucketRepo } from './instances.ts';
 import { createOAuthStateRepo } from './sessions.ts';
 import { createPortalRepo } from './portals.ts';
 import { createSessionRepo } from './sessions.ts';
@@ -44,6 +45,8 @@ export async function openSqliteStore(
     items: createItemRepo(db),
     calendarQueue: createCalendarQueue(db),
     oauthStates: createOAuthStateRepo(db),
+    jobLocks: createJobLockRepo(db),
+    leakyBuckets: createLeakyBucketRepo(db),
     async readiness() {
       try {
         const row = db.query<{ v: number | null }, []>('SELECT max(version) AS v FROM schema_migrations').get();

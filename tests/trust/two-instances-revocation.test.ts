@@ -1,0 +1,88 @@
+/**
+ * Revocation across instances (architecture §5, "several instances"): two apps on one database, as two
+ * `b24app serve` processes. The uninstall reaches instance A (Bitrix24 posts events to one address);
+ * instance B, which has a verdict for a user's launch cached in its memory and sessions of its own,
+ * must refuse that launch and every session from the moment A has closed the portal: B reads the
+ * portal's status and the session from the store on every request, so no cache of B's outlives it.
+ */
+import { afterAll, expect, it } from 'bun:test';
+import { createApp, type App } from '../../src/app.ts';
+import { createTokenCipher, sha256Hex } from '../../src/auth/secrets.ts';
+import { createLogger } from '../../src/log.ts';
+import { openSqliteStore } from '../../src/store/sqlite/open-store.ts';
+import type { LaunchParams } from '../support/emulator-client.ts';
+import { testConfig, TEST_APP_SECRET } from '../support/config.ts';
+import { portalRows } from '../support/portal-rows.ts';
+import { sessionTokenOf, startStack, type Stack } from '../support/stack.ts';
+
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+});
+
+/** Instance B: its own Store over A's SQLite file and its own app (its own verdict cache). */
+async function secondInstance(s: Stack): Promise<App> {
+  const store = await openSqliteStore(s.store.db.filename, { cipher: createTokenCipher(TEST_APP_SECRET) });
+  closers.push(() => store.close());
+  const config = testConfig({
+    PUBLIC_URL: s.appUrl,
+    BITRIX24_CLIENT_ID: s.clientId,
+    BITRIX24_CLIENT_SECRET: s.clientSecret,
+    BITRIX24_OAUTH_SERVERS: s.emulator.url,
+    BX24_SDK_URL: `${s.emulator.url}/api/v1/`,
+    DATABASE_URL: `sqlite:${s.store.db.filename}`,
+    LOG_LEVEL: 'error',
+  });
+  return createApp({ config, store, logger: createLogger('error', () => undefined) });
+}
+
+const launchOn = (app: App, appUrl: string, l: Pick<LaunchParams, 'url' | 'query' | 'form'>) => {
+  const url = new URL(appUrl + '/');
+  for (const [k, v] of Object.entries(l.query)) url.searchParams.set(k, v);
+  return app.handle(new Request(url, { method: 'POST', body: new URLSearchParams(l.form) }));
+};
+const whoAmI = (app: App, appUrl: string, session: string) =>
+  app.handle(new Request(`${appUrl}/api/users/current`, { headers: { authorization: `Bearer ${session}` } }));
+
+it('an uninstall handled by instance A is refused by instance B at once: its cached launch verdict and every session', async () => {
+  const s = await startStack();
+  closers.push(() => s.stop());
+  const b = await secondInstance(s);
+  const p = await s.emu.createPortal();
+  await s.emu.install(p.member_id);
+  const launch = await s.emu.launch(p.member_id, 2);
+  // B verifies the launch (the verdict is now in B's cache) and opens a session; A opens one too.
+  const onB = await launchOn(b, s.appUrl, launch);
+  expect(onB.status).toBe(200);
+  const sessionB = sessionTokenOf(await onB.text())!;
+  const onA = await s.launch(launch);
+  expect(onA.status).toBe(200);
+  const sessionA = sessionTokenOf(await onA.text())!;
+  expect((await launchOn(b, s.appUrl, launch)).status).toBe(200); // served from B's cache
+  for (const session of [sessionA, sessionB]) expect((await whoAmI(b, s.appUrl, session)).status).toBe(200);
+
+  await s.emu.uninstall(p.member_id, false); // Bitrix24 tells A; A confirms and closes the portal
+  expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'uninstalled' });
+  const t0 = performance.now();
+  const replay = await launchOn(b, s.appUrl, launch);
+  const refusedAfterMs = performance.now() - t0;
+  console.log(`instance B refused the cached launch ${refusedAfterMs.toFixed(1)} ms after A closed the portal (one request, no waiting)`);
+  expect(replay.status).toBe(401);
+  expect(sessionTokenOf(await replay.text())).toBeNull();
+  for (const session of [sessionA, sessionB]) expect((await whoAmI(b, s.appUrl, session)).status).toBe(401);
+  for (const session of [sessionA, sessionB]) expect((await whoAmI(s.server.app, s.appUrl, session)).status).toBe(401);
+}, 30_000);
+
+it('a session revoked on instance A is refused by instance B on its next request', async () => {
+  const s = await startStack();
+  closers.push(() => s.stop());
+  const b = await secondInstance(s);
+  const p = await s.emu.createPortal();
+  await s.emu.install(p.member_id);
+  const opened = await s.launch(await s.emu.launch(p.member_id, 2));
+  const session = sessionTokenOf(await opened.text())!;
+  expect((await whoAmI(b, s.appUrl, session)).status).toBe(200);
+  // What a sign-out (sessions.revoke) does on A: the row goes.
+  await s.store.sessions.delete(sha256Hex(session));
+  expect((await whoAmI(b, s.appUrl, session)).status).toBe(401);
+}, 30_000);
