@@ -195,6 +195,10 @@ describe('calendar sync, app -> Bitrix24', () => {
 
   it('the queued write survives a restart of the app: another app on the same database performs it', async () => {
     const item = await linked('Across a restart');
+    // The running app has nothing in flight and no run scheduled (as if it had died): only the
+    // second app can take the job.
+    await sync();
+    await cab.stack.server.app.idle();
     // The change committed with its queued write, and the app died before performing it.
     const actor = { portalId: user.portalId, userId: user.userId };
     const input = { name: 'Written after the restart', data: null, status: 'active' as const, startsAt: Date.parse('2026-12-10T09:00:00Z') / 1000, endsAt: null };
@@ -217,7 +221,8 @@ describe('calendar sync, app -> Bitrix24', () => {
       store: cab.stack.store,
       logger: createMemoryLogger(),
     });
-    expect(await second.runCalendarSync()).toMatchObject({ done: 1 });
+    // (It may also take the pull its own write's echo queued: the two apps share one queue.)
+    expect((await second.runCalendarSync()).done).toBeGreaterThanOrEqual(1);
     expect((await eventOf(cab, user, item.calendar_event_id))!.NAME).toBe('Written after the restart');
     await sync();
     expect(await outbox()).toEqual([]);

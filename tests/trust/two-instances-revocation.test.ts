@@ -9,7 +9,6 @@ import { afterAll, expect, it } from 'bun:test';
 import { createApp, type App } from '../../src/app.ts';
 import { createTokenCipher, sha256Hex } from '../../src/auth/secrets.ts';
 import { createLogger } from '../../src/log.ts';
-import { openSqliteStore } from '../../src/store/sqlite/open-store.ts';
 import type { LaunchParams } from '../support/emulator-client.ts';
 import { testConfig, TEST_APP_SECRET } from '../support/config.ts';
 import { portalRows } from '../support/portal-rows.ts';
@@ -20,9 +19,9 @@ afterAll(async () => {
   for (const c of closers.reverse()) await c();
 });
 
-/** Instance B: its own Store over A's SQLite file and its own app (its own verdict cache). */
+/** Instance B: its own Store over A's database (either backend) and its own app (its own verdict cache). */
 async function secondInstance(s: Stack): Promise<App> {
-  const store = await openSqliteStore(s.store.db.filename, { cipher: createTokenCipher(TEST_APP_SECRET) });
+  const store = await s.database.open({ cipher: createTokenCipher(TEST_APP_SECRET) });
   closers.push(() => store.close());
   const config = testConfig({
     PUBLIC_URL: s.appUrl,
@@ -30,7 +29,7 @@ async function secondInstance(s: Stack): Promise<App> {
     BITRIX24_CLIENT_SECRET: s.clientSecret,
     BITRIX24_OAUTH_SERVERS: s.emulator.url,
     BX24_SDK_URL: `${s.emulator.url}/api/v1/`,
-    DATABASE_URL: `sqlite:${s.store.db.filename}`,
+    DATABASE_URL: s.database.url,
     LOG_LEVEL: 'error',
   });
   return createApp({ config, store, logger: createLogger('error', () => undefined) });
@@ -62,7 +61,7 @@ it('an uninstall handled by instance A is refused by instance B at once: its cac
   for (const session of [sessionA, sessionB]) expect((await whoAmI(b, s.appUrl, session)).status).toBe(200);
 
   await s.emu.uninstall(p.member_id, false); // Bitrix24 tells A; A confirms and closes the portal
-  expect(portalRows(s.store, p.member_id)).toMatchObject({ status: 'uninstalled' });
+  expect(await portalRows(s, p.member_id)).toMatchObject({ status: 'uninstalled' });
   const t0 = performance.now();
   const replay = await launchOn(b, s.appUrl, launch);
   const refusedAfterMs = performance.now() - t0;
