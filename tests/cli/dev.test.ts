@@ -9,6 +9,24 @@ setDefaultTimeout(60_000);
 const dir = tempDir('b24app-dev-');
 afterAll(() => dir.cleanup());
 
+/** A free port whose next one is free too: `dev` puts the emulated portal on the emulator's port + 1. */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    const next = (() => {
+      try {
+        return Bun.serve({ hostname: '127.0.0.1', port: port + 1, fetch: () => new Response() });
+      } catch {
+        return null;
+      }
+    })();
+    if (next) {
+      await next.stop(true);
+      return port;
+    }
+  }
+}
+
 /** `b24app dev` as a developer runs it; resolves once it printed the portal page's URL. */
 async function startDev(appPort: number, emulatorPort: number) {
   const proc = Bun.spawn(
@@ -42,7 +60,7 @@ async function openApp(browser: Browser, portalUrl: string) {
 
 describe('b24app dev', () => {
   it('shows the app installed in a portal page, and keeps the portal and its data across restarts', async () => {
-    const [appPort, emulatorPort] = [await freePort(), await freePort()];
+    const [appPort, emulatorPort] = [await freePort(), await freePortPair()];
     const browser = await launchBrowser();
     try {
       const first = await startDev(appPort, emulatorPort);
