@@ -30,3 +30,16 @@ export function domainOfUrl(url: string): string | null {
 export function portalOrigin(clientEndpoint: string): string {
   return new URL(clientEndpoint).origin;
 }
+
+/**
+ * The portal's origin for links into Bitrix24, from its verified REST endpoint; null unless it is an
+ * http(s) origin (a link must never become another scheme).
+ */
+export function linkableOrigin(clientEndpoint: string): string | null {
+  try {
+    const origin = portalOrigin(clientEndpoint);
+    return /^https?:\/\//.test(origin) ? origin : null;
+  } catch {
+    return null;
+  }
+}

@@ -15,7 +15,7 @@ import { CreateItemForm, EditItemForm, emptyFormValues, formValuesOf, type ItemF
 import { EmptyState, ItemPage } from '../../views/item-list.tsx';
 import { ItemRow } from '../../views/item-list.tsx';
 import type { ItemView, ListState, ViewContext } from '../../views/view-model.ts';
-import { portalOrigin } from '../auth/portal-domain.ts';
+import { linkableOrigin } from '../auth/portal-domain.ts';
 import type { Sessions, IssuedSession } from '../auth/sessions.ts';
 import type { SignIn } from '../auth/sign-in.ts';
 import { isAppError, type AppError, type ErrorCode } from '../domain/errors.ts';
@@ -43,19 +43,6 @@ const toView = (i: Item): ItemView => ({
   updatedAt: i.updatedAt,
   version: i.version,
 });
-
-/**
- * The portal's origin for links into Bitrix24, from its verified REST endpoint; null unless it is an
- * http(s) origin (a link must never become another scheme).
- */
-function linkableOrigin(clientEndpoint: string): string | null {
-  try {
-    const origin = portalOrigin(clientEndpoint);
-    return /^https?:\/\//.test(origin) ? origin : null;
-  } catch {
-    return null;
-  }
-}
 
 /** `data` with `notes` replaced (or removed when blank); null when nothing is left. */
 const withNotes = (data: Record<string, unknown> | null, notes: string): Record<string, unknown> | null => {
