@@ -159,6 +159,8 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       const summary = await uninstaller.runJobs();
       // The shared buckets' rows of portals nobody called for an hour are empty anyway.
       await store.leakyBuckets?.sweep('rest:', 3600, 100_000).catch((error: unknown) => logger.warn('bucket sweep failed', { error }));
+      // Operating-time figures are stale ten minutes after they were written.
+      await store.leakyBuckets?.sweep('op:', 900, 100_000).catch((error: unknown) => logger.warn('bucket sweep failed', { error }));
       // The limiters' rows: empty once idle, and capped (each instance also sweeps as it records).
       await attempts.sweep();
       await starts.sweep();
