@@ -5,7 +5,7 @@
 import { Elysia } from 'elysia';
 import { html } from '@elysiajs/html';
 import { createDateFormats } from '../views/format.ts';
-import { createAttemptLimiter, limitVerification } from './auth/attempt-limiter.ts';
+import { createSharedAttemptLimiter, defaultAttemptLimits, limitVerification } from './auth/attempt-limiter.ts';
 import { createLaunchVerifier } from './auth/launch-verifier.ts';
 import { createOAuthSignIn } from './auth/oauth-sign-in.ts';
 import { createInstaller } from './auth/portal-install.ts';
@@ -84,8 +84,11 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const sessions = createSessions(store, deps.sessionPolicy, clock.now);
   const verifier = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger, now: clock.now });
   // One limiter for everything that costs a round trip to the OAuth server on a stranger's say-so:
-  // launches, session renewals, install events, OAuth callbacks, unauthenticated events.
-  const attempts = createAttemptLimiter();
+  // launches, session renewals, install events, OAuth callbacks, unauthenticated events. Its counts are
+  // rows in the store (`launch:<client>`), so every instance on it counts a client's failures together.
+  const attempts = createSharedAttemptLimiter(store.leakyBuckets, { ...defaultAttemptLimits, prefix: 'launch:' }, logger);
+  // OAuth sign-ins started per client (each stores a state), shared the same way.
+  const starts = createSharedAttemptLimiter(store.leakyBuckets, { ...defaultAttemptLimits, prefix: 'oauth-start:' }, logger);
   const uninstaller = createUninstaller({
     store,
     bitrix,
@@ -105,7 +108,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     logger,
     onUserTokens: (actor) => calendar.userReconnected(actor),
   });
-  const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, clock, logger });
+  const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, starts, clock, logger });
 
   // What the user works with (src/domain).
   const items = createItemService({
@@ -156,6 +159,11 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       const summary = await uninstaller.runJobs();
       // The shared buckets' rows of portals nobody called for an hour are empty anyway.
       await store.leakyBuckets?.sweep('rest:', 3600, 100_000).catch((error: unknown) => logger.warn('bucket sweep failed', { error }));
+      // Operating-time figures are stale ten minutes after they were written.
+      await store.leakyBuckets?.sweep('op:', 900, 100_000).catch((error: unknown) => logger.warn('bucket sweep failed', { error }));
+      // The limiters' rows: empty once idle, and capped (each instance also sweeps as it records).
+      await attempts.sweep();
+      await starts.sweep();
       return summary;
     },
     runCalendarSync: calendar.runSync,

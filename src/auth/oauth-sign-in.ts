@@ -40,6 +40,8 @@ export interface OAuthSignInDeps {
   signIn: SignIn;
   /** The failed-attempt limiter shared with launches: a code exchange costs a round trip too. */
   attempts: AttemptLimiter;
+  /** Sign-ins started per client (each stores a state); default one in this process's memory. */
+  starts?: AttemptLimiter;
   clock: Clock;
   logger: Logger;
 }
@@ -50,7 +52,7 @@ export function createOAuthSignIn(deps: OAuthSignInDeps) {
   const portalScheme = config.oauthServers.some((s) => s.startsWith('http:')) ? 'http' : 'https';
   const stateHash = (state: string, browser: string) => sha256Hex(`${state}.${browser}`);
   // Each start stores a state: an anonymous client gets a burst of them, then one every few seconds.
-  const starts = createAttemptLimiter();
+  const starts = deps.starts ?? createAttemptLimiter();
 
   const mayStartAt = async (domain: string) =>
     domainMatches(domain, config.portalDomains) || (await store.portals.findByDomain(domain)) !== null;
@@ -60,8 +62,8 @@ export function createOAuthSignIn(deps: OAuthSignInDeps) {
     async begin(rawDomain: string, client: string): Promise<{ location: string; browser: string } | null> {
       const domain = normalizeDomain(rawDomain.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
       if (!domain || !(await mayStartAt(domain))) return null;
-      if (!starts.allows(client)) throw new AppError('rate_limited', 'Too many sign-ins started. Wait a minute and try again.');
-      starts.recordFailure(client);
+      if (!(await starts.allows(client))) throw new AppError('rate_limited', 'Too many sign-ins started. Wait a minute and try again.');
+      await starts.recordFailure(client);
       const state = randomToken();
       const browser = randomToken();
       const now = clock.now();
@@ -83,7 +85,7 @@ export function createOAuthSignIn(deps: OAuthSignInDeps) {
       const saved = await store.oauthStates.consume(stateHash(state, browser), clock.now() - STATE_TTL);
       if (!saved || saved.domain !== normalizeDomain(q.domain)) return null;
       const server = config.oauthServers.find((s) => new URL(s).host === q.server_domain);
-      if (!server || !deps.attempts.allows(client)) return null;
+      if (!server || !(await deps.attempts.allows(client))) return null;
       try {
         const grant = await deps.bitrix.oauth.exchangeCode(server, q.code);
         const verified = await deps.signIn.verifyLaunch(
@@ -93,7 +95,7 @@ export function createOAuthSignIn(deps: OAuthSignInDeps) {
         return await deps.signIn.signIn(verified, 'en', grant.tokens);
       } catch (e) {
         deps.logger.warn('oauth callback failed', { reason: (e as Error).name });
-        if (isBitrixError(e)) deps.attempts.recordFailure(client); // the verifier counts its own refusals
+        if (isBitrixError(e)) await deps.attempts.recordFailure(client); // the verifier counts its own refusals
         return null;
       }
     },

@@ -4,7 +4,7 @@
  * One registry per `createBitrix`, so two instances in one process (tests) do not share state.
  */
 import { createLeakyBucket, type LeakyBucket, type SendSlots } from './leaky-bucket.ts';
-import { createOperatingBudget, defaultOperatingOptions, type OperatingBudget, type OperatingOptions } from './operating-budget.ts';
+import { createOperatingBudget, createSharedOperatingBudget, defaultOperatingOptions, type OperatingBudget, type SharedFigures, type OperatingOptions } from './operating-budget.ts';
 import { createSharedBucket, type SharedLevels } from './shared-bucket.ts';
 import type { Limits } from './types.ts';
 import type { Logger } from '../log.ts';
@@ -22,8 +22,8 @@ export interface PortalLimiter<B extends SendSlots = SendSlots> {
 
 /**
  * Without `shared`, each portal's bucket is this process's own (one instance). With it, the bucket's
- * level is the one every instance shares (shared-bucket.ts), keyed `rest:<host>`; the operating-time
- * budget stays per process (it follows the figures every answer reports).
+ * level is the one every instance shares (shared-bucket.ts), keyed `rest:<host>`, and so are the
+ * operating-time figures per method (`op:<host>:<method>`, operating-budget.ts) when the levels can be read.
  */
 export function createPortalLimiter(defaults: Limits, operatingOptions?: OperatingOptions, now?: () => number): PortalLimiter<LeakyBucket>;
 export function createPortalLimiter(
@@ -46,9 +46,10 @@ export function createPortalLimiter(
     let p = portals.get(key);
     if (!p) {
       const own = createLeakyBucket(withHeadroom(overrides.get(key) ?? defaults), now);
+      const operating = createOperatingBudget(operatingOptions, now);
       p = {
         bucket: shared ? createSharedBucket(`rest:${key}`, shared.levels, own, shared.logger) : own,
-        operating: createOperatingBudget(operatingOptions, now),
+        operating: shared?.levels.level ? createSharedOperatingBudget(`op:${key}`, shared.levels as SharedFigures, operating, operatingOptions, now) : operating,
       };
       portals.set(key, p);
     }

@@ -64,7 +64,7 @@ export function createRequestRunner(deps: RunnerDeps): RequestRunner {
       let renewed = false;
       let attempt = 0;
       for (;;) {
-        const hold = limits.operating.delayFor(method);
+        const hold = await limits.operating.delayFor(method);
         if (hold > retry.maxOperatingWaitMs) {
           throw new BitrixError('OPERATION_TIME_LIMIT', `method is blocked for another ${Math.ceil(hold / 1000)} s`, 429, method, true);
         }

@@ -17,6 +17,8 @@ import type { Logger } from '../log.ts';
 export interface SharedLevels {
   /** Drains `key` at `ratePerSec` to now, adds `add`, raises it to `atLeast`; the new level. */
   add(key: string, ratePerSec: number, add: number, atLeast?: number): Promise<number>;
+  /** The drained level now, without writing (shares the operating-time figures too when present). */
+  level?(key: string, ratePerSec: number): Promise<number>;
 }
 
 export function createSharedBucket(

@@ -74,11 +74,11 @@ export function createEventIntake(deps: EventDeps) {
    */
   async function limited(request: Request, handle: () => Promise<Response>, counted: string[] = []): Promise<Response> {
     const client = deps.meta.clientIp(request);
-    if (!deps.attempts.allows(client)) throw new AppError('rate_limited', 'Too many rejected events.');
+    if (!(await deps.attempts.allows(client))) throw new AppError('rate_limited', 'Too many rejected events.');
     try {
       return await handle();
     } catch (e) {
-      if (isAppError(e) && (e.code === 'unauthorized' || e.code === 'forbidden' || counted.includes(e.code))) deps.attempts.recordFailure(client);
+      if (isAppError(e) && (e.code === 'unauthorized' || e.code === 'forbidden' || counted.includes(e.code))) await deps.attempts.recordFailure(client);
       throw e;
     }
   }
