@@ -15,6 +15,9 @@ export interface RunningServer {
   shutdown(reason?: string): Promise<void>;
 }
 
+/** Longest a request may go without an answer (Bun's maximum is 255). */
+export const REQUEST_IDLE_TIMEOUT_SECONDS = 120;
+
 export function startServer(opts: {
   app: (peerIp: (r: Request) => string | undefined) => App;
   store: Store;
@@ -30,6 +33,11 @@ export function startServer(opts: {
     port: opts.port,
     // Above any body the app accepts (the API caps JSON at 64 KB itself), below memory trouble.
     maxRequestBodySize: 1024 * 1024,
+    // Bun resets a request that has not answered within idleTimeout (10 s by default), while the app
+    // may legitimately hold one longer: a REST call waits for its slot in the portal's bucket (2/s,
+    // shared by every instance), so 60 concurrent calendar links on one portal wait ~30 s. The client
+    // got ECONNRESET for work the server then finished (tests/cabinet/three-instances.test.ts).
+    idleTimeout: REQUEST_IDLE_TIMEOUT_SECONDS,
     // Never Bun's development error page (source paths, lines, a stack) whatever NODE_ENV says.
     development: false,
     fetch: (request) => app.handle(request),

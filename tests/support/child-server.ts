@@ -9,11 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Emulator } from '../../src/emulator/index.ts';
+import type { Emulator, EmulatorOptions } from '../../src/emulator/index.ts';
 import { TEST_APP_SECRET } from './config.ts';
 import { emulatorClient, type EmulatedPortal, type EmulatorClient } from './emulator-client.ts';
-import { sessionTokenOf, startEmulatorForApp } from './stack.ts';
-import { freshTestDatabase, type Row, type TestDatabase } from './test-database.ts';
+import { freePort, sessionTokenOf, startEmulatorForApp } from './stack.ts';
+import { freshTestDatabase, type Row, type TestBackend, type TestDatabase } from './test-database.ts';
 import { waitFor } from './wait-for.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
@@ -156,4 +156,83 @@ export async function startChildStack(env: Record<string, string> = {}): Promise
   stack.portal = await stack.emu.createPortal();
   await stack.emu.install(stack.portal.member_id);
   return stack;
+}
+
+export interface ChildCluster extends Omit<ChildStack, 'server' | 'signIn' | 'restart'> {
+  /** The instances; `servers[0]` listens on the app's public port, so the emulator's events reach it. */
+  servers: ChildServer[];
+  /** Launches the app as `userId` on instance `index` and returns the session token from the page. */
+  signIn(userId?: number, index?: number): Promise<string>;
+  /** Starts instance `index` again on its port and the same database (after kill9 or stop). */
+  restart(index: number): Promise<ChildServer>;
+}
+
+/**
+ * `instances` × `b24app serve` on one database (PostgreSQL unless `backend` says otherwise) and one
+ * emulator portal with the app installed, as operators run several instances (architecture §5). There
+ * is no load balancer: the client picks an instance per request; the app's public URL (and so the
+ * address the emulator posts events to) is instance 0's.
+ */
+export async function startChildCluster(
+  opts: { instances: number; env?: Record<string, string>; emulator?: Partial<EmulatorOptions>; backend?: TestBackend },
+): Promise<ChildCluster> {
+  const { dir, port, appUrl, clientId, clientSecret, emulator } = await startEmulatorForApp(opts.emulator ?? {}, 'b24app-cluster-');
+  const database = await freshTestDatabase({ backend: opts.backend ?? 'postgres', sqlitePath: dir.file('app.db') });
+  const ports = [port];
+  while (ports.length < opts.instances) ports.push(await freePort());
+  const childEnv = {
+    HOST: '127.0.0.1',
+    PUBLIC_URL: appUrl,
+    BITRIX24_CLIENT_ID: clientId,
+    BITRIX24_CLIENT_SECRET: clientSecret,
+    BITRIX24_OAUTH_SERVERS: emulator.url,
+    BX24_SDK_URL: `${emulator.url}/api/v1/`,
+    APP_SECRET: TEST_APP_SECRET,
+    DATABASE_URL: database.url,
+    // Few connections each: the test server is shared with other suites.
+    DATABASE_POOL_MAX: '4',
+    ...opts.env,
+  };
+  // One at a time: they would take turns on the migrations' advisory lock anyway.
+  const servers: ChildServer[] = [];
+  try {
+    for (const p of ports) servers.push(await spawnServe(p, childEnv));
+  } catch (e) {
+    for (const s of servers) await s.stop();
+    await emulator.stop();
+    await database.drop();
+    dir.cleanup();
+    throw e;
+  }
+  const cluster: ChildCluster = {
+    appUrl,
+    database,
+    sql: (text, params) => database.sql(text, params),
+    emulator,
+    emu: emulatorClient(emulator.url),
+    portal: undefined as unknown as EmulatedPortal,
+    servers,
+    async signIn(userId = 1, index = 0) {
+      const launch = await cluster.emu.launch(cluster.portal.member_id, userId);
+      const url = new URL(`${servers[index]!.url}/`);
+      for (const [k, v] of Object.entries(launch.query)) url.searchParams.set(k, v);
+      const res = await fetch(url, { method: 'POST', body: new URLSearchParams(launch.form) });
+      const token = sessionTokenOf(await res.text());
+      if (res.status !== 200 || !token) throw new Error(`launch as user ${userId} on instance ${index} failed: ${res.status}`);
+      return token;
+    },
+    async restart(index) {
+      servers[index] = await spawnServe(ports[index]!, childEnv);
+      return servers[index]!;
+    },
+    async stop() {
+      for (const s of servers) await s.stop();
+      await emulator.stop();
+      await database.drop();
+      dir.cleanup();
+    },
+  };
+  cluster.portal = await cluster.emu.createPortal();
+  await cluster.emu.install(cluster.portal.member_id);
+  return cluster;
 }
