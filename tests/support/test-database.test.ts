@@ -14,7 +14,8 @@ describe(`test database [${testBackend()}]`, () => {
   it('is the backend TEST_STORE names, and its DATABASE_URL says so', async () => {
     const db = await freshTestDatabase();
     dbs.push(db);
-    const want = /^postgres/i.test(process.env.TEST_STORE ?? '') || /^postgres/.test(process.env.TEST_DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
+    const chosen = process.env.TEST_STORE;
+    const want = chosen ? (/^postgres|^pg$/i.test(chosen) ? 'postgres' : 'sqlite') : /^postgres/.test(process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || '') ? 'postgres' : 'sqlite';
     expect(db.backend).toBe(want);
     expect(db.url.startsWith(want === 'postgres' ? 'postgres://' : 'sqlite:')).toBe(true);
     if (want === 'postgres') expect(db.url).toContain('search_path=test_stack_');

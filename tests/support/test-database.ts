@@ -25,10 +25,17 @@ export type TestBackend = 'sqlite' | 'postgres';
 
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-/** The PostgreSQL server integration tests use (TEST_DATABASE_URL when it is a postgres:// URL). */
+const isPostgresUrl = (url: string | undefined): url is string => /^postgres(ql)?:\/\//.test(url ?? '');
+
+/**
+ * The PostgreSQL server integration tests use: TEST_DATABASE_URL, else a postgres:// DATABASE_URL (the
+ * app's own variable, as `DATABASE_URL=postgres://… npm test` reads naturally), else the local server.
+ * Tests only ever create and drop schemas of their own (`test_<random>`) there.
+ */
 export const testPostgresUrl = (): string => {
-  const url = process.env.TEST_DATABASE_URL ?? '';
-  return /^postgres(ql)?:\/\//.test(url) ? url : DEFAULT_PG_URL;
+  if (isPostgresUrl(process.env.TEST_DATABASE_URL)) return process.env.TEST_DATABASE_URL;
+  if (isPostgresUrl(process.env.DATABASE_URL)) return process.env.DATABASE_URL;
+  return DEFAULT_PG_URL;
 };
 
 /** The backend the environment picks for integration tests (see the module comment). */
@@ -37,7 +44,7 @@ export function testBackend(): TestBackend {
   if (chosen === 'postgres' || chosen === 'postgresql' || chosen === 'pg') return 'postgres';
   if (chosen === 'sqlite') return 'sqlite';
   if (chosen) throw new Error(`TEST_STORE must be sqlite or postgres, not ${JSON.stringify(process.env.TEST_STORE)}`);
-  return /^postgres(ql)?:\/\//.test(process.env.TEST_DATABASE_URL ?? '') ? 'postgres' : 'sqlite';
+  return isPostgresUrl(process.env.TEST_DATABASE_URL) || isPostgresUrl(process.env.DATABASE_URL) ? 'postgres' : 'sqlite';
 }
 
 export type Row = Record<string, any>;
