@@ -14,7 +14,7 @@ import { createBitrix, type SharedLevels } from '../../src/bitrix/index.ts';
 import type { Store } from '../../src/store/store.ts';
 import { forEachBackend } from '../store/backends.ts';
 import { tempDir } from '../support/temp.ts';
-import { CLIENT_ID, CLIENT_SECRET, startWorld, type InstalledPortal, type World } from './helpers/emulator-world.ts';
+import { CLIENT_ID, CLIENT_SECRET, startWorld, type World } from './helpers/emulator-world.ts';
 
 const RATE = Number(process.env.SHARED_BUDGET_RATE ?? 20);
 const BURST = 50;
@@ -29,17 +29,6 @@ afterAll(async () => {
   await world.stop();
   dir.cleanup();
 });
-
-/** The installed portal and its app tokens, copied into `store` (another database than the world's). */
-async function portalIn(store: Store, installed: InstalledPortal) {
-  const tokens = (await world.store.tokens.find(installed.portal.id, installed.owner))!;
-  const portal = await store.portals.upsert(
-    { ...installed.portal, appStatus: installed.portal.appStatus, scope: installed.portal.scope },
-    'installed',
-  );
-  await store.tokens.save(portal.id, installed.owner, tokens.userId, tokens);
-  return portal;
-}
 
 const instance = (store: Store, shared: SharedLevels | undefined) =>
   createBitrix({
@@ -57,7 +46,7 @@ forEachBackend('one REST budget for several instances', (backend) => {
     const installed = await world.installPortal();
     const db = await backend.freshDb();
     const [a, b] = await Promise.all([db.open(), db.open()]);
-    const portal = await portalIn(a, installed);
+    const portal = await world.copyPortal(a, installed);
     const clients = [instance(a, a.leakyBuckets).client(portal, installed.owner), instance(b, b.leakyBuckets).client(portal, installed.owner)];
     const before = await world.emu.stats(installed.memberId);
     const t0 = performance.now();
@@ -78,7 +67,7 @@ forEachBackend('one REST budget for several instances', (backend) => {
       const installed = await world.installPortal();
       const db = await backend.freshDb();
       const [a, b] = await Promise.all([db.open(), db.open()]);
-      const portal = await portalIn(a, installed);
+      const portal = await world.copyPortal(a, installed);
       const clients = [instance(a, undefined).client(portal, installed.owner), instance(b, undefined).client(portal, installed.owner)];
       const before = await world.emu.stats(installed.memberId);
       const n = 2 * BURST;

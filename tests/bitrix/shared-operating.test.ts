@@ -10,7 +10,7 @@ import { createBitrix, type BitrixError, type SharedLevels } from '../../src/bit
 import type { Store } from '../../src/store/store.ts';
 import { forEachBackend } from '../store/backends.ts';
 import { tempDir } from '../support/temp.ts';
-import { CLIENT_ID, CLIENT_SECRET, startWorld, type InstalledPortal, type World } from './helpers/emulator-world.ts';
+import { CLIENT_ID, CLIENT_SECRET, startWorld, type World } from './helpers/emulator-world.ts';
 
 const LIMIT_SEC = 0.05;
 const dir = tempDir('b24-shared-operating-');
@@ -23,13 +23,6 @@ afterAll(async () => {
   await world.stop();
   dir.cleanup();
 });
-
-async function portalIn(store: Store, installed: InstalledPortal) {
-  const tokens = (await world.store.tokens.find(installed.portal.id, installed.owner))!;
-  const portal = await store.portals.upsert({ ...installed.portal, appStatus: installed.portal.appStatus, scope: installed.portal.scope }, 'installed');
-  await store.tokens.save(portal.id, installed.owner, tokens.userId, tokens);
-  return portal;
-}
 
 const instance = (store: Store, shared: SharedLevels | undefined) =>
   createBitrix({
@@ -48,7 +41,7 @@ forEachBackend('one operating-time budget for several instances', (backend) => {
     const installed = await world.installPortal(500);
     const db = await backend.freshDb();
     const [a, b] = await Promise.all([db.open(), db.open()]);
-    const portal = await portalIn(a, installed);
+    const portal = await world.copyPortal(a, installed);
     const onA = instance(a, a.leakyBuckets).client(portal, installed.owner);
     const onB = instance(b, b.leakyBuckets).client(portal, installed.owner);
     expect((await onB.call<{ ID: string }>('user.current')).result.ID).toBeTruthy();
@@ -75,7 +68,7 @@ forEachBackend('one operating-time budget for several instances', (backend) => {
     const installed = await world.installPortal(500);
     const db = await backend.freshDb();
     const [a, b] = await Promise.all([db.open(), db.open()]);
-    const portal = await portalIn(a, installed);
+    const portal = await world.copyPortal(a, installed);
     const onA = instance(a, undefined).client(portal, installed.owner);
     const onB = instance(b, undefined).client(portal, installed.owner);
     let error: BitrixError | null = null;

@@ -110,21 +110,25 @@ export interface ChildStack {
   stop(): Promise<void>;
 }
 
-/** Emulator + `serve` child + one portal with the app installed by its admin. */
-export async function startChildStack(env: Record<string, string> = {}): Promise<ChildStack> {
-  const { dir, port, appUrl, clientId, clientSecret, emulator } = await startEmulatorForApp({}, 'b24app-child-');
-  const database = await freshTestDatabase({ sqlitePath: dir.file('app.db') });
-  const childEnv = {
+/** The environment a `serve` child gets: the app's identity, the emulator as its OAuth server, its database. */
+function serveEnv(appUrl: string, clientId: string, clientSecret: string, emulatorUrl: string, databaseUrl: string): Record<string, string> {
+  return {
     HOST: '127.0.0.1',
     PUBLIC_URL: appUrl,
     BITRIX24_CLIENT_ID: clientId,
     BITRIX24_CLIENT_SECRET: clientSecret,
-    BITRIX24_OAUTH_SERVERS: emulator.url,
-    BX24_SDK_URL: `${emulator.url}/api/v1/`,
+    BITRIX24_OAUTH_SERVERS: emulatorUrl,
+    BX24_SDK_URL: `${emulatorUrl}/api/v1/`,
     APP_SECRET: TEST_APP_SECRET,
-    DATABASE_URL: database.url,
-    ...env,
+    DATABASE_URL: databaseUrl,
   };
+}
+
+/** Emulator + `serve` child + one portal with the app installed by its admin. */
+export async function startChildStack(env: Record<string, string> = {}): Promise<ChildStack> {
+  const { dir, port, appUrl, clientId, clientSecret, emulator } = await startEmulatorForApp({}, 'b24app-child-');
+  const database = await freshTestDatabase({ sqlitePath: dir.file('app.db') });
+  const childEnv = { ...serveEnv(appUrl, clientId, clientSecret, emulator.url, database.url), ...env };
   const stack: ChildStack = {
     appUrl,
     database,
@@ -181,14 +185,7 @@ export async function startChildCluster(
   const ports = [port];
   while (ports.length < opts.instances) ports.push(await freePort());
   const childEnv = {
-    HOST: '127.0.0.1',
-    PUBLIC_URL: appUrl,
-    BITRIX24_CLIENT_ID: clientId,
-    BITRIX24_CLIENT_SECRET: clientSecret,
-    BITRIX24_OAUTH_SERVERS: emulator.url,
-    BX24_SDK_URL: `${emulator.url}/api/v1/`,
-    APP_SECRET: TEST_APP_SECRET,
-    DATABASE_URL: database.url,
+    ...serveEnv(appUrl, clientId, clientSecret, emulator.url, database.url),
     // Few connections each: the test server is shared with other suites.
     DATABASE_POOL_MAX: '4',
     ...opts.env,

@@ -5,12 +5,13 @@
  * `127.0.0.1`, so in a browser they are different sites, as in production.
  */
 import { clockFromSeconds } from '../../src/clock.ts';
-import { createApp } from '../../src/app.ts';
+import { createApp, type App } from '../../src/app.ts';
+import { createTokenCipher } from '../../src/auth/secrets.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
-import { testConfig } from './config.ts';
+import { testConfig, TEST_APP_SECRET } from './config.ts';
 import { emulatorClient, type EmulatorClient, type LaunchParams } from './emulator-client.ts';
 import { freshTestDatabase, type Row, type TestBackend, type TestDatabase } from './test-database.ts';
 import { tempDir } from './temp.ts';
@@ -137,3 +138,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
   };
 }
+
+/**
+ * Another instance of the app over the stack's database (either backend): its own Store, its own
+ * in-process caches and limiters, as a second `serve` process would have; `peerIp` is the address its
+ * requests come from. Handled in process (`app.handle`); close it before the stack stops.
+ */
+export async function anotherInstance(s: Stack, peerIp?: string): Promise<{ app: App; close(): Promise<void> }> {
+  const store = await s.database.open({ cipher: createTokenCipher(TEST_APP_SECRET) });
+  const config = testConfig({
+    PUBLIC_URL: s.appUrl,
+    BITRIX24_CLIENT_ID: s.clientId,
+    BITRIX24_CLIENT_SECRET: s.clientSecret,
+    BITRIX24_OAUTH_SERVERS: s.emulator.url,
+    BX24_SDK_URL: `${s.emulator.url}/api/v1/`,
+    DATABASE_URL: s.database.url,
+    LOG_LEVEL: 'error',
+  });
+  const app = createApp({ config, store, logger: createLogger('error', () => undefined) }, peerIp === undefined ? undefined : () => peerIp);
+  return { app, close: () => store.close() };
+}
+

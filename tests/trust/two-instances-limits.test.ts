@@ -5,31 +5,19 @@
  * server: the counts are rows in the store (`launch:<client>`), not in A's memory.
  */
 import { afterAll, expect, it } from 'bun:test';
-import { createApp, type App } from '../../src/app.ts';
-import { createTokenCipher } from '../../src/auth/secrets.ts';
-import { createLogger } from '../../src/log.ts';
-import { testConfig, TEST_APP_SECRET } from '../support/config.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import type { App } from '../../src/app.ts';
+import { anotherInstance, startStack, type Stack } from '../support/stack.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of closers.reverse()) await c();
 });
 
-/** Instance B: its own Store over A's database (either backend) and its own app; the client at `ip`. */
+/** Instance B: its own Store over A's database and its own app; the client at `ip`. */
 async function secondInstance(s: Stack, ip: string): Promise<App> {
-  const store = await s.database.open({ cipher: createTokenCipher(TEST_APP_SECRET) });
-  closers.push(() => store.close());
-  const config = testConfig({
-    PUBLIC_URL: s.appUrl,
-    BITRIX24_CLIENT_ID: s.clientId,
-    BITRIX24_CLIENT_SECRET: s.clientSecret,
-    BITRIX24_OAUTH_SERVERS: s.emulator.url,
-    BX24_SDK_URL: `${s.emulator.url}/api/v1/`,
-    DATABASE_URL: s.database.url,
-    LOG_LEVEL: 'error',
-  });
-  return createApp({ config, store, logger: createLogger('error', () => undefined) }, () => ip);
+  const b = await anotherInstance(s, ip);
+  closers.push(b.close);
+  return b.app;
 }
 
 it('forged launches on instance A use up the client’s burst; instance B answers 429 without asking Bitrix24', async () => {

@@ -6,33 +6,22 @@
  * portal's status and the session from the store on every request, so no cache of B's outlives it.
  */
 import { afterAll, expect, it } from 'bun:test';
-import { createApp, type App } from '../../src/app.ts';
-import { createTokenCipher, sha256Hex } from '../../src/auth/secrets.ts';
-import { createLogger } from '../../src/log.ts';
+import type { App } from '../../src/app.ts';
+import { sha256Hex } from '../../src/auth/secrets.ts';
 import type { LaunchParams } from '../support/emulator-client.ts';
-import { testConfig, TEST_APP_SECRET } from '../support/config.ts';
 import { portalRows } from '../support/portal-rows.ts';
-import { sessionTokenOf, startStack, type Stack } from '../support/stack.ts';
+import { anotherInstance, sessionTokenOf, startStack, type Stack } from '../support/stack.ts';
 
 const closers: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of closers.reverse()) await c();
 });
 
-/** Instance B: its own Store over A's database (either backend) and its own app (its own verdict cache). */
+/** Instance B: its own Store over A's database and its own app (its own verdict cache). */
 async function secondInstance(s: Stack): Promise<App> {
-  const store = await s.database.open({ cipher: createTokenCipher(TEST_APP_SECRET) });
-  closers.push(() => store.close());
-  const config = testConfig({
-    PUBLIC_URL: s.appUrl,
-    BITRIX24_CLIENT_ID: s.clientId,
-    BITRIX24_CLIENT_SECRET: s.clientSecret,
-    BITRIX24_OAUTH_SERVERS: s.emulator.url,
-    BX24_SDK_URL: `${s.emulator.url}/api/v1/`,
-    DATABASE_URL: s.database.url,
-    LOG_LEVEL: 'error',
-  });
-  return createApp({ config, store, logger: createLogger('error', () => undefined) });
+  const b = await anotherInstance(s);
+  closers.push(b.close);
+  return b.app;
 }
 
 const launchOn = (app: App, appUrl: string, l: Pick<LaunchParams, 'url' | 'query' | 'form'>) => {

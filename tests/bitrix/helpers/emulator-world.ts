@@ -36,6 +36,8 @@ export interface World {
   /** The store's DATABASE_URL (sqlite:PATH, or postgres://…?search_path=…): another process opens the same tables. */
   databaseUrl: string;
   installPortal(users?: number): Promise<InstalledPortal>;
+  /** An installed portal and its app tokens, copied into `store` (another database than the world's): a second instance's view. */
+  copyPortal(store: Store, installed: InstalledPortal): Promise<Portal>;
   /** `emu.stats()`, kept for bench/rest/pull-users.ts (outside tests/); tests use `emu`. */
   stats(): Promise<EmulatorStats>;
   stop(): Promise<void>;
@@ -53,6 +55,12 @@ export async function startWorld(dbPath: string, opts: EmulatorOptions = {}, bac
     store,
     backend: database.backend,
     databaseUrl: database.url,
+    async copyPortal(other, installed) {
+      const tokens = (await store.tokens.find(installed.portal.id, installed.owner))!;
+      const portal = await other.portals.upsert({ ...installed.portal, appStatus: installed.portal.appStatus, scope: installed.portal.scope }, 'installed');
+      await other.tokens.save(portal.id, installed.owner, tokens.userId, tokens);
+      return portal;
+    },
     async installPortal(users) {
       // API-only, so the tokens arrive as they do for such apps: in ONAPPINSTALL.
       const created = await bed.emu.createPortal(users ? { users, api_only: true } : { api_only: true });
