@@ -165,6 +165,9 @@ export function createUninstaller(deps: UninstallerDeps) {
     // claim saying CLEAN=0 — perhaps the admin's own — outweighs a CLEAN=1 that came later).
     if (verdict === 'gone') return close(portal, clean && (portal.uninstallClaim?.clean ?? true), ts);
     await store.portals.claimUninstall(portal.id, clean, now());
+    // Another event may have closed the portal since it was read here (with a purge, if it said CLEAN=1):
+    // this CLEAN=0 still keeps the data. (A claim written first is weighed by the close itself.)
+    if (!clean && (await store.portals.findById(portal.id))?.status === 'uninstalled') await store.portals.cancelPurge(portal.id);
     // From now on only a fresh verification can disprove the claim, not a verdict cached before it.
     deps.forgetPortal(portal.memberId);
     logger.warn('uninstall not confirmed by Bitrix24; kept as a claim and re-checked', { member_id: portal.memberId, clean, verdict });

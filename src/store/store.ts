@@ -45,7 +45,8 @@ export interface PortalRepo {
   /**
    * A confirmed uninstall, in one transaction: an open portal becomes `uninstalled`, its tokens are
    * deleted and its sessions closed (they answer "not installed" until they expire), the claim cleared, `ts` recorded, and its rows scheduled for deletion at
-   * `purgeAt` (null: kept). False, and nothing changed, when it was closed already.
+   * `purgeAt` (null: kept; also kept while a CLEAN=0 claim is pending on the row, whatever the caller read).
+   * False, and nothing changed, when it was closed already.
    */
   closeAfterUninstall(portalId: number, lifecycleTs: number | null, purgeAt: number | null): Promise<boolean>;
   /** Keeps a closed portal's data: drops its scheduled purge. False when none was scheduled. */

@@ -71,7 +71,7 @@ forEachBackend('portal repository', (backend) => {
     await store.tokens.save(p.id, { kind: 'app' }, 7, tokens);
     await store.tokens.save(p.id, { kind: 'user', userId: 8 }, 8, tokens);
     await store.sessions.create('s1', session(p.id), 10);
-    await store.portals.claimUninstall(p.id, false, 15);
+    await store.portals.claimUninstall(p.id, true, 15);
     expect(await store.portals.closeAfterUninstall(p.id, 20, 500)).toBe(true);
     const closed = (await store.portals.findById(p.id))!;
     expect(closed).toMatchObject({ status: 'uninstalled', lifecycleTs: 20, purgeAt: 500, uninstallClaim: null });
@@ -80,6 +80,16 @@ forEachBackend('portal repository', (backend) => {
     expect(await store.sessions.find('s1')).toMatchObject({ closed: true });
     expect(await store.portals.closeAfterUninstall(p.id, 30, null)).toBe(false);
     expect((await store.portals.findById(p.id))?.lifecycleTs).toBe(20);
+  });
+
+  it('closeAfterUninstall keeps the data while a CLEAN=0 claim is pending, whatever purge the caller asks for', async () => {
+    const { store } = await backend.freshStore();
+    const p = await seedPortal(store);
+    await store.portals.markInstalled(p.id, 'h', 10);
+    // The admin's CLEAN=0 claim is written after a forged CLEAN=1 event read the portal without it.
+    await store.portals.claimUninstall(p.id, false, 15);
+    expect(await store.portals.closeAfterUninstall(p.id, 20, 500)).toBe(true);
+    expect(await store.portals.findById(p.id)).toMatchObject({ status: 'uninstalled', purgeAt: null, uninstallClaim: null });
   });
 
   it('purges: listed when due, cancelled once', async () => {

@@ -116,7 +116,9 @@ export function createPortalRepo(sql: SQL, clock: Clock): PortalRepo {
         const closed = await tx`
           UPDATE portals SET status = 'uninstalled', uninstalled_at = ${t}, updated_at = ${t},
             uninstall_claimed_at = NULL, uninstall_claim_clean = NULL,
-            lifecycle_ts = COALESCE(${ts}::bigint, lifecycle_ts), purge_at = ${purgeAt}::bigint
+            lifecycle_ts = COALESCE(${ts}::bigint, lifecycle_ts),
+            -- A pending CLEAN=0 claim (perhaps the admin's own) keeps the data, whatever the closing event read.
+            purge_at = CASE WHEN uninstall_claim_clean = FALSE THEN NULL ELSE ${purgeAt}::bigint END
           WHERE id = ${portalId} AND status <> 'uninstalled' RETURNING id`;
         if (closed.length === 0) return false;
         await tx`DELETE FROM portal_tokens WHERE portal_id = ${portalId}`;

@@ -89,7 +89,9 @@ export function createPortalRepo(db: Database, clock: Clock): PortalRepo {
   const hashOf = db.query<{ h: string | null }, [string]>('SELECT application_token_hash AS h FROM portals WHERE member_id = ?');
   const close = db.query<{ id: number }, [number, number | null, number | null, number]>(
     `UPDATE portals SET status = 'uninstalled', uninstalled_at = ?1, updated_at = ?1,
-       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL, lifecycle_ts = COALESCE(?2, lifecycle_ts), purge_at = ?3
+       uninstall_claimed_at = NULL, uninstall_claim_clean = NULL, lifecycle_ts = COALESCE(?2, lifecycle_ts),
+       -- A pending CLEAN=0 claim (perhaps the admin's own) keeps the data, whatever the closing event read.
+       purge_at = CASE WHEN uninstall_claim_clean = 0 THEN NULL ELSE ?3 END
      WHERE id = ?4 AND status <> 'uninstalled' RETURNING id`,
   );
   const dropTokens = db.query('DELETE FROM portal_tokens WHERE portal_id = ?');
