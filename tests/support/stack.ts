@@ -42,11 +42,24 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * A port for a server that must be known before it listens (the emulator needs the app's URL first).
+ * Picked below Linux's ephemeral range (32768+): the kernel hands those to outgoing connections and to
+ * `port: 0` listeners at any moment, so a port probed there can be taken again before the app binds it
+ * (seen in CI as EADDRINUSE). Probed before it is handed out.
+ */
 export async function freePort(): Promise<number> {
-  const probe = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });
-  const port = probe.port!;
-  await probe.stop(true);
-  return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 15_000 + Math.floor(Math.random() * 17_000);
+    try {
+      const probe = Bun.serve({ hostname: '127.0.0.1', port, fetch: () => new Response() });
+      await probe.stop(true);
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export function sessionTokenOf(html: string): string | null {
