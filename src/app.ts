@@ -8,6 +8,8 @@ import { createDateFormats } from '../views/format.ts';
 import { createSharedAttemptLimiter, defaultAttemptLimits, limitVerification } from './auth/attempt-limiter.ts';
 import { createLaunchVerifier } from './auth/launch-verifier.ts';
 import { createOAuthSignIn } from './auth/oauth-sign-in.ts';
+import { createBilling } from './auth/billing.ts';
+import { createInstallHealth, type HealthSummary } from './auth/install-health.ts';
 import { createInstaller } from './auth/portal-install.ts';
 import { authenticateEvent, createUninstaller, type JobSummary } from './auth/portal-uninstall.ts';
 import { createSessions, type SessionPolicy } from './auth/sessions.ts';
@@ -56,6 +58,8 @@ export interface App {
   runCalendarSync(): Promise<SyncSummary>;
   /** Reads every installed portal's offline events into the calendar queue, then runs the sync. */
   runOfflineEvents(): Promise<OfflineDrainSummary>;
+  /** Renews dormant tokens and repairs event bindings not checked for a day (install-health.ts). */
+  runInstallHealth(): Promise<HealthSummary>;
   /** Resolves once background work in flight is done (graceful shutdown). */
   idle(): Promise<void>;
 }
@@ -73,6 +77,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       logger,
       // One REST budget per portal for every instance on this store (architecture §7).
       sharedBuckets: store.leakyBuckets,
+      nowMs: clock.nowMs,
       // Bitrix24 answers 302 after a portal is renamed: remember where it went.
       onPortalMoved: (from, to) => void store.portals.moveEndpoint(from, to, new URL(to).host).catch(() => undefined),
     });
@@ -99,6 +104,16 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     now: clock.now,
   });
   const installer = createInstaller({ store, bitrix, logger, verifyLaunch: verifier, eventsUrl: `${config.publicUrl}/events`, now: clock.now });
+  const billing = createBilling({ bitrix, clock, logger });
+  const health = createInstallHealth({
+    store,
+    bitrix,
+    installer,
+    logger,
+    clock,
+    refreshLifetimeSec: config.refreshTokenLifetimeDays * 86_400,
+    renewAfterSec: Math.round((config.refreshTokenLifetimeDays * 86_400 * config.tokenRenewAtPercent) / 100),
+  });
   const signIn = createSignIn({
     store,
     sessions,
@@ -107,6 +122,8 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     uninstaller,
     logger,
     onUserTokens: (actor) => calendar.userReconnected(actor),
+    onAdminLaunch: (portal) => health.adminLaunched(portal),
+    billing,
   });
   const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, starts, clock, logger });
 
@@ -130,6 +147,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     uninstaller,
     authenticateEvent: (origin) => authenticateEvent(store, origin),
     portalEvents: calendar.portalEvents,
+    appUpdated: (portal) => health.appUpdated(portal),
     attempts,
     meta,
     logger,
@@ -168,6 +186,9 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     },
     runCalendarSync: calendar.runSync,
     runOfflineEvents: calendar.runOfflineEvents,
-    idle: calendar.idle,
+    runInstallHealth: health.runJobs,
+    async idle() {
+      await Promise.all([calendar.idle(), health.idle()]);
+    },
   };
 }

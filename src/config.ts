@@ -32,6 +32,10 @@ export const ConfigSchema = t.Object({
   itemsPerUserMax: t.Integer({ minimum: 1 }),
   /** Seconds a linked item's calendar update waits, so that quick edits in a row are one write. */
   calendarWriteDelaySeconds: t.Integer({ minimum: 0, maximum: 3600 }),
+  /** How long Bitrix24 keeps an unused refresh token alive (its docs say 180 days; older texts 28). */
+  refreshTokenLifetimeDays: t.Integer({ minimum: 1, maximum: 3650 }),
+  /** The share of that lifetime (percent) after which an unused token is renewed by the health job. */
+  tokenRenewAtPercent: t.Integer({ minimum: 10, maximum: 90 }),
   portalDomains: t.Array(t.String({ pattern: '^\\.[a-z0-9.-]+$' })),
 });
 export type Config = Static<typeof ConfigSchema>;
@@ -143,6 +147,10 @@ export const parsers = {
     /^\d+(\.\d+)?$/.test(raw) && Number(raw) <= 365 ? ok(Number(raw)) : bad(`must be a number of days 0-365, got "${raw}"`),
   CALENDAR_WRITE_DELAY_SECONDS: (raw = '2') =>
     /^\d{1,4}$/.test(raw) && Number(raw) <= 3600 ? ok(Number(raw)) : bad(`must be a number of seconds 0-3600, got "${raw}"`),
+  REFRESH_TOKEN_LIFETIME_DAYS: (raw = '180') =>
+    /^\d{1,4}$/.test(raw) && Number(raw) >= 1 && Number(raw) <= 3650 ? ok(Number(raw)) : bad(`must be a number of days 1-3650, got "${raw}"`),
+  TOKEN_RENEW_AT_PERCENT: (raw = '50') =>
+    /^\d{2}$/.test(raw) && Number(raw) >= 10 && Number(raw) <= 90 ? ok(Number(raw)) : bad(`must be a percentage 10-90, got "${raw}"`),
   LOG_LEVEL: (raw = 'info') =>
     ['debug', 'info', 'warn', 'error'].includes(raw) ? ok(raw as Config['logLevel']) : bad('must be debug, info, warn or error'),
 } satisfies Record<string, (raw: string) => Parsed<unknown>>;
@@ -185,6 +193,8 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     cleanUninstallDelayMinutes: get('CLEAN_UNINSTALL_DELAY_MINUTES', 60),
     itemsPerUserMax: get('ITEMS_PER_USER_MAX', 10_000),
     calendarWriteDelaySeconds: get('CALENDAR_WRITE_DELAY_SECONDS', 2),
+    refreshTokenLifetimeDays: get('REFRESH_TOKEN_LIFETIME_DAYS', 180),
+    tokenRenewAtPercent: get('TOKEN_RENEW_AT_PERCENT', 50),
     portalDomains: get('BITRIX24_PORTAL_DOMAINS', [] as string[]),
   };
   if (problems.length) throw new ConfigError(problems);

@@ -49,6 +49,7 @@ const ERROR_TEXTS: Record<ErrorCode, MessageKey> = {
   unsupported_media_type: 'errorUnsupportedMediaType',
   unprocessable: 'errorUnprocessable',
   rate_limited: 'errorRateLimited',
+  payment_required: 'subscriptionExpired',
   upstream: 'errorUpstream',
   unavailable: 'errorUpstream',
   internal: 'errorGeneric',

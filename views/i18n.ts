@@ -109,6 +109,11 @@ const en = {
   showMore: 'Show more',
   showLess: 'Show less',
   addAnother: 'Add another item',
+  pageSubscriptionExpired: 'Subscription expired',
+  subscriptionExpired: "The app's subscription on this portal has expired. Ask your Bitrix24 administrator to renew it.",
+  subscriptionExpiredAdmin:
+    "The app's paid or trial period on this portal has ended, so Bitrix24 no longer lets it work. Renew it in the Bitrix24 Market (Applications, then this app). Your users' items are kept, and the app works again as soon as it is paid.",
+  subscriptionRenew: 'Open the Bitrix24 Market',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -224,6 +229,11 @@ const ru: Dictionary = {
   showMore: 'Показать полностью',
   showLess: 'Свернуть',
   addAnother: 'Добавить ещё запись',
+  pageSubscriptionExpired: 'Подписка закончилась',
+  subscriptionExpired: 'Подписка на приложение на этом портале закончилась. Попросите администратора Битрикс24 продлить её.',
+  subscriptionExpiredAdmin:
+    'Оплаченный или пробный период приложения на этом портале закончился, и Битрикс24 больше не даёт ему работать. Продлите подписку в Маркете Битрикс24 (раздел «Приложения», затем это приложение). Записи пользователей сохранены, и приложение заработает сразу после оплаты.',
+  subscriptionRenew: 'Открыть Маркет Битрикс24',
 };
 
 const dictionaries: Record<Lang, Dictionary> = { en, ru };

@@ -84,10 +84,12 @@ export interface ErrorPageProps {
   /** "Request id" in the page's language. */
   requestIdLabel: string;
   assets: PageAssets;
+  /** A way out, opened in the portal's window (the Market, for a lapsed subscription). */
+  action?: { href: string; label: string };
 }
 
 /** A styled page for failed navigations: a plain message, never a stack trace. */
-export function ErrorPage({ lang, status, title, message, requestId, requestIdLabel, assets }: ErrorPageProps) {
+export function ErrorPage({ lang, status, title, message, requestId, requestIdLabel, assets, action }: ErrorPageProps) {
   return (
     <Layout title={title} lang={lang} assets={assets}>
       <main class="page page--narrow">
@@ -97,6 +99,15 @@ export function ErrorPage({ lang, status, title, message, requestId, requestIdLa
             {title}
           </h1>
           <p safe>{message}</p>
+          {action ? (
+            <p>
+              <a class="btn btn--primary" href={action.href} target="_top" rel="noopener" safe>
+                {action.label}
+              </a>
+            </p>
+          ) : (
+            ''
+          )}
           {requestId ? (
             <p class="muted">
               <span safe>{requestIdLabel}</span>: <code safe>{requestId}</code>

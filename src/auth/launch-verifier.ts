@@ -6,10 +6,10 @@
  */
 import { systemClock } from '../clock.ts';
 import { isBitrixError, isUnanswered, type Bitrix } from '../bitrix/index.ts';
-import { AppError } from '../domain/errors.ts';
+import { AppError, SubscriptionExpired } from '../domain/errors.ts';
 import type { PortalInput } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
-import { domainOfUrl, normalizeDomain } from './portal-domain.ts';
+import { domainOfUrl, marketUrl, normalizeDomain } from './portal-domain.ts';
 import { sha256Hex } from './secrets.ts';
 
 export interface LaunchClaim {
@@ -152,6 +152,10 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
       user = await readUser(info.install.client_endpoint, claim.authId);
     } catch (e) {
       if (isBitrixError(e) && isUnanswered(e)) throw unavailable(deps.logger);
+      // The OAuth server vouched for the token; the portal answers nothing until the app is paid for.
+      if (isBitrixError(e) && e.code === 'PAYMENT_REQUIRED') {
+        throw new SubscriptionExpired(null, marketUrl(info.install.client_endpoint), { memberId: info.install.member_id, userId: Number(info.user_id) });
+      }
       throw refuse('could not read the user from the verified portal', deps.logger, { domain });
     }
     if (Number(info.user_id) !== user.id) throw refuse('user.current is not the token user', deps.logger, { domain });

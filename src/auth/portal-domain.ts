@@ -43,3 +43,9 @@ export function linkableOrigin(clientEndpoint: string): string | null {
     return null;
   }
 }
+
+/** The portal's Bitrix24 Market, where an administrator renews a lapsed subscription; null when not linkable. */
+export function marketUrl(clientEndpoint: string): string | null {
+  const origin = linkableOrigin(clientEndpoint);
+  return origin && `${origin}/market/`;
+}

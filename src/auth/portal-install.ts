@@ -63,11 +63,29 @@ export interface InstallEvent {
 
 export type InstallOutcome = { kind: 'installed'; portal: Portal } | { kind: 'already_installed'; portal: Portal };
 
+/**
+ * The portal's bindings against what the app needs: each needed binding and whether it is there (after
+ * a repair: whether it is there now), and what the repair bound. `error`: event.get could not be read
+ * (the code), so nothing is known and nothing was bound.
+ */
+export type BindingsReport =
+  | { ok: true; bindings: (NeededBinding & { present: boolean })[]; bound: NeededBinding[] }
+  | { ok: false; error: string };
+
 const EVENT_REJECTED = 'Install event rejected.';
 
+/** One event binding the app needs: online (Bitrix24 calls PUBLIC_URL/events) or offline (queued on the portal). */
+export interface NeededBinding {
+  event: string;
+  offline: boolean;
+}
+
 /** What the app binds on every portal it is installed on (ONAPPUNINSTALL first). */
-const NEEDED_BINDINGS: { event: string; offline: boolean }[] = [
+export const NEEDED_BINDINGS: readonly NeededBinding[] = [
   { event: 'ONAPPUNINSTALL', offline: false },
+  // An app update may drop the app's handlers on the portal (src/emulator/README.md): the event that
+  // says so is the moment to bind them again (install-health.ts).
+  { event: 'ONAPPUPDATE', offline: false },
   { event: 'ONCALENDARENTRYUPDATE', offline: false },
   { event: 'ONCALENDARENTRYDELETE', offline: false },
   { event: 'ONOFFLINEEVENT', offline: false },
@@ -79,34 +97,59 @@ export function createInstaller(deps: InstallerDeps) {
   const { store, logger } = deps;
   const now = deps.now ?? systemClock.now;
 
+  /** Reads `event.get` and says which needed bindings are there (ours: the handler is PUBLIC_URL/events). */
+  async function readBindings(portal: Portal): Promise<{ ok: true; present: (b: NeededBinding) => boolean } | { ok: false; error: string }> {
+    try {
+      const bound = await deps.bitrix.client(portal, { kind: 'app' }).call<{ event?: unknown; handler?: unknown; offline?: unknown }[]>('event.get');
+      const list = Array.isArray(bound.result) ? bound.result : [];
+      const present = ({ event, offline }: NeededBinding) =>
+        list.some((b) => String(b.event).toUpperCase() === event && (offline ? Number(b.offline) === 1 : b.handler === deps.eventsUrl));
+      return { ok: true, present };
+    } catch (e) {
+      const error = (e as { code?: string }).code ?? 'unknown';
+      logger.warn('could not read the event bindings', { member_id: portal.memberId, code: error });
+      return { ok: false, error };
+    }
+  }
+
+  /** The needed bindings and whether each is on the portal now; binds nothing. */
+  async function checkBindings(portal: Portal): Promise<BindingsReport> {
+    const read = await readBindings(portal);
+    if (!read.ok) return read;
+    return { ok: true, bindings: NEEDED_BINDINGS.map((b) => ({ ...b, present: read.present(b) })), bound: [] };
+  }
+
   /**
    * The bindings the app needs, each once: asks `event.get` first and binds only what is missing, so a
-   * repeat binds nothing. ONAPPUNINSTALL first (the lifecycle), then the calendar entries' changes both
-   * online (seconds) and offline (kept on the portal while the app is down), and ONOFFLINEEVENT, which
-   * says the offline queue has records (docs/calendar-sync.md).
+   * repeat binds nothing. ONAPPUNINSTALL first (the lifecycle), then ONAPPUPDATE, the calendar entries'
+   * changes both online (seconds) and offline (kept on the portal while the app is down), and
+   * ONOFFLINEEVENT, which says the offline queue has records (docs/calendar-sync.md).
    */
-  async function bindEvents(portal: Portal): Promise<void> {
-    let client;
-    let list: { event?: unknown; handler?: unknown; offline?: unknown }[] = [];
-    try {
-      client = deps.bitrix.client(portal, { kind: 'app' });
-      const bound = await client.call<typeof list>('event.get');
-      list = Array.isArray(bound.result) ? bound.result : [];
-    } catch (e) {
-      logger.warn('could not read the event bindings', { member_id: portal.memberId, code: (e as { code?: string }).code });
-      return;
-    }
-    const has = (event: string, offline: boolean) =>
-      list.some((b) => String(b.event).toUpperCase() === event && (offline ? Number(b.offline) === 1 : b.handler === deps.eventsUrl));
-    for (const { event, offline } of NEEDED_BINDINGS) {
-      if (has(event, offline)) continue;
-      try {
-        await client.call('event.bind', offline ? { event, event_type: 'offline' } : { event, handler: deps.eventsUrl });
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code !== 'ERROR_HANDLER_ALREADY_EXIST') logger.warn('could not bind an event', { member_id: portal.memberId, event, code });
+  async function bindEvents(portal: Portal): Promise<BindingsReport> {
+    const read = await readBindings(portal);
+    if (!read.ok) return read;
+    const client = deps.bitrix.client(portal, { kind: 'app' });
+    const bindings: (NeededBinding & { present: boolean })[] = [];
+    const bound: NeededBinding[] = [];
+    for (const needed of NEEDED_BINDINGS) {
+      let present = read.present(needed);
+      if (!present) {
+        const { event, offline } = needed;
+        try {
+          await client.call('event.bind', offline ? { event, event_type: 'offline' } : { event, handler: deps.eventsUrl });
+          bound.push(needed);
+          present = true;
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          present = code === 'ERROR_HANDLER_ALREADY_EXIST';
+          if (!present) logger.warn('could not bind an event', { member_id: portal.memberId, event, code });
+        }
       }
+      bindings.push({ ...needed, present });
     }
+    await store.portals.markBindingsChecked(portal.id, now());
+    if (bound.length) logger.info('event handlers bound', { member_id: portal.memberId, bound: bound.map((b) => `${b.event}${b.offline ? ' (offline)' : ''}`) });
+    return { ok: true, bindings, bound };
   }
 
   async function install(req: InstallRequest): Promise<InstallOutcome> {
@@ -185,7 +228,7 @@ export function createInstaller(deps: InstallerDeps) {
     return outcome.portal;
   }
 
-  return { install, installFromEvent, bindEvents };
+  return { install, installFromEvent, bindEvents, checkBindings };
 }
 
 export type Installer = ReturnType<typeof createInstaller>;

@@ -12,12 +12,14 @@
  * genuine the token once was, until a verified install; a fresh verification proves the app installed,
  * so it drops a pending uninstall claim.
  */
-import { AppError } from '../domain/errors.ts';
+import { AppError, SubscriptionExpired } from '../domain/errors.ts';
 import type { Actor, OAuthTokens, Portal, User } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { VerifyLaunchFrom } from './attempt-limiter.ts';
 import type { LaunchClaim, VerifiedLaunch } from './launch-verifier.ts';
+import { isLapsed, type Billing } from './billing.ts';
+import { marketUrl } from './portal-domain.ts';
 import type { Installer } from './portal-install.ts';
 import type { Uninstaller } from './portal-uninstall.ts';
 import type { IssuedSession, Sessions } from './sessions.ts';
@@ -78,6 +80,10 @@ export interface SignInDeps {
   logger: Logger;
   /** The user's tokens were just stored (writes that failed for want of them may be tried again). */
   onUserTokens?: (actor: { portalId: number; userId: number }) => void;
+  /** A verified administrator opened the app page of an installed portal (install-health.ts checks the bindings). */
+  onAdminLaunch?: (portal: Portal) => void;
+  /** The portal's subscription (marketplace apps): a lapsed one stops launches and renewals at a clear page. */
+  billing?: Pick<Billing, 'subscription'>;
 }
 
 export function createSignIn(deps: SignInDeps) {
@@ -93,6 +99,34 @@ export function createSignIn(deps: SignInDeps) {
     const held = (await store.portals.findByMemberId(verified.portal.memberId))?.status === 'installed';
     if (!held && verified.fromCache) verified = await deps.verifyLaunch({ ...claim, fresh: true }, client);
     return { verified, held };
+  }
+
+  /**
+   * Stops here when the app's subscription on the portal has lapsed (billing.ts). When the portal would
+   * not even say who the user is (it answers nothing unpaid), their last known admin flag picks the page.
+   */
+  async function gateSubscription(v: VerifiedLaunch, accessToken: string): Promise<void> {
+    const subscription = await deps.billing?.subscription(v.portal, accessToken);
+    if (isLapsed(subscription ?? null)) throw new SubscriptionExpired(v.user.isAdmin, marketUrl(v.portal.clientEndpoint));
+  }
+
+  async function withKnownAdminFlag<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      if (!(e instanceof SubscriptionExpired) || e.isAdmin !== null || !e.launchedBy) throw e;
+      const portal = await store.portals.findByMemberId(e.launchedBy.memberId);
+      const user = portal && (await store.users.find(portal.id, e.launchedBy.userId));
+      throw new SubscriptionExpired(user?.isAdmin ?? false, e.renewUrl);
+    }
+  }
+
+  /** No live app tokens stored for an installed portal: they were refused for good (or never kept). */
+  async function appTokensDead(memberId: string): Promise<boolean> {
+    const portal = await store.portals.findByMemberId(memberId);
+    if (portal?.status !== 'installed') return false;
+    const tokens = await store.tokens.find(portal.id, { kind: 'app' });
+    return !tokens || tokens.dead;
   }
 
   /** Records the verified portal and user, keeps their tokens, opens a session. */
@@ -116,48 +150,62 @@ export function createSignIn(deps: SignInDeps) {
     return { portal, user, session };
   }
 
+  /** A frame launch of the app page or the installer page: verified, perhaps an install, then signed in. */
+  async function launch(form: LaunchForm, client: string): Promise<SignedIn> {
+    const claim: LaunchClaim = {
+      authId: form.authId,
+      domain: form.domain,
+      memberId: form.memberId,
+      serverEndpoint: form.serverEndpoint ?? undefined,
+      fresh: form.page === 'installer',
+    };
+    const checked = await verifyClaim(claim, client);
+    const { held } = checked;
+    let { verified } = checked;
+    // Installed, but the app's own tokens died (unused past their lifetime, install-health.ts): an
+    // administrator's launch is the way out, under the install's rules (a fresh verification; the
+    // installer re-keys only tokens Bitrix24 refuses).
+    const reauthorize = held && form.page === 'app' && verified.user.isAdmin && (await appTokensDead(verified.portal.memberId));
+    if (reauthorize && verified.fromCache) verified = await deps.verifyLaunch({ ...claim, fresh: true }, client);
+    let pair = verifiedPair(form.authId, form.refreshId, verified);
+    const applicationToken = form.applicationToken ?? '';
+    if (verified.user.isAdmin && (form.page === 'installer' || !held || reauthorize)) {
+      if (pair && APPLICATION_TOKEN_SHAPE.test(applicationToken)) {
+        const outcome = await installer.install({ verified, tokens: pair, applicationToken, ts: null });
+        // A refresh token is single-use: the pair that became the app's is not also kept as the
+        // admin's own (the admin's next launch brings a pair of its own).
+        if (outcome.kind === 'installed') pair = null;
+        await installer.bindEvents(outcome.portal);
+      } else {
+        logger.warn('admin launch without REFRESH_ID or APPLICATION_TOKEN: nothing installed', { member_id: verified.portal.memberId });
+      }
+    }
+    await gateSubscription(verified, form.authId);
+    const signedIn = await signIn(verified, form.lang, pair);
+    if (verified.user.isAdmin && signedIn.portal.status === 'installed') deps.onAdminLaunch?.(signedIn.portal);
+    return signedIn;
+  }
+
+  /** The page's script exchanges fresh BX24 auth for a new session, verified like a launch. */
+  async function renew(r: Renewal, client: string): Promise<SignedIn> {
+    const { verified } = await verifyClaim({ authId: r.authId, domain: r.domain, memberId: r.memberId }, client);
+    await gateSubscription(verified, r.authId);
+    let lang = r.lang;
+    if (!lang) {
+      const portal = await store.portals.findByMemberId(verified.portal.memberId);
+      lang = (portal && (await store.users.find(portal.id, verified.user.id))?.lang) || 'en';
+    }
+    // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's
+    // behalf (the calendar link) work again after a renewal.
+    return signIn(verified, lang, verifiedPair(r.authId, r.refreshId, verified));
+  }
+
   return {
     signIn,
     verifyLaunch: deps.verifyLaunch,
 
-    /** A frame launch of the app page or the installer page: verified, perhaps an install, then signed in. */
-    async launch(form: LaunchForm, client: string): Promise<SignedIn> {
-      const claim: LaunchClaim = {
-        authId: form.authId,
-        domain: form.domain,
-        memberId: form.memberId,
-        serverEndpoint: form.serverEndpoint ?? undefined,
-        fresh: form.page === 'installer',
-      };
-      const { verified, held } = await verifyClaim(claim, client);
-      let pair = verifiedPair(form.authId, form.refreshId, verified);
-      const applicationToken = form.applicationToken ?? '';
-      if (verified.user.isAdmin && (form.page === 'installer' || !held)) {
-        if (pair && APPLICATION_TOKEN_SHAPE.test(applicationToken)) {
-          const outcome = await installer.install({ verified, tokens: pair, applicationToken, ts: null });
-          // A refresh token is single-use: the pair that became the app's is not also kept as the
-          // admin's own (the admin's next launch brings a pair of its own).
-          if (outcome.kind === 'installed') pair = null;
-          await installer.bindEvents(outcome.portal);
-        } else {
-          logger.warn('admin launch without REFRESH_ID or APPLICATION_TOKEN: nothing installed', { member_id: verified.portal.memberId });
-        }
-      }
-      return signIn(verified, form.lang, pair);
-    },
-
-    /** The page's script exchanges fresh BX24 auth for a new session, verified like a launch. */
-    async renew(r: Renewal, client: string): Promise<SignedIn> {
-      const { verified } = await verifyClaim({ authId: r.authId, domain: r.domain, memberId: r.memberId }, client);
-      let lang = r.lang;
-      if (!lang) {
-        const portal = await store.portals.findByMemberId(verified.portal.memberId);
-        lang = (portal && (await store.users.find(portal.id, verified.user.id))?.lang) || 'en';
-      }
-      // BX24.refreshAuth hands the page a fresh pair: keep it, so server-side calls on the user's
-      // behalf (the calendar link) work again after a renewal.
-      return signIn(verified, lang, verifiedPair(r.authId, r.refreshId, verified));
-    },
+    launch: (form: LaunchForm, client: string) => withKnownAdminFlag(() => launch(form, client)),
+    renew: (r: Renewal, client: string) => withKnownAdminFlag(() => renew(r, client)),
 
     /** The session's user and portal; null when either is gone. */
     async whoIs(actor: Actor): Promise<{ user: User; portal: Portal } | null> {

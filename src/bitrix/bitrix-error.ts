@@ -54,6 +54,7 @@ export function toAppError(e: unknown): unknown {
   const { appError } = codeRow(e.code);
   if (appError === 'unauthorized') return new AppError('unauthorized', 'Bitrix24 authorization is no longer valid; open the app again');
   if (appError === 'rate_limited') return new AppError('rate_limited', 'Bitrix24 is rate limiting this portal; try again shortly');
+  if (appError === 'payment_required') return new AppError('payment_required', "The app's subscription on this portal has expired; a portal administrator can renew it");
   return new AppError('upstream', `Bitrix24 call ${e.method} failed (${e.code})`);
 }
 

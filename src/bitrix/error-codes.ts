@@ -25,8 +25,10 @@
  * - OVERLOAD_LIMIT (a manual block by support) is a limit to the caller and not executed, but is not
  *   waited on like the other limits: as a 503 it is retried for reads only, like any 5xx.
  * - Met raw (a code exchange, app.info), only invalid_grant and NOT_INSTALLED of the refresh refusals are
- *   `unauthorized`; invalid_client, wrong_client and PAYMENT_REQUIRED are `upstream`. After a refresh
- *   they all arrive as TOKENS_DEAD, which is `unauthorized`.
+ *   `unauthorized`; invalid_client and wrong_client are `upstream`. After a refresh they all arrive as
+ *   TOKENS_DEAD, which is `unauthorized`.
+ * - PAYMENT_REQUIRED (a marketplace app whose trial or paid period ended) kills nothing: it is the
+ *   portal's answer until someone pays, so it is surfaced as `payment_required` (402) everywhere.
  */
 
 /** Codes the client makes up itself, for failures Bitrix24 did not describe. */
@@ -59,7 +61,7 @@ export interface CodeRow {
   /** Bitrix24 certainly did not run the method: sending it again duplicates nothing. */
   readonly notExecuted?: true;
   /** The app's error at the HTTP edge (`toAppError`). */
-  readonly appError: 'unauthorized' | 'rate_limited' | 'upstream';
+  readonly appError: 'unauthorized' | 'rate_limited' | 'payment_required' | 'upstream';
   /** No verdict (a limit held the call back, or nobody answered): says nothing about a token or an install. */
   readonly unanswered?: true;
   /** As a refresh refusal: proof that the app is no longer installed on the portal. */
@@ -84,7 +86,9 @@ export const errorCodes: Readonly<Record<string, CodeRow>> = Object.freeze({
   NOT_INSTALLED: { action: 'dead refresh', appError: 'unauthorized' },
   invalid_client: { action: 'dead refresh', appError: 'upstream', appGone: true },
   wrong_client: { action: 'dead refresh', appError: 'upstream' },
-  PAYMENT_REQUIRED: { action: 'dead refresh', appError: 'upstream' },
+  // Not dead: the OAuth server issues no tokens and the portal answers no method until the portal pays
+  // for the app (settings/oauth/error-codes.md, settings/oauth/index.md), then the same tokens work again.
+  PAYMENT_REQUIRED: { action: 'surface', appError: 'payment_required' },
   // Ours. ENDPOINT_REFUSED and BATCH_HALTED behave as any unlisted code.
   [LocalCode.network]: { action: 'transient', appError: 'upstream', unanswered: true },
   [LocalCode.timeout]: { action: 'transient', appError: 'upstream', unanswered: true },

@@ -21,7 +21,7 @@ import { createTokenKeeper } from './token-keeper.ts';
 import { BitrixError, LocalCode } from './bitrix-error.ts';
 import { isReadMethod, isValidMethodName } from './method-kind.ts';
 import { defaultRetryPolicy, type Limits, type RestParams, type RestResult, type RetryPolicy } from './types.ts';
-import type { Portal, TokenOwner } from '../domain/types.ts';
+import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log.ts';
 
@@ -51,6 +51,8 @@ export interface BitrixOptions {
   sharedBuckets?: SharedLevels;
   /** Refresh lease and polling, for tests. */
   refreshLeaseSec?: number;
+  /** Unix milliseconds (the app's clock): when stored access tokens count as expired. */
+  nowMs?: () => number;
 }
 
 export interface Bitrix {
@@ -60,13 +62,20 @@ export interface Bitrix {
   callWithToken<T = unknown>(clientEndpoint: string, accessToken: string, method: string, params?: RestParams): Promise<RestResult<T>>;
   /** Overrides the bucket of one portal (by its Portal record or client endpoint). */
   setLimits(portal: Portal | string, limits: Limits): void;
+  /**
+   * Refreshes the stored pair now, whatever its expiry (once among all callers, like any refresh): for
+   * a refresh token that would otherwise die unused. Throws TOKENS_DEAD when it was refused for good.
+   */
+  renewStoredTokens(portal: Portal, owner: TokenOwner): Promise<StoredTokens>;
+  /** The portal's REST budget now: requests counted against its bucket (all instances) and its limits. */
+  restBudget(portal: Portal): Promise<{ level: number; limits: Limits }>;
 }
 
 export function createBitrix(opts: BitrixOptions): Bitrix {
   const fetchFn: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   const timeoutMs = opts.timeoutMs ?? 65_000;
   const policy = createEndpointPolicy(opts.oauthServers);
-  const oauth = createOAuthClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, policy, fetch: fetchFn, timeoutMs });
+  const oauth = createOAuthClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, policy, fetch: fetchFn, timeoutMs, now: opts.nowMs });
   const limiter = createPortalLimiter(
     opts.limits ?? { rate: 2, burst: 50 },
     { ...defaultOperatingOptions, ...opts.operating },
@@ -84,7 +93,7 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
     },
   });
   const runner = createRequestRunner({ transport, limiter, retry: { ...defaultRetryPolicy, ...opts.retry }, logger: opts.logger });
-  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, leaseSec: opts.refreshLeaseSec });
+  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, leaseSec: opts.refreshLeaseSec, now: opts.nowMs });
   const movedBase = (base: string) => moved.get(base) ?? base;
 
   return {
@@ -97,6 +106,13 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
     },
     setLimits(portal, limits) {
       limiter.setLimits(typeof portal === 'string' ? portal : portal.clientEndpoint, limits);
+    },
+    restBudget: (portal) => limiter.usage(movedBase(portal.clientEndpoint)),
+    async renewStoredTokens(portal, owner) {
+      const row = await opts.store.tokens.find(portal.id, owner);
+      if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
+      if (row.dead) throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens');
+      return keeper.renew(portal, owner, row);
     },
   };
 }

@@ -22,6 +22,8 @@ export interface SendSlots {
 export interface LeakyBucket extends SendSlots {
   /** Milliseconds a request reserved now would wait (and reserves it). */
   reserve(): number;
+  /** The level drained to now: requests the server still counts (the admin page shows it). */
+  level(): number;
   readonly limits: Limits;
 }
 
@@ -51,6 +53,10 @@ export function createLeakyBucket(
 
   return {
     reserve,
+    level() {
+      drainTo(now());
+      return level;
+    },
     async take() {
       const wait = reserve();
       if (wait > 0) await sleep(wait);

@@ -18,6 +18,8 @@ export interface PortalLimiter<B extends SendSlots = SendSlots> {
   forBase(restBase: string): PortalLimits<B>;
   /** Per-portal override, e.g. `{ rate: 5, burst: 250 }` for Enterprise plans. */
   setLimits(restBase: string, limits: Limits): void;
+  /** How full the portal's bucket is now (shared across instances when the levels are), and its limits. */
+  usage(restBase: string): Promise<{ level: number; limits: Limits }>;
 }
 
 /**
@@ -61,6 +63,19 @@ export function createPortalLimiter(
     setLimits(restBase, limits) {
       overrides.set(hostOf(restBase), limits);
       portals.get(hostOf(restBase))?.bucket.setLimits(withHeadroom(limits));
+    },
+    async usage(restBase) {
+      const key = hostOf(restBase);
+      const limits = overrides.get(key) ?? defaults;
+      if (shared?.levels.level) {
+        try {
+          return { level: await shared.levels.level(`rest:${key}`, limits.rate), limits };
+        } catch {
+          // The store is unavailable: this process's own count is the best there is.
+        }
+      }
+      const own = portals.get(key)?.bucket;
+      return { level: own && 'level' in own ? (own as LeakyBucket).level() : 0, limits };
     },
   };
 }

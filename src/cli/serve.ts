@@ -30,6 +30,12 @@ const RECHECK_EVERY_MS = 10 * 60 * 1000;
 const CALENDAR_SYNC_EVERY_MS = 30 * 1000;
 /** How often every portal's offline events are read (ONOFFLINEEVENT also starts a read, at once). */
 const OFFLINE_EVENTS_EVERY_MS = 5 * 60 * 1000;
+/**
+ * How often dormant tokens and day-old binding checks are looked for. Renewals happen at a share of a
+ * lifetime of weeks or months and binding checks daily, so an hour's delay costs nothing; each run is
+ * bounded (install-health.ts).
+ */
+const INSTALL_HEALTH_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * How long a job's lock outlives an instance that died holding it. A live holder renews it while the
@@ -78,13 +84,17 @@ function scheduleJobs(running: RunningServer, store: Store, logger: Logger): Run
   const { app } = running;
   const lifecycleJobs = once(store, 'lifecycle jobs', () => app.runLifecycleJobs());
   const offlineEvents = once(store, 'offline events', () => app.runOfflineEvents());
+  const installHealth = once(store, 'install health', () => app.runInstallHealth());
   void app.runCalendarSync().catch((error: unknown) => logger.error('calendar sync failed', { error }));
   // What Bitrix24 kept for the app while it was down.
   void offlineEvents().catch((error: unknown) => logger.error('offline events failed', { error }));
+  // At start too: an instance restarted more often than hourly would otherwise never run it.
+  void installHealth().catch((error: unknown) => logger.error('install health failed', { error }));
   const stops = [
     every(RECHECK_EVERY_MS, 'lifecycle jobs', lifecycleJobs, logger),
     every(CALENDAR_SYNC_EVERY_MS, 'calendar sync', () => app.runCalendarSync(), logger),
     every(OFFLINE_EVENTS_EVERY_MS, 'offline events', offlineEvents, logger),
+    every(INSTALL_HEALTH_EVERY_MS, 'install health', installHealth, logger),
   ];
   return (reason) => {
     for (const stop of stops) stop();

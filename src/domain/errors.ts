@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'unprocessable'
   | 'rate_limited'
+  /** A marketplace app whose trial or paid period on the portal ended (Bitrix24's PAYMENT_REQUIRED). */
+  | 'payment_required'
   | 'upstream'
   | 'unavailable'
   | 'internal';
@@ -32,6 +34,7 @@ export const statusOf: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   unprocessable: 422,
   rate_limited: 429,
+  payment_required: 402,
   upstream: 502,
   unavailable: 503,
   internal: 500,
@@ -59,5 +62,22 @@ export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
 export class ItemConflict extends AppError {
   constructor(readonly item: Item) {
     super('conflict', 'The item was changed meanwhile.', { current: item });
+  }
+}
+
+/**
+ * A marketplace app whose trial or paid period on the portal ended (src/auth/billing.ts). Administrators
+ * are told how to renew (`renewUrl`, the portal's Market), everyone else to ask one; `isAdmin` is null
+ * while the launch has not said who the user is.
+ */
+export class SubscriptionExpired extends AppError {
+  constructor(
+    readonly isAdmin: boolean | null,
+    /** Null when the portal's address is not a web link. */
+    readonly renewUrl: string | null,
+    /** Who launched, as the OAuth server vouched (for finding the user's admin flag when the portal would not say). */
+    readonly launchedBy?: { memberId: string; userId: number },
+  ) {
+    super('payment_required', "The app's subscription on this portal has expired; a portal administrator can renew it.");
   }
 }

@@ -22,6 +22,8 @@ export interface Portal {
   uninstallClaim: UninstallClaim | null;
   /** When the rows of this closed portal are deleted (a confirmed uninstall with CLEAN=1); null: kept. */
   purgeAt: number | null;
+  /** When its event bindings were last compared with what the app needs (unix seconds); null: never. */
+  bindingsCheckedAt: number | null;
 }
 
 export interface UninstallClaim {
@@ -70,6 +72,8 @@ export interface StoredTokens extends OAuthTokens {
   dead: boolean;
   /** Unix seconds until which one process holds the right to refresh (null: nobody is refreshing). */
   refreshLeaseUntil: number | null;
+  /** When this refresh token was issued (the pair written): Bitrix24 lets an unused one die after its lifetime. */
+  issuedAt: number;
 }
 
 export interface User {

@@ -5,7 +5,7 @@
  * htmx, a styled page for navigations.
  */
 import { isBitrixError, toAppError } from '../bitrix/index.ts';
-import { AppError, ItemConflict, statusOf, type ErrorCode } from '../domain/errors.ts';
+import { AppError, ItemConflict, statusOf, SubscriptionExpired, type ErrorCode } from '../domain/errors.ts';
 import type { Logger } from '../log.ts';
 import { ErrorPage } from '../../views/pages.tsx';
 import { fieldMessages } from '../../views/view-model.ts';
@@ -26,6 +26,8 @@ interface Described {
   message: string;
   fields?: Record<string, string>;
   current?: unknown;
+  /** A lapsed subscription: administrators get the way to renew. */
+  renewUrl?: string;
 }
 
 /** Error pages speak the user's language: title and message by code (AppError messages are English). */
@@ -34,6 +36,7 @@ const pageTexts: Partial<Record<ErrorCode, [MessageKey, MessageKey]>> = {
   not_installed: ['pageErrorNotInstalled', 'appNotInstalled'],
   unavailable: ['pageErrorUnavailable', 'bitrixUnavailable'],
   rate_limited: ['pageErrorBusy', 'tooManyAttempts'],
+  payment_required: ['pageSubscriptionExpired', 'subscriptionExpired'],
   not_found: ['pageErrorNotFound', 'nothingHere'],
   internal: ['pageErrorBroken', 'errorGeneric'],
 };
@@ -55,6 +58,7 @@ function describe(code: string | number, raw: unknown): Described | null {
   const error = isBitrixError(raw) ? toAppError(raw) : raw;
   // A save that lost a race shows the stored item, in the API's shape.
   if (error instanceof ItemConflict) return { code: error.code, message: error.message, current: itemJson(error.item) };
+  if (error instanceof SubscriptionExpired) return { code: error.code, message: error.message, ...(error.isAdmin && error.renewUrl ? { renewUrl: error.renewUrl } : {}) };
   if (error instanceof AppError) {
     return { code: error.code, message: error.message, ...error.details };
   }
@@ -146,7 +150,8 @@ export function createErrorHandler({ logger, meta, pageAssets, allowedMethods }:
       lang,
       status,
       title: t(texts?.[0] ?? 'pageErrorTitle'),
-      message: texts ? t(texts[1]) : lang === 'en' ? d.message : t('errorGeneric'),
+      message: d.renewUrl ? t('subscriptionExpiredAdmin') : texts ? t(texts[1]) : lang === 'en' ? d.message : t('errorGeneric'),
+      ...(d.renewUrl ? { action: { href: d.renewUrl, label: t('subscriptionRenew') } } : {}),
       requestId: known ? undefined : requestId,
       requestIdLabel: t('requestId'),
       assets: pageAssets,

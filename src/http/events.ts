@@ -60,6 +60,8 @@ export interface EventDeps {
   /** The portal an event's application_token proves, or a 401. */
   authenticateEvent(origin: EventOrigin): Promise<Portal>;
   portalEvents: PortalEvents;
+  /** ONAPPUPDATE from an authenticated portal: the update may have dropped the app's handlers. */
+  appUpdated(portal: Portal): void;
   attempts: AttemptLimiter;
   meta: RequestMeta;
   logger: Logger;
@@ -112,6 +114,7 @@ export function createEventIntake(deps: EventDeps) {
         const entryId = formString(form, 'data', 'id');
         if (CALENDAR_ENTRY_EVENTS.has(event) && CALENDAR_ENTRY_ID.test(entryId)) await deps.portalEvents.calendarEntryChanged(portal, entryId);
         if (event === 'ONOFFLINEEVENT') deps.portalEvents.offlineEventsWaiting(portal);
+        if (event === 'ONAPPUPDATE') deps.appUpdated(portal);
         return text('OK');
       });
     },

@@ -59,6 +59,9 @@ export interface PortalRepo {
   listUninstallClaims(): Promise<Portal[]>;
   /** Installed portals with an id above `afterId`, by id, at most `limit` (for jobs over every portal). */
   listInstalled(afterId: number, limit: number): Promise<Portal[]>;
+  /** Installed portals whose bindings were last checked before `checkedBefore` (or never), oldest check first. */
+  listBindingsDue(checkedBefore: number, limit: number): Promise<Portal[]>;
+  markBindingsChecked(portalId: number, at: number): Promise<void>;
   /** A renamed portal (Bitrix24 answered 302): its REST endpoint and domain move, its identity stays. */
   moveEndpoint(oldClientEndpoint: string, newClientEndpoint: string, newDomain: string): Promise<void>;
   /**
@@ -91,6 +94,11 @@ export interface TokenRepo {
   /** Gives the lease back, unchanged tokens, after a refresh that failed without an answer. */
   releaseRefresh(portalId: number, owner: TokenOwner, expectedVersion: number): Promise<void>;
   deleteForPortal(portalId: number): Promise<void>;
+  /**
+   * Live token rows of installed portals whose refresh token was issued before `issuedBefore`, oldest
+   * first: the app's, and users' whose tokens background work needs (they have items in the calendar).
+   */
+  listDormant(issuedBefore: number, limit: number): Promise<{ portalId: number; owner: TokenOwner }[]>;
   /** False when a stored token cannot be decrypted: APP_SECRET is not the key the tokens were sealed with. */
   keyMatches(): Promise<boolean>;
 }

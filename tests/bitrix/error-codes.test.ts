@@ -16,7 +16,7 @@ import { codeRow, errorCodes, isTransient } from '../../src/bitrix/error-codes.t
 import { fail, fakePortal, json, type Script } from './helpers/fake-portal.ts';
 import { scriptedBitrix } from './helpers/scripted-bitrix.ts';
 
-type AppErrorCode = 'unauthorized' | 'rate_limited' | 'upstream';
+type AppErrorCode = 'unauthorized' | 'rate_limited' | 'payment_required' | 'upstream';
 
 /** What the client does with a REST answer carrying the code: resend after a wait, renew the token once, resend reads only, or give up. */
 interface RestCase {
@@ -71,7 +71,8 @@ const oauthCodes: OAuthCase[] = [
   { code: 'insufficient_scope', status: 403, dead: false, appGone: false, appError: 'upstream' },
   { code: 'invalid_scope', status: 403, dead: false, appGone: false, appError: 'upstream' },
   { code: 'invalid_grant', status: 400, dead: true, appGone: false, appError: 'unauthorized' },
-  { code: 'PAYMENT_REQUIRED', status: 400, dead: true, appGone: false, appError: 'upstream' },
+  // Not dead: the same refresh token works again once the portal pays.
+  { code: 'PAYMENT_REQUIRED', status: 400, dead: false, appGone: false, appError: 'payment_required' },
   // Not in b24restdocs: bitrix24-platform.md §3 (wrong_client comes with HTTP 200).
   { code: 'wrong_client', status: 200, dead: true, appGone: false, appError: 'upstream' },
   { code: 'NOT_INSTALLED', status: 401, dead: true, appGone: false, appError: 'unauthorized' },

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { SQL } from 'bun';
 import { TEST_APP_SECRET } from '../support/config.ts';
 import { TEST_DATABASE_URL } from './backends.ts';
+import { latestVersion, postgresMigrations } from '../../src/store/migrations/index.ts';
 
 const root = `${import.meta.dir}/../..`;
 const schema = `test_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
@@ -31,24 +32,24 @@ function run(args: string[], env: Record<string, string>) {
 const valid = { BITRIX24_CLIENT_ID: 'local.abc.1', BITRIX24_CLIENT_SECRET: 'client-secret', APP_SECRET: TEST_APP_SECRET };
 
 describe('b24app CLI on PostgreSQL', () => {
-  it('migrate applies 001-005 into the schema, then reports it up to date', async () => {
+  it('migrate applies every migration into the schema, then reports it up to date', async () => {
     await admin.unsafe(`CREATE SCHEMA ${schema}`);
     const first = run(['migrate'], { DATABASE_URL: schemaUrl() });
     expect(first.stderr).toBe('');
-    expect(first.stdout).toContain('applied: 001_initial, 002_refresh_lease, 003_lifecycle, 004_search_fold_yo, 005_calendar_queue');
+    expect(first.stdout).toContain('applied: 001_initial, 002_refresh_lease, 003_lifecycle, 004_search_fold_yo, 005_calendar_queue, 006_instances, 007_install_health');
     expect(run(['migrate'], { DATABASE_URL: schemaUrl() }).stdout).toContain('database is up to date');
     const rows = await admin.unsafe(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-    expect(rows.map((r: { version: number }) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(rows.map((r: { version: number }) => r.version)).toEqual(postgresMigrations.map((m) => m.version));
   });
 
   it('serve and migrate refuse a schema newer than the binary, with exit code 2', async () => {
-    await admin.unsafe(`INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (7, '007_future', 0)`);
+    await admin.unsafe(`INSERT INTO ${schema}.schema_migrations (version, name, applied_at) VALUES (${latestVersion() + 1}, 'from_the_future', 0)`);
     for (const command of ['serve', 'migrate']) {
       const r = run([command], { ...valid, DATABASE_URL: schemaUrl(), PORT: '0' });
       expect([command, r.code]).toEqual([command, 2]);
-      expect(r.stderr).toContain('schema is version 7, newer than this binary knows (6)');
+      expect(r.stderr).toContain(`schema is version ${latestVersion() + 1}, newer than this binary knows (${latestVersion()})`);
     }
-    await admin.unsafe(`DELETE FROM ${schema}.schema_migrations WHERE version = 6`);
+    await admin.unsafe(`DELETE FROM ${schema}.schema_migrations WHERE version = ${latestVersion() + 1}`);
   });
 
   it('serve refuses, naming the problem and not the password, when PostgreSQL cannot be reached', () => {

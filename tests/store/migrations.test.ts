@@ -3,10 +3,14 @@ import { foldForSearch } from '../../src/domain/items.ts';
 import { latestVersion } from '../../src/store/migrations/index.ts';
 import { forEachBackend, portalInput } from './backends.ts';
 
+/** Every version this binary knows, and one it does not. */
+const ALL = [1, 2, 3, 4, 5, 6, 7];
+const FUTURE = ALL.length + 1;
+
 const SCHEMA = ['calendar_jobs', 'items', 'job_locks', 'leaky_buckets', 'oauth_states', 'offline_event_batches', 'portal_tokens', 'portals', 'removed_portals', 'schema_migrations', 'sessions', 'users'];
 
 forEachBackend('migrations', (backend) => {
-  it('numbers the same versions on both backends (001-006)', () => {
+  it('numbers the same versions on both backends (001-007)', () => {
     expect(backend.migrations.map((m) => [m.version, m.name])).toEqual([
       [1, '001_initial'],
       [2, '002_refresh_lease'],
@@ -14,15 +18,16 @@ forEachBackend('migrations', (backend) => {
       [4, '004_search_fold_yo'],
       [5, '005_calendar_queue'],
       [6, '006_instances'],
+      [7, '007_install_health'],
     ]);
   });
 
   it('creates the schema of architecture §5 on a fresh database, each version recorded', async () => {
     const db = await backend.freshDb();
     const applied = await db.migrate();
-    expect(applied.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(applied.map((m) => m.version)).toEqual(ALL);
     expect(await db.tables()).toEqual(SCHEMA);
-    expect(await db.applied()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await db.applied()).toEqual(ALL);
     const rows = await db.all<{ version: number; name: string; applied_at: number }>('SELECT version, name, applied_at FROM schema_migrations ORDER BY version');
     expect(rows.map((r) => [Number(r.version), r.name])).toEqual(backend.migrations.map((m) => [m.version, m.name]));
     for (const r of rows) expect(Math.abs(Number(r.applied_at) - Date.now() / 1000)).toBeLessThan(3600);
@@ -42,19 +47,19 @@ forEachBackend('migrations', (backend) => {
     const broken = { version: 999, name: '999_broken', sql: "CREATE TABLE extra (id INTEGER PRIMARY KEY); INSERT INTO portals (member_id) VALUES ('x');" };
     await expect(db.migrate([...backend.migrations, broken])).rejects.toThrow('migration 999_broken failed');
     expect(await db.tables()).not.toContain('extra');
-    expect(await db.applied()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await db.applied()).toEqual(ALL);
   });
 
   it('applies only what is missing, in order, on a database at an older version', async () => {
     const db = await backend.freshDb();
     expect((await db.migrate(backend.migrations.filter((m) => m.version <= 2))).map((m) => m.version)).toEqual([1, 2]);
-    expect((await db.migrate()).map((m) => m.version)).toEqual([3, 4, 5, 6]);
+    expect((await db.migrate()).map((m) => m.version)).toEqual(ALL.slice(2));
   });
 
   it('serialises two instances migrating at once: every version applied exactly once', async () => {
     const db = await backend.freshDb();
     const [a, b] = await Promise.all([db.open(), db.open()]);
-    expect(await db.applied()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await db.applied()).toEqual(ALL);
     expect((await a.readiness()).ok).toBe(true);
     expect((await b.readiness()).ok).toBe(true);
   });
@@ -94,18 +99,18 @@ forEachBackend('migrations', (backend) => {
   it('readiness is false on a database behind the binary (opened without migrating)', async () => {
     const db = await backend.freshDb();
     await db.migrate();
-    await db.exec('DELETE FROM schema_migrations WHERE version = 6');
+    await db.exec(`DELETE FROM schema_migrations WHERE version = ${latestVersion()}`);
     const store = await db.open({ migrate: false });
-    expect(await store.readiness()).toEqual({ ok: false, detail: `schema 5 < ${latestVersion()}` });
+    expect(await store.readiness()).toEqual({ ok: false, detail: `schema ${latestVersion() - 1} < ${latestVersion()}` });
   });
 
   it('refuses to open a database whose schema is newer than the binary, and changes nothing', async () => {
     const db = await backend.freshDb();
     await db.migrate();
-    await db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (7, '007_from_the_future', 0)");
-    await expect(db.open()).rejects.toThrow('schema is version 7, newer than this binary knows (6)');
+    await db.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${FUTURE}, 'from_the_future', 0)`);
+    await expect(db.open()).rejects.toThrow(`schema is version ${FUTURE}, newer than this binary knows (${ALL.length})`);
     await expect(db.open({ migrate: false })).rejects.toThrow('newer than this binary');
-    expect(await db.applied()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await db.applied()).toEqual([...ALL, FUTURE]);
   });
 
   it('a store opened on a migrated database works (a portal round-trips)', async () => {

@@ -8,12 +8,14 @@ import lifecycle from './003_lifecycle.sql' with { type: 'text' };
 import searchFoldYo from './004_search_fold_yo.sql' with { type: 'text' };
 import calendarQueue from './005_calendar_queue.sql' with { type: 'text' };
 import instances from './006_instances.sql' with { type: 'text' };
+import installHealth from './007_install_health.sql' with { type: 'text' };
 import pgInitial from './postgres/001_initial.sql' with { type: 'text' };
 import pgRefreshLease from './postgres/002_refresh_lease.sql' with { type: 'text' };
 import pgLifecycle from './postgres/003_lifecycle.sql' with { type: 'text' };
 import pgSearchFoldYo from './postgres/004_search_fold_yo.sql' with { type: 'text' };
 import pgCalendarQueue from './postgres/005_calendar_queue.sql' with { type: 'text' };
 import pgInstances from './postgres/006_instances.sql' with { type: 'text' };
+import pgInstallHealth from './postgres/007_install_health.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -28,6 +30,7 @@ export const migrations: Migration[] = [
   { version: 4, name: '004_search_fold_yo', sql: searchFoldYo },
   { version: 5, name: '005_calendar_queue', sql: calendarQueue },
   { version: 6, name: '006_instances', sql: instances },
+  { version: 7, name: '007_install_health', sql: installHealth },
 ];
 
 /**
@@ -41,6 +44,7 @@ export const postgresMigrations: Migration[] = [
   { version: 4, name: '004_search_fold_yo', sql: pgSearchFoldYo },
   { version: 5, name: '005_calendar_queue', sql: pgCalendarQueue },
   { version: 6, name: '006_instances', sql: pgInstances },
+  { version: 7, name: '007_install_health', sql: pgInstallHealth },
 ];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

@@ -20,6 +20,7 @@ interface PortalRow {
   uninstall_claimed_at: string | null;
   uninstall_claim_clean: boolean | null;
   purge_at: string | null;
+  bindings_checked_at: string | null;
 }
 
 interface RemovedRow {
@@ -45,6 +46,7 @@ const toPortal = (r: PortalRow): Portal => ({
   uninstallClaim:
     r.uninstall_claimed_at === null ? null : { claimedAt: num(r.uninstall_claimed_at), clean: r.uninstall_claim_clean === true },
   purgeAt: numOrNull(r.purge_at),
+  bindingsCheckedAt: numOrNull(r.bindings_checked_at),
 });
 
 const toRemoved = (r: RemovedRow): RemovedPortal => ({
@@ -144,6 +146,12 @@ export function createPortalRepo(sql: SQL, clock: Clock): PortalRepo {
       ((await sql`SELECT * FROM portals WHERE uninstall_claimed_at IS NOT NULL ORDER BY uninstall_claimed_at, id`) as PortalRow[]).map(toPortal),
     listInstalled: async (afterId, limit) =>
       ((await sql`SELECT * FROM portals WHERE status = 'installed' AND id > ${afterId} ORDER BY id LIMIT ${limit}`) as PortalRow[]).map(toPortal),
+    listBindingsDue: async (before, limit) =>
+      ((await sql`SELECT * FROM portals WHERE status = 'installed' AND (bindings_checked_at IS NULL OR bindings_checked_at < ${before})
+                  ORDER BY bindings_checked_at NULLS FIRST, id LIMIT ${limit}`) as PortalRow[]).map(toPortal),
+    markBindingsChecked: async (portalId, at) => {
+      await sql`UPDATE portals SET bindings_checked_at = ${at} WHERE id = ${portalId}`;
+    },
     moveEndpoint: async (oldClientEndpoint, newClientEndpoint, newDomain) => {
       await sql`UPDATE portals SET client_endpoint = ${newClientEndpoint}, domain = ${newDomain}, updated_at = ${now()}
                 WHERE client_endpoint = ${oldClientEndpoint}`;

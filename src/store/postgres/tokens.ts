@@ -15,6 +15,7 @@ interface TokenRow {
   version: number;
   dead: boolean;
   refresh_lease_until: string | null;
+  updated_at: string;
 }
 
 export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): TokenRepo {
@@ -29,6 +30,7 @@ export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): To
     version: num(r.version),
     dead: r.dead === true,
     refreshLeaseUntil: numOrNull(r.refresh_lease_until),
+    issuedAt: num(r.updated_at),
   });
   const first = (rows: TokenRow[]) => (rows[0] ? toStored(rows[0]) : null);
 
@@ -77,6 +79,18 @@ export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): To
     },
     deleteForPortal: async (portalId) => {
       await sql`DELETE FROM portal_tokens WHERE portal_id = ${portalId}`;
+    },
+    listDormant: async (issuedBefore, limit) => {
+      const rows: { portal_id: string; kind: 'app' | 'user'; user_id: string }[] = await sql`
+        SELECT t.portal_id, t.kind, t.user_id FROM portal_tokens t JOIN portals p ON p.id = t.portal_id
+        WHERE p.status = 'installed' AND NOT t.dead AND t.updated_at < ${issuedBefore}
+          AND (t.kind = 'app' OR EXISTS (SELECT 1 FROM items i WHERE i.portal_id = t.portal_id
+                                         AND i.owner_id = t.user_id AND i.calendar_event_id IS NOT NULL))
+        ORDER BY t.updated_at, t.id LIMIT ${limit}`;
+      return rows.map((r) => ({
+        portalId: num(r.portal_id),
+        owner: r.kind === 'app' ? { kind: 'app' as const } : { kind: 'user' as const, userId: num(r.user_id) },
+      }));
     },
     keyMatches: async () => {
       const [r] = await sql`SELECT refresh_token_enc AS enc FROM portal_tokens LIMIT 1`;

@@ -19,6 +19,7 @@ interface PortalRow {
   uninstall_claimed_at: number | null;
   uninstall_claim_clean: number | null;
   purge_at: number | null;
+  bindings_checked_at: number | null;
 }
 
 interface RemovedRow {
@@ -43,6 +44,7 @@ const toPortal = (r: PortalRow): Portal => ({
   lifecycleTs: r.lifecycle_ts,
   uninstallClaim: r.uninstall_claimed_at === null ? null : { claimedAt: r.uninstall_claimed_at, clean: r.uninstall_claim_clean === 1 },
   purgeAt: r.purge_at,
+  bindingsCheckedAt: r.bindings_checked_at,
 });
 
 const toRemoved = (r: RemovedRow): RemovedPortal => ({
@@ -187,6 +189,17 @@ export function createPortalRepo(db: Database, clock: Clock): PortalRepo {
     listInstalled: async (afterId, limit) =>
       db.query<PortalRow, [number, number]>("SELECT * FROM portals WHERE status = 'installed' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit).map(toPortal),
     listUninstallClaims: async () => claims.all().map(toPortal),
+    listBindingsDue: async (before, limit) =>
+      db
+        .query<PortalRow, [number, number]>(
+          `SELECT * FROM portals WHERE status = 'installed' AND (bindings_checked_at IS NULL OR bindings_checked_at < ?)
+           ORDER BY bindings_checked_at IS NOT NULL, bindings_checked_at, id LIMIT ?`,
+        )
+        .all(before, limit)
+        .map(toPortal),
+    markBindingsChecked: async (portalId, at) => {
+      db.query('UPDATE portals SET bindings_checked_at = ? WHERE id = ?').run(at, portalId);
+    },
     moveEndpoint: async (oldClientEndpoint, newClientEndpoint, newDomain) => {
       move.run(newClientEndpoint, newDomain, now(), oldClientEndpoint);
     },

@@ -15,6 +15,7 @@ interface TokenRow {
   version: number;
   dead: number;
   refresh_lease_until: number | null;
+  updated_at: number;
 }
 
 /** `kind='app'` has one row per portal; `kind='user'` one per (portal, user). */
@@ -35,6 +36,7 @@ export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock)
     version: r.version,
     dead: r.dead === 1,
     refreshLeaseUntil: r.refresh_lease_until,
+    issuedAt: r.updated_at,
   });
   const sealed = (t: OAuthTokens) => ({
     access_token_enc: cipher.encrypt(t.accessToken),
@@ -115,6 +117,17 @@ export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock)
     deleteForPortal: async (portalId) => {
       db.query('DELETE FROM portal_tokens WHERE portal_id = ?').run(portalId);
     },
+    listDormant: async (issuedBefore, limit) =>
+      db
+        .query<{ portal_id: number; kind: 'app' | 'user'; user_id: number }, [number, number]>(
+          `SELECT t.portal_id, t.kind, t.user_id FROM portal_tokens t JOIN portals p ON p.id = t.portal_id
+           WHERE p.status = 'installed' AND t.dead = 0 AND t.updated_at < ?
+             AND (t.kind = 'app' OR EXISTS (SELECT 1 FROM items i WHERE i.portal_id = t.portal_id
+                                            AND i.owner_id = t.user_id AND i.calendar_event_id IS NOT NULL))
+           ORDER BY t.updated_at, t.id LIMIT ?`,
+        )
+        .all(issuedBefore, limit)
+        .map((r) => ({ portalId: r.portal_id, owner: r.kind === 'app' ? { kind: 'app' as const } : { kind: 'user' as const, userId: r.user_id } })),
     keyMatches: async () => {
       const r = db.query<{ enc: string }, []>('SELECT refresh_token_enc AS enc FROM portal_tokens LIMIT 1').get();
       if (!r) return true;

@@ -59,6 +59,7 @@ export function fakePortal(overrides: Partial<Portal> = {}): Portal {
     lifecycleTs: null,
     uninstallClaim: null,
     purgeAt: null,
+    bindingsCheckedAt: null,
     ...overrides,
   };
 }

@@ -19,7 +19,7 @@ export function createMemoryTokenRepo(): TokenRepo & { rows: Map<string, StoredT
     },
     async save(portalId: number, owner: TokenOwner, userId: number, tokens: OAuthTokens) {
       const prev = rows.get(keyOf(portalId, owner));
-      const row: StoredTokens = { ...tokens, portalId, owner, userId, version: (prev?.version ?? 0) + 1, dead: false, refreshLeaseUntil: null };
+      const row: StoredTokens = { ...tokens, portalId, owner, userId, version: (prev?.version ?? 0) + 1, dead: false, refreshLeaseUntil: null, issuedAt: 0 };
       rows.set(keyOf(portalId, owner), row);
       repo.writes++;
       return { ...row };
@@ -47,6 +47,9 @@ export function createMemoryTokenRepo(): TokenRepo & { rows: Map<string, StoredT
     async releaseRefresh(portalId: number, owner: TokenOwner, expectedVersion: number) {
       const prev = rows.get(keyOf(portalId, owner));
       if (prev && prev.version === expectedVersion) rows.set(keyOf(portalId, owner), { ...prev, refreshLeaseUntil: null, version: prev.version + 1 });
+    },
+    async listDormant() {
+      return [];
     },
     async keyMatches() {
       return true;
