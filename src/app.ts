@@ -109,6 +109,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     store,
     bitrix,
     installer,
+    billing,
     logger,
     clock,
     refreshLifetimeSec: config.refreshTokenLifetimeDays * 86_400,
@@ -166,7 +167,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .use(sessionRoutes(signIn, sessions, appOrigin, meta)) // POST /api/session, GET /api/users/current
     .use(itemsApiRoutes(items, sessions, appOrigin, clock)) // /api/items…, /api/export
     .use(itemsUi.routes) // /ui/items… (htmx fragments)
-    .use(adminRoutes(signIn, store.calendarQueue, sessions, appOrigin)); // /api/admin/… (portal administrators)
+    .use(adminRoutes({ signIn, health, queue: store.calendarQueue, sessions, appOrigin, pages, viewFor: itemsUi.viewFor })); // /ui/admin, /api/admin/… (portal administrators)
 
   const handle = withEdge((request) => router.handle(request), { ...config, logger, meta, defaultHtmlCsp: pageCsp(config, null) }, peerIp);
   return {

@@ -7,6 +7,8 @@ import type { ListState, ViewContext } from './view-model.ts';
 export interface CabinetUser {
   name: string;
   photoUrl: string | null;
+  /** Shows the way to the admin panel (the panel itself checks again). */
+  isAdmin?: boolean;
 }
 
 export interface CabinetPageProps {
@@ -91,6 +93,13 @@ export function CabinetPage({ v, assets, user, session, page, state }: CabinetPa
             <button type="button" class="btn btn--link" data-export safe>
               {t('export')}
             </button>
+            {user.isAdmin ? (
+              <button type="button" class="btn btn--link" hx-get={url('/ui/admin')} hx-target="#dialog-body" data-admin-open safe>
+                {t('adminOpen')}
+              </button>
+            ) : (
+              ''
+            )}
             <button type="button" class="btn btn--primary" hx-get={url('/ui/items/new')} hx-target="#dialog-body" safe>
               {t('newItem')}
             </button>

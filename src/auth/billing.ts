@@ -96,6 +96,11 @@ export function createBilling(deps: BillingDeps) {
       }
     },
 
+    /** What the last answer said (the admin page; a launch just read it), without asking. */
+    known(memberId: string): Subscription | null {
+      return cache.get(memberId)?.value ?? null;
+    },
+
     /** Drops what is known of a portal (a payment event, an install). */
     forget(memberId: string): void {
       cache.delete(memberId);

@@ -11,7 +11,9 @@
  *   (sign-in.ts).
  * - **Bindings that heal.** An app update can drop the app's event handlers on the portal. On
  *   ONAPPUPDATE, on an administrator's launch (at most once a minute per portal) and daily, `event.get`
- *   is compared with what the app needs and what is missing is bound again (portal-install.ts).
+ *   is compared with what the app needs and what is missing is bound again (portal-install.ts). The
+ *   daily check never refreshes a token for itself: it takes the portals whose app token is live
+ *   anyway; an idle portal's check comes with its token's renewal.
  *
  * The periodic part runs once across instances (serve.ts takes a job lock around `runJobs`).
  */
@@ -21,12 +23,14 @@ import type { Clock } from '../clock.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
+import type { Billing, Subscription } from './billing.ts';
 import type { BindingsReport, Installer } from './portal-install.ts';
 
 export interface InstallHealthDeps {
-  store: Pick<Store, 'portals' | 'tokens'>;
-  bitrix: Pick<Bitrix, 'renewStoredTokens'>;
-  installer: Pick<Installer, 'bindEvents'>;
+  store: Pick<Store, 'portals' | 'tokens' | 'calendarQueue'>;
+  bitrix: Pick<Bitrix, 'renewStoredTokens' | 'restBudget'>;
+  installer: Pick<Installer, 'bindEvents' | 'checkBindings'>;
+  billing: Pick<Billing, 'known'>;
   logger: Logger;
   clock: Clock;
   /** REFRESH_TOKEN_LIFETIME_DAYS in seconds. */
@@ -56,12 +60,31 @@ export interface AppTokenHealth {
   renewAt: number | null;
 }
 
+/** Everything the admin page shows about the app on one portal. */
+export interface InstallReport {
+  domain: string;
+  status: Portal['status'];
+  installedAt: number | null;
+  appTokens: AppTokenHealth;
+  bindings: BindingsReport;
+  /** The calendar queue: both directions (item changes to write, portal changes to read). */
+  calendarQueue: { pending: number; failed: number };
+  /** Requests the portal's REST bucket counts now, of its burst, draining at `rate` per second. */
+  restBudget: { level: number; burst: number; rate: number };
+  /** The OAuth server's app status letter (L local, F free, D demo, T trial, P paid, S subscription). */
+  appStatus: string;
+  /** Marketplace apps: the subscription as app.info last said (a launch reads it); null: not known. */
+  subscription: Subscription | null;
+}
+
 /** How many rows and portals one run looks at: the rest wait for the next run. */
 const RENEW_BATCH = 200;
 const BINDINGS_BATCH = 100;
 const DAY_SEC = 86_400;
 /** An administrator's launches check the bindings at most this often per portal. */
 const ADMIN_CHECK_EVERY_SEC = 60;
+/** An access token this close to its expiry would be refreshed by the call (the token keeper's skew is 30 s). */
+const TOKEN_MARGIN_SEC = 120;
 
 export function createInstallHealth(deps: InstallHealthDeps) {
   const { store, logger, clock } = deps;
@@ -107,16 +130,35 @@ export function createInstallHealth(deps: InstallHealthDeps) {
       if (!portal) continue;
       const outcome = await renewOne(portal, owner);
       summary[outcome]++;
+      // The fresh app token is the idle portal's moment for its bindings check (checkDueBindings skips it otherwise).
+      if (outcome === 'renewed' && owner.kind === 'app' && (portal.bindingsCheckedAt ?? 0) < clock.now() - DAY_SEC) {
+        const report = await repairBindings(portal, 'renewal');
+        if (report.ok) summary.bindingsChecked++;
+        if (report.ok && report.bound.length) summary.bindingsRepaired++;
+      }
     }
   }
 
   async function checkDueBindings(summary: HealthSummary): Promise<void> {
-    for (const portal of await store.portals.listBindingsDue(clock.now() - DAY_SEC, BINDINGS_BATCH)) {
+    // Only where the app's access token is live (the app used it within the hour): an idle portal is
+    // checked when its dormant token is renewed, on ONAPPUPDATE and on an administrator's launch.
+    for (const portal of await store.portals.listBindingsDue(clock.now() - DAY_SEC, clock.now() + TOKEN_MARGIN_SEC, BINDINGS_BATCH)) {
       const report = await repairBindings(portal, 'daily');
       if (!report.ok) continue;
       summary.bindingsChecked++;
       if (report.bound.length) summary.bindingsRepaired++;
     }
+  }
+
+  /** The app's tokens on the portal, as the admin page shows them. */
+  function appTokenHealth(tokens: StoredTokens | null): AppTokenHealth {
+    if (!tokens || tokens.dead) return { state: 'needs_reauthorization', issuedAt: tokens?.issuedAt ?? null, refreshExpiresAt: null, renewAt: null };
+    return {
+      state: 'live',
+      issuedAt: tokens.issuedAt,
+      refreshExpiresAt: tokens.issuedAt + deps.refreshLifetimeSec,
+      renewAt: tokens.issuedAt + deps.renewAfterSec,
+    };
   }
 
   return {
@@ -142,14 +184,23 @@ export function createInstallHealth(deps: InstallHealthDeps) {
       inBackground(() => repairBindings(portal, 'admin launch'));
     },
 
-    /** The app's tokens on the portal, as the admin page shows them. */
-    appTokenHealth(tokens: StoredTokens | null): AppTokenHealth {
-      if (!tokens || tokens.dead) return { state: 'needs_reauthorization', issuedAt: tokens?.issuedAt ?? null, refreshExpiresAt: null, renewAt: null };
+    async report(portal: Portal): Promise<InstallReport> {
+      const [tokens, bindings, calendarQueue, budget] = await Promise.all([
+        store.tokens.find(portal.id, { kind: 'app' }),
+        deps.installer.checkBindings(portal),
+        store.calendarQueue.counts(portal.id),
+        deps.bitrix.restBudget(portal),
+      ]);
       return {
-        state: 'live',
-        issuedAt: tokens.issuedAt,
-        refreshExpiresAt: tokens.issuedAt + deps.refreshLifetimeSec,
-        renewAt: tokens.issuedAt + deps.renewAfterSec,
+        domain: portal.domain,
+        status: portal.status,
+        installedAt: portal.installedAt,
+        appTokens: appTokenHealth(tokens),
+        bindings,
+        calendarQueue,
+        restBudget: { level: Math.round(budget.level * 10) / 10, burst: budget.limits.burst, rate: budget.limits.rate },
+        appStatus: portal.appStatus,
+        subscription: deps.billing.known(portal.memberId),
       };
     },
 

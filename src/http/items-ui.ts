@@ -130,7 +130,7 @@ export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates
       return CabinetPage({
         v,
         assets: pages.assets(true),
-        user: { name: user.name, photoUrl: user.photoUrl },
+        user: { name: user.name, photoUrl: user.photoUrl, isAdmin: user.isAdmin },
         session,
         page: { items: page.items.map(toView), nextCursor: page.nextCursor },
         state: { q: '', status: '' },
@@ -283,5 +283,5 @@ export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates
       });
     });
 
-  return { renderer, routes };
+  return { renderer, routes, viewFor };
 }

@@ -59,8 +59,12 @@ export interface PortalRepo {
   listUninstallClaims(): Promise<Portal[]>;
   /** Installed portals with an id above `afterId`, by id, at most `limit` (for jobs over every portal). */
   listInstalled(afterId: number, limit: number): Promise<Portal[]>;
-  /** Installed portals whose bindings were last checked before `checkedBefore` (or never), oldest check first. */
-  listBindingsDue(checkedBefore: number, limit: number): Promise<Portal[]>;
+  /**
+   * Installed portals whose bindings were last checked before `checkedBefore` (or never), oldest check
+   * first, among those whose stored app access token is live until after `tokenLiveAfter`: a check
+   * must not be what refreshes a token (Bitrix24 asks apps not to refresh on a timer).
+   */
+  listBindingsDue(checkedBefore: number, tokenLiveAfter: number, limit: number): Promise<Portal[]>;
   markBindingsChecked(portalId: number, at: number): Promise<void>;
   /** A renamed portal (Bitrix24 answered 302): its REST endpoint and domain move, its identity stays. */
   moveEndpoint(oldClientEndpoint: string, newClientEndpoint: string, newDomain: string): Promise<void>;

@@ -120,11 +120,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   // The pool as configured when the test sets DATABASE_POOL_MAX (the bench), else a small one: many
   // stacks may be open at once on one server.
-  const store = await database.open({ poolMax: opts.env?.DATABASE_POOL_MAX ? config.databasePoolMax : undefined });
+  // One clock for the app and its store (a moved `now` moves both, as in production where both read the system's).
+  const clock = opts.now && clockFromSeconds(opts.now);
+  const store = await database.open({ poolMax: opts.env?.DATABASE_POOL_MAX ? config.databasePoolMax : undefined, clock });
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
   const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
-  const server = startServer({ app: (peer) => createApp({ config, store, logger, clock: opts.now && clockFromSeconds(opts.now) }, peer), store, logger, host: '127.0.0.1', port });
+  const server = startServer({ app: (peer) => createApp({ config, store, logger, clock }, peer), store, logger, host: '127.0.0.1', port });
   return {
     appUrl,
     clientId,

@@ -146,9 +146,11 @@ export function createPortalRepo(sql: SQL, clock: Clock): PortalRepo {
       ((await sql`SELECT * FROM portals WHERE uninstall_claimed_at IS NOT NULL ORDER BY uninstall_claimed_at, id`) as PortalRow[]).map(toPortal),
     listInstalled: async (afterId, limit) =>
       ((await sql`SELECT * FROM portals WHERE status = 'installed' AND id > ${afterId} ORDER BY id LIMIT ${limit}`) as PortalRow[]).map(toPortal),
-    listBindingsDue: async (before, limit) =>
-      ((await sql`SELECT * FROM portals WHERE status = 'installed' AND (bindings_checked_at IS NULL OR bindings_checked_at < ${before})
-                  ORDER BY bindings_checked_at NULLS FIRST, id LIMIT ${limit}`) as PortalRow[]).map(toPortal),
+    listBindingsDue: async (before, liveAfter, limit) =>
+      ((await sql`SELECT p.* FROM portals p JOIN portal_tokens t ON t.portal_id = p.id AND t.kind = 'app'
+                  WHERE p.status = 'installed' AND (p.bindings_checked_at IS NULL OR p.bindings_checked_at < ${before})
+                    AND NOT t.dead AND t.expires_at > ${liveAfter}
+                  ORDER BY p.bindings_checked_at NULLS FIRST, p.id LIMIT ${limit}`) as PortalRow[]).map(toPortal),
     markBindingsChecked: async (portalId, at) => {
       await sql`UPDATE portals SET bindings_checked_at = ${at} WHERE id = ${portalId}`;
     },

@@ -189,13 +189,15 @@ export function createPortalRepo(db: Database, clock: Clock): PortalRepo {
     listInstalled: async (afterId, limit) =>
       db.query<PortalRow, [number, number]>("SELECT * FROM portals WHERE status = 'installed' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit).map(toPortal),
     listUninstallClaims: async () => claims.all().map(toPortal),
-    listBindingsDue: async (before, limit) =>
+    listBindingsDue: async (before, liveAfter, limit) =>
       db
-        .query<PortalRow, [number, number]>(
-          `SELECT * FROM portals WHERE status = 'installed' AND (bindings_checked_at IS NULL OR bindings_checked_at < ?)
-           ORDER BY bindings_checked_at IS NOT NULL, bindings_checked_at, id LIMIT ?`,
+        .query<PortalRow, [number, number, number]>(
+          `SELECT p.* FROM portals p JOIN portal_tokens t ON t.portal_id = p.id AND t.kind = 'app'
+           WHERE p.status = 'installed' AND (p.bindings_checked_at IS NULL OR p.bindings_checked_at < ?)
+             AND t.dead = 0 AND t.expires_at > ?
+           ORDER BY p.bindings_checked_at IS NOT NULL, p.bindings_checked_at, p.id LIMIT ?`,
         )
-        .all(before, limit)
+        .all(before, liveAfter, limit)
         .map(toPortal),
     markBindingsChecked: async (portalId, at) => {
       db.query('UPDATE portals SET bindings_checked_at = ? WHERE id = ?').run(at, portalId);
