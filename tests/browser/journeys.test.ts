@@ -95,6 +95,27 @@ for (const { lang, mode } of RUNS) {
       await admin.close();
     });
 
+    journey('the admin opens the admin panel from the cabinet and repairs the event handlers; other users have no way there', async () => {
+      const admin = await open(1);
+      const frame = await cabinetFrame(admin);
+      await act.watchToasts(frame);
+      await frame.getByRole('button', { name: t('adminOpen') }).click();
+      await frame.locator('[data-admin-panel]').waitFor({ state: 'visible' });
+      expect((await frame.locator('#dialog-title').textContent())?.trim()).toBe(t('adminTitle'));
+      expect(await frame.locator('[data-tokens="live"]').count()).toBe(1);
+      expect(await frame.locator('[data-present="no"]').count()).toBe(0);
+      expect(await seriousA11yViolations(frame)).toEqual([]);
+      await screenshotBoth(admin, shot('admin-panel'));
+      await frame.getByRole('button', { name: t('adminRepair') }).click();
+      await frame.waitForFunction((text) => ((window as any).__toasts ?? []).some((x: string) => x.endsWith(`: ${text}`)), t('adminRepaired'), STEP);
+      expect((await act.seenToasts(frame)).filter((x) => x.includes('toast--error'))).toEqual([]);
+      expect(consoleErrors(admin)).toEqual([]);
+      await admin.close();
+      const other = await open(2);
+      expect(await (await cabinetFrame(other)).getByRole('button', { name: t('adminOpen') }).count()).toBe(0);
+      await other.close();
+    });
+
     journey('a user sees their name, creates, edits, archives, restores, searches and deletes; the frame grows', async () => {
       user = await open(2);
       const frame = await cabinetFrame(user);
