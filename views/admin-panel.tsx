@@ -114,7 +114,19 @@ export function AdminPanel({ v, report }: { v: ViewContext; report: InstallRepor
       </Section>
       <BindingsSection v={v} bindings={report.bindings} />
       <Section title={t('adminQueue')}>
-        <p safe>{t('adminQueueCounts', { pending: String(report.calendarQueue.pending), failed: String(report.calendarQueue.failed) })}</p>
+        <p data-queue="outbox" safe>
+          {t('adminQueueOutbox', { pending: String(report.calendarQueue.outbox.pending), failed: String(report.calendarQueue.outbox.failed) })}
+        </p>
+        <p data-queue="inbox" safe>
+          {t('adminQueueInbox', { pending: String(report.calendarQueue.inbox.pending), failed: String(report.calendarQueue.inbox.failed) })}
+        </p>
+        {report.calendarQueue.oldestPendingAt !== null ? (
+          <p class="muted" safe>
+            {t('adminQueueOldest', { date: dates.dateTime(report.calendarQueue.oldestPendingAt) })}
+          </p>
+        ) : (
+          ''
+        )}
       </Section>
       <Section title={t('adminBudget')}>
         <p safe>

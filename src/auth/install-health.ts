@@ -20,6 +20,7 @@
 import type { Bitrix } from '../bitrix/index.ts';
 import { isBitrixError, LocalCode } from '../bitrix/index.ts';
 import type { Clock } from '../clock.ts';
+import type { QueueDepth } from '../domain/item-port.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -67,8 +68,8 @@ export interface InstallReport {
   installedAt: number | null;
   appTokens: AppTokenHealth;
   bindings: BindingsReport;
-  /** The calendar queue: both directions (item changes to write, portal changes to read). */
-  calendarQueue: { pending: number; failed: number };
+  /** The calendar queue: the outbox (item changes to write) and the inbox (portal changes to apply). */
+  calendarQueue: QueueDepth;
   /** Requests the portal's REST bucket counts now, of its burst, draining at `rate` per second. */
   restBudget: { level: number; burst: number; rate: number };
   /** The OAuth server's app status letter (L local, F free, D demo, T trial, P paid, S subscription). */
@@ -83,12 +84,16 @@ const BINDINGS_BATCH = 100;
 const DAY_SEC = 86_400;
 /** An administrator's launches check the bindings at most this often per portal. */
 const ADMIN_CHECK_EVERY_SEC = 60;
+/** ONAPPUPDATE starts a repair of one portal at most this often (per instance). */
+const UPDATE_REPAIR_EVERY_SEC = 10;
 /** An access token this close to its expiry would be refreshed by the call (the token keeper's skew is 30 s). */
 const TOKEN_MARGIN_SEC = 120;
 
 export function createInstallHealth(deps: InstallHealthDeps) {
   const { store, logger, clock } = deps;
   const inFlight = new Set<Promise<unknown>>();
+  /** When an ONAPPUPDATE last started a repair, per portal (in memory: a bound on what events can make us do). */
+  const updateRepairs = new Map<number, number>();
 
   /** Runs `work` after the answer has gone; `idle()` waits for it (graceful shutdown, tests). */
   const inBackground = (work: () => Promise<unknown>) => {
@@ -173,8 +178,16 @@ export function createInstallHealth(deps: InstallHealthDeps) {
     /** The admin page's "repair", and ONAPPUPDATE's. */
     repairBindings,
 
-    /** ONAPPUPDATE (authenticated by its application_token): the update may have dropped our handlers. */
+    /**
+     * ONAPPUPDATE (authenticated by its application_token): the update may have dropped our handlers.
+     * Every launch form carries that token, so any user could send this event: it starts at most one
+     * repair per portal every UPDATE_REPAIR_EVERY_SEC, whatever arrives.
+     */
     appUpdated(portal: Portal): void {
+      const last = updateRepairs.get(portal.id);
+      if (last !== undefined && last > clock.now() - UPDATE_REPAIR_EVERY_SEC) return;
+      if (updateRepairs.size >= 10_000) updateRepairs.clear();
+      updateRepairs.set(portal.id, clock.now());
       inBackground(() => repairBindings(portal, 'app update'));
     },
 
@@ -188,7 +201,7 @@ export function createInstallHealth(deps: InstallHealthDeps) {
       const [tokens, bindings, calendarQueue, budget] = await Promise.all([
         store.tokens.find(portal.id, { kind: 'app' }),
         deps.installer.checkBindings(portal),
-        store.calendarQueue.counts(portal.id),
+        store.calendarQueue.depth(portal.id),
         deps.bitrix.restBudget(portal),
       ]);
       return {

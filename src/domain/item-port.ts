@@ -110,4 +110,27 @@ export interface CalendarQueue {
   /** Pending and failed jobs (the admin page, metrics). */
   /** Pending and failed (dead-letter) jobs, of one portal or of all. */
   counts(portalId?: number): Promise<{ pending: number; failed: number }>;
+  /**
+   * The same by direction: the outbox (writes to Bitrix24: update, delete) and the inbox (changes
+   * Bitrix24 reported: pull), with when the oldest pending job was queued (null: none pending).
+   */
+  depth(portalId?: number): Promise<QueueDepth>;
+}
+
+export interface QueueDepth {
+  outbox: { pending: number; failed: number };
+  inbox: { pending: number; failed: number };
+  /** Unix seconds when the oldest pending job was queued; null when none is pending. */
+  oldestPendingAt: number | null;
+}
+
+/** Rows of `direction, state, n, oldest` (however the dialect spells them) as a QueueDepth. */
+export function queueDepthOf(rows: { direction: string; state: string; n: number; oldest: number | null }[]): QueueDepth {
+  const depth: QueueDepth = { outbox: { pending: 0, failed: 0 }, inbox: { pending: 0, failed: 0 }, oldestPendingAt: null };
+  for (const r of rows) {
+    const side = r.direction === 'inbox' ? depth.inbox : depth.outbox;
+    if (r.state === 'pending' || r.state === 'failed') side[r.state] += r.n;
+    if (r.state === 'pending' && r.oldest !== null) depth.oldestPendingAt = Math.min(depth.oldestPendingAt ?? r.oldest, r.oldest);
+  }
+  return depth;
 }

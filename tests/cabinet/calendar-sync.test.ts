@@ -238,6 +238,8 @@ describe('calendar sync, app -> Bitrix24', () => {
     await sync();
     const admin = await cab.signIn(portal, 1);
     expect((await admin.api('GET', '/api/admin/calendar-jobs')).json).toEqual({ pending: 0, failed: 1 });
+    // The admin panel's report says which way: a write to Bitrix24 (the outbox) that failed.
+    expect((await admin.api('GET', '/api/admin/health')).json.calendarQueue).toEqual({ outbox: { pending: 0, failed: 1 }, inbox: { pending: 0, failed: 0 }, oldestPendingAt: null });
     // Another portal's administrator sees only their own portal.
     const elsewhere = await cab.signIn(await cab.newPortal(), 1);
     expect((await elsewhere.api('GET', '/api/admin/calendar-jobs')).json).toEqual({ pending: 0, failed: 0 });
@@ -269,7 +271,7 @@ describe('calendar sync, Bitrix24 -> app', () => {
   });
   afterAll(() => cab.stop());
 
-  it('binds the calendar events online and offline, and ONOFFLINEEVENT, at install', async () => {
+  it('binds the calendar events online and offline, ONOFFLINEEVENT and ONAPPUPDATE, at install', async () => {
     const auth = (await cab.stack.emu.launch(user.portal.member_id, 1)).form.AUTH_ID!;
     const res = await fetch(`${user.portal.client_endpoint}event.get.json`, {
       method: 'POST',
@@ -279,7 +281,7 @@ describe('calendar sync, Bitrix24 -> app', () => {
     const bound = ((await res.json()) as { result: { event: string; handler?: string; offline?: number }[] }).result;
     const online = bound.filter((b) => !b.offline).map((b) => b.event.toUpperCase()).sort();
     const offline = bound.filter((b) => b.offline).map((b) => b.event.toUpperCase()).sort();
-    expect(online).toEqual(['ONAPPUNINSTALL', 'ONCALENDARENTRYDELETE', 'ONCALENDARENTRYUPDATE', 'ONOFFLINEEVENT']);
+    expect(online).toEqual(['ONAPPUNINSTALL', 'ONAPPUPDATE', 'ONCALENDARENTRYDELETE', 'ONCALENDARENTRYUPDATE', 'ONOFFLINEEVENT']);
     expect(offline).toEqual(['ONCALENDARENTRYDELETE', 'ONCALENDARENTRYUPDATE']);
   });
 

@@ -88,7 +88,8 @@ describe('the admin panel', () => {
     expect(panel.text).toContain('The app on this portal');
     expect(panel.text).toContain('data-tokens="live"');
     expect(panel.text).toContain('All in place');
-    expect(panel.text).toContain('Waiting: 0. Failed: 0.');
+    expect(panel.text).toContain('Changes to write to Bitrix24: 0 waiting, 0 failed.');
+    expect(panel.text).toContain('Changes from Bitrix24 to apply: 0 waiting, 0 failed.');
     expect(panel.text).toContain('A local app: no subscription needed.');
     const report = (await admin.api('GET', '/api/admin/health')).json;
     expect(report.appTokens.state).toBe('live');
@@ -96,6 +97,7 @@ describe('the admin panel', () => {
     expect(report.appTokens.renewAt - report.appTokens.issuedAt).toBe(90 * DAY);
     expect(report.bindings.bindings.every((b: { present: boolean }) => b.present)).toBe(true);
     expect(report.restBudget.burst).toBe(50);
+    expect(report.calendarQueue).toEqual({ outbox: { pending: 0, failed: 0 }, inbox: { pending: 0, failed: 0 }, oldestPendingAt: null });
     expect(report.appStatus).toBe('L');
   });
 

@@ -33,6 +33,24 @@ forEachBackend('calendar queue', (backend) => {
     expect(again[0]!.lease).not.toBe(jobs[0]!.lease);
   });
 
+  it('depth counts the outbox and the inbox apart, per portal, with the oldest pending job', async () => {
+    const { store, me, queued } = await world();
+    expect(await store.calendarQueue.depth(me.portalId)).toEqual({ outbox: { pending: 0, failed: 0 }, inbox: { pending: 0, failed: 0 }, oldestPendingAt: null });
+    await queued('w');
+    await queued('x');
+    // Bitrix24 reports a change of w's event: an inbox job.
+    expect(await store.calendarQueue.pull(me.portalId, 'ev-w', 40)).toBe(1);
+    const [first] = await store.calendarQueue.claimDue(50, 1, 30);
+    await store.calendarQueue.fail(first!, 'no access');
+    const depth = await store.calendarQueue.depth(me.portalId);
+    expect({ outbox: depth.outbox, inbox: depth.inbox }).toEqual({ outbox: { pending: 1, failed: 1 }, inbox: { pending: 1, failed: 0 } });
+    expect(depth.oldestPendingAt).not.toBeNull();
+    // Another portal's queue is not this one's; all portals together count both.
+    const other = await seedPortal(store, 'm-other');
+    expect(await store.calendarQueue.depth(other.id)).toEqual({ outbox: { pending: 0, failed: 0 }, inbox: { pending: 0, failed: 0 }, oldestPendingAt: null });
+    expect((await store.calendarQueue.depth()).outbox).toEqual({ pending: 1, failed: 1 });
+  });
+
   it('done removes the job and marks the item in step; a newer generation stays due, only the lease given back', async () => {
     const { store, me, queued } = await world();
     await queued('i');

@@ -6,7 +6,7 @@
  * FOR UPDATE SKIP LOCKED, so no two instances ever claim one job.
  */
 import type { SQL } from 'bun';
-import type { CalendarJob, CalendarQueue } from '../../domain/item-port.ts';
+import { queueDepthOf, type CalendarJob, type CalendarQueue } from '../../domain/item-port.ts';
 import { num, numOrNull } from './rows.ts';
 
 interface JobRow {
@@ -163,6 +163,13 @@ export function createCalendarQueue(sql: SQL): CalendarQueue {
           : await sql`SELECT state, count(*)::int AS n FROM calendar_jobs WHERE portal_id = ${portalId} GROUP BY state`;
       const byState = Object.fromEntries(rows.map((r) => [r.state, num(r.n)]));
       return { pending: byState.pending ?? 0, failed: byState.failed ?? 0 };
+    },
+    depth: async (portalId) => {
+      const rows: { direction: string; state: string; n: number; oldest: string | null }[] = await sql`
+        SELECT CASE WHEN op = 'pull' THEN 'inbox' ELSE 'outbox' END AS direction, state, count(*)::int AS n, min(created_at) AS oldest
+        FROM calendar_jobs WHERE ${portalId === undefined ? sql`TRUE` : sql`portal_id = ${portalId}`}
+        GROUP BY 1, 2`;
+      return queueDepthOf(rows.map((r) => ({ ...r, n: num(r.n), oldest: numOrNull(r.oldest) })));
     },
   };
 }

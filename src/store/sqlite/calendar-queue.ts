@@ -6,7 +6,7 @@
  * the row stays due, so the newest state of the item is what ends up in the calendar.
  */
 import type { Database } from 'bun:sqlite';
-import type { CalendarJob, CalendarQueue } from '../../domain/item-port.ts';
+import { queueDepthOf, type CalendarJob, type CalendarQueue } from '../../domain/item-port.ts';
 
 interface JobRow {
   id: number;
@@ -86,6 +86,12 @@ export function createCalendarQueue(db: Database): CalendarQueue {
   const dropBatch = db.query<unknown, Params>(`DELETE FROM offline_event_batches WHERE portal_id = $portal_id`);
   const nextDue = db.query<{ at: number | null }, []>(`SELECT min(next_at) AS at FROM calendar_jobs WHERE state = 'pending'`);
   const counts = db.query<{ state: string; n: number }, []>(`SELECT state, count(*) AS n FROM calendar_jobs GROUP BY state`);
+  const depthSql = (where: string) =>
+    `SELECT CASE WHEN op = 'pull' THEN 'inbox' ELSE 'outbox' END AS direction, state, count(*) AS n, min(created_at) AS oldest
+     FROM calendar_jobs ${where} GROUP BY 1, 2`;
+  type DepthRow = { direction: string; state: string; n: number; oldest: number | null };
+  const depth = db.query<DepthRow, []>(depthSql(''));
+  const portalDepth = db.query<DepthRow, [number]>(depthSql('WHERE portal_id = ?'));
   const portalCounts = db.query<{ state: string; n: number }, [number]>(`SELECT state, count(*) AS n FROM calendar_jobs WHERE portal_id = ? GROUP BY state`);
 
   const itemKey = (job: CalendarJob) => ({ portal_id: job.portalId, owner_id: job.ownerId, item_id: job.itemId });
@@ -152,5 +158,6 @@ export function createCalendarQueue(db: Database): CalendarQueue {
       const byState = Object.fromEntries(rows.map((r) => [r.state, r.n]));
       return { pending: byState.pending ?? 0, failed: byState.failed ?? 0 };
     },
+    depth: async (portalId) => queueDepthOf(portalId === undefined ? depth.all() : portalDepth.all(portalId)),
   };
 }
