@@ -66,7 +66,7 @@ export type InstallOutcome = { kind: 'installed'; portal: Portal } | { kind: 'al
 const EVENT_REJECTED = 'Install event rejected.';
 
 /** What the app binds on every portal it is installed on (ONAPPUNINSTALL first). */
-const NEEDED_BINDINGS: { event: string; offline: boolean }[] = [
+export const NEEDED_BINDINGS: readonly { event: string; offline: boolean }[] = [
   { event: 'ONAPPUNINSTALL', offline: false },
   { event: 'ONCALENDARENTRYUPDATE', offline: false },
   { event: 'ONCALENDARENTRYDELETE', offline: false },
@@ -74,6 +74,19 @@ const NEEDED_BINDINGS: { event: string; offline: boolean }[] = [
   { event: 'ONCALENDARENTRYUPDATE', offline: true },
   { event: 'ONCALENDARENTRYDELETE', offline: true },
 ];
+
+/** One entry of an `event.get` answer, every field as Bitrix24 sent it. */
+export type BoundEvent = { event?: unknown; handler?: unknown; offline?: unknown };
+
+/**
+ * The needed bindings an `event.get` answer lacks: an online one counts only when it points at
+ * `eventsUrl` (a handler left at an old PUBLIC_URL receives nothing), an offline one has no handler.
+ */
+export function missingBindings(bound: readonly BoundEvent[], eventsUrl: string): { event: string; offline: boolean }[] {
+  const has = (event: string, offline: boolean) =>
+    bound.some((b) => String(b.event).toUpperCase() === event && (offline ? Number(b.offline) === 1 : b.handler === eventsUrl));
+  return NEEDED_BINDINGS.filter(({ event, offline }) => !has(event, offline));
+}
 
 export function createInstaller(deps: InstallerDeps) {
   const { store, logger } = deps;
@@ -87,7 +100,7 @@ export function createInstaller(deps: InstallerDeps) {
    */
   async function bindEvents(portal: Portal): Promise<void> {
     let client;
-    let list: { event?: unknown; handler?: unknown; offline?: unknown }[] = [];
+    let list: BoundEvent[] = [];
     try {
       client = deps.bitrix.client(portal, { kind: 'app' });
       const bound = await client.call<typeof list>('event.get');
@@ -96,10 +109,7 @@ export function createInstaller(deps: InstallerDeps) {
       logger.warn('could not read the event bindings', { member_id: portal.memberId, code: (e as { code?: string }).code });
       return;
     }
-    const has = (event: string, offline: boolean) =>
-      list.some((b) => String(b.event).toUpperCase() === event && (offline ? Number(b.offline) === 1 : b.handler === deps.eventsUrl));
-    for (const { event, offline } of NEEDED_BINDINGS) {
-      if (has(event, offline)) continue;
+    for (const { event, offline } of missingBindings(list, deps.eventsUrl)) {
       try {
         await client.call('event.bind', offline ? { event, event_type: 'offline' } : { event, handler: deps.eventsUrl });
       } catch (e) {
