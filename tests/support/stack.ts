@@ -119,8 +119,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ...opts.env,
   });
   // The pool as configured when the test sets DATABASE_POOL_MAX (the bench), else a small one: many
-  // stacks may be open at once on one server.
-  const store = await database.open({ poolMax: opts.env?.DATABASE_POOL_MAX ? config.databasePoolMax : undefined });
+  // stacks may be open at once on one server. Tokens sealed with the app's APP_SECRET, as serve does.
+  const store = await database.open({
+    poolMax: opts.env?.DATABASE_POOL_MAX ? config.databasePoolMax : undefined,
+    cipher: createTokenCipher(config.appSecret),
+  });
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
   const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
