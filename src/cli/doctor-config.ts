@@ -127,9 +127,11 @@ export function checkOAuthServers(servers: string[], publicUrl: string | undefin
  * TRUST_PROXY against the deployment's shape. b24app serves plain http, so an https PUBLIC_URL means a
  * proxy terminates TLS in front of it: untrusted, every client has the proxy's address (and one
  * client's failed sign-ins hold back all); trusted while the port is open to others, anyone who reaches
- * it directly picks their own address with X-Forwarded-For.
+ * it directly picks their own address with X-Forwarded-For. In a container the app must listen on
+ * 0.0.0.0 for the proxy to reach it, and whether the port is published cannot be seen from inside: the
+ * line says what to make sure of, without a warning on every compose deployment (deploy/compose.yaml).
  */
-export function checkTrustProxy(trustProxy: number, host: string, port: number, publicUrl: string): CheckResult {
+export function checkTrustProxy(trustProxy: number, host: string, port: number, publicUrl: string, inContainer = false): CheckResult {
   const name = 'TRUST_PROXY';
   const url = new URL(publicUrl);
   const proxied = url.protocol === 'https:' && !isLoopbackHost(url.hostname);
@@ -144,11 +146,10 @@ export function checkTrustProxy(trustProxy: number, host: string, port: number, 
   }
   const proxies = `${trustProxy} ${trustProxy === 1 ? 'proxy' : 'proxies'}`;
   if (!isLoopbackHost(host)) {
-    return {
-      status: 'warn',
-      name,
-      detail: `trusts ${proxies} while the app listens on ${host}:${port}: a client reaching that port directly forges X-Forwarded-For; let only the proxy reach it, or HOST=127.0.0.1`,
-    };
+    const reach = `a client reaching ${host}:${port} directly, not through the proxy, forges X-Forwarded-For`;
+    return inContainer
+      ? { status: 'ok', name, detail: `trusts ${proxies}; in a container: make sure only the proxy reaches port ${port} (not published), or ${reach}` }
+      : { status: 'warn', name, detail: `trusts ${proxies} while the app listens on ${host}:${port}: ${reach}; let only the proxy reach it, or HOST=127.0.0.1` };
   }
   return { status: 'ok', name, detail: `trusts ${proxies}; the app listens on ${host} only` };
 }

@@ -11,6 +11,7 @@
  * `fail` (`guarded`), redacts and prints. Everything it uses comes in through DoctorDeps: tests bring their own fetch,
  * clock and output.
  */
+import { existsSync } from 'node:fs';
 import { createBitrix, type Bitrix } from '../bitrix/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
@@ -105,7 +106,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorSummary> {
   if (appSecret !== undefined) await run('APP_SECRET', () => checkAppSecret(appSecret, parsed(env, 'BITRIX24_CLIENT_SECRET')));
   if (oauthServers !== undefined) await run('OAuth servers', () => checkOAuthServers(oauthServers, publicUrl));
   if (trustProxy !== undefined && host !== undefined && port !== undefined && publicUrl !== undefined) {
-    await run('TRUST_PROXY', () => checkTrustProxy(trustProxy, host, port, publicUrl));
+    const inContainer = existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+    await run('TRUST_PROXY', () => checkTrustProxy(trustProxy, host, port, publicUrl, inContainer));
   }
 
   // 2. The database, then 3. the network: the handler URL, and the portals through the app tokens.

@@ -261,6 +261,8 @@ describe('doctor checks of the configuration', () => {
     expect(checkTrustProxy(0, '127.0.0.1', 3000, behindNginx)).toMatchObject({ status: 'warn', detail: expect.stringContaining('listens on 127.0.0.1 only') });
     expect(checkTrustProxy(1, '127.0.0.1', 3000, behindNginx).status).toBe('ok');
     expect(checkTrustProxy(1, '0.0.0.0', 3000, behindNginx)).toMatchObject({ status: 'warn', detail: expect.stringContaining('0.0.0.0:3000') });
+    // deploy/compose.yaml: 0.0.0.0 inside the container, the port only on the compose network.
+    expect(checkTrustProxy(1, '0.0.0.0', 3000, behindNginx, true)).toMatchObject({ status: 'ok', detail: expect.stringContaining('make sure only the proxy reaches port 3000') });
     expect(checkTrustProxy(0, '127.0.0.1', 3000, 'http://localhost:3000').status).toBe('ok');
   });
 });
