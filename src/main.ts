@@ -1,11 +1,12 @@
 #!/usr/bin/env bun
 /**
  * The b24app executable. Subcommand names are a contract (architecture §2):
- * serve (default) | dev | emulator | migrate | backup <file>.
+ * serve (default) | dev | emulator | migrate | backup <file> | doctor.
  */
 import pkg from '../package.json' with { type: 'json' };
 import { runBackup, runMigrate } from './cli/store-commands.ts';
 import { runDev } from './cli/dev.ts';
+import { runDoctorCli } from './cli/doctor.ts';
 import { runEmulatorCli } from './emulator/cli.ts';
 import { runServe } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
@@ -23,6 +24,8 @@ Commands:
   migrate          apply pending database migrations
   backup <file>    write a consistent copy of the SQLite database while the server runs
                    (PostgreSQL: use pg_dump; the command says how)
+  doctor           check this deployment (configuration, database, each portal's tokens and event
+                   bindings, the handler URL): one ok/warn/fail line each; exit code 1 on a fail
 
 Options:
   -h, --help       show this help
@@ -48,6 +51,8 @@ async function main(argv: string[]): Promise<void> {
       return runMigrate(env);
     case 'backup':
       return runBackup(env, rest[0]);
+    case 'doctor':
+      return runDoctorCli(env);
     case 'dev':
       return runDev(env, rest);
     case 'emulator':

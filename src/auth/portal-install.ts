@@ -93,6 +93,22 @@ export const NEEDED_BINDINGS: readonly NeededBinding[] = [
   { event: 'ONCALENDARENTRYDELETE', offline: true },
 ];
 
+/** One entry of an `event.get` answer, every field as Bitrix24 sent it. */
+export type BoundEvent = { event?: unknown; handler?: unknown; offline?: unknown };
+
+/**
+ * Whether an `event.get` answer has `needed`: an online binding counts only when it points at
+ * `eventsUrl` (a handler left at an old PUBLIC_URL receives nothing), an offline one has no handler.
+ */
+export function hasBinding(bound: readonly BoundEvent[], needed: NeededBinding, eventsUrl: string): boolean {
+  return bound.some((b) => String(b.event).toUpperCase() === needed.event && (needed.offline ? Number(b.offline) === 1 : b.handler === eventsUrl));
+}
+
+/** The needed bindings an `event.get` answer lacks (`b24app doctor` reports them). */
+export function missingBindings(bound: readonly BoundEvent[], eventsUrl: string): NeededBinding[] {
+  return NEEDED_BINDINGS.filter((needed) => !hasBinding(bound, needed, eventsUrl));
+}
+
 export function createInstaller(deps: InstallerDeps) {
   const { store, logger } = deps;
   const now = deps.now ?? systemClock.now;
@@ -100,11 +116,9 @@ export function createInstaller(deps: InstallerDeps) {
   /** Reads `event.get` and says which needed bindings are there (ours: the handler is PUBLIC_URL/events). */
   async function readBindings(portal: Portal): Promise<{ ok: true; present: (b: NeededBinding) => boolean } | { ok: false; error: string }> {
     try {
-      const bound = await deps.bitrix.client(portal, { kind: 'app' }).call<{ event?: unknown; handler?: unknown; offline?: unknown }[]>('event.get');
+      const bound = await deps.bitrix.client(portal, { kind: 'app' }).call<BoundEvent[]>('event.get');
       const list = Array.isArray(bound.result) ? bound.result : [];
-      const present = ({ event, offline }: NeededBinding) =>
-        list.some((b) => String(b.event).toUpperCase() === event && (offline ? Number(b.offline) === 1 : b.handler === deps.eventsUrl));
-      return { ok: true, present };
+      return { ok: true, present: (needed: NeededBinding) => hasBinding(list, needed, deps.eventsUrl) };
     } catch (e) {
       const error = (e as { code?: string }).code ?? 'unknown';
       logger.warn('could not read the event bindings', { member_id: portal.memberId, code: error });

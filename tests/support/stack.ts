@@ -119,10 +119,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ...opts.env,
   });
   // The pool as configured when the test sets DATABASE_POOL_MAX (the bench), else a small one: many
-  // stacks may be open at once on one server.
+  // stacks may be open at once on one server. Tokens sealed with the app's APP_SECRET, as serve does.
   // One clock for the app and its store (a moved `now` moves both, as in production where both read the system's).
   const clock = opts.now && clockFromSeconds(opts.now);
-  const store = await database.open({ poolMax: opts.env?.DATABASE_POOL_MAX ? config.databasePoolMax : undefined, clock });
+  const store = await database.open({
+    poolMax: opts.env?.DATABASE_POOL_MAX ? config.databasePoolMax : undefined,
+    cipher: createTokenCipher(config.appSecret),
+    clock,
+  });
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
   const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
