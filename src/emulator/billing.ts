@@ -15,7 +15,7 @@
  *   CORE keeps a paid app running for 14 days of grace after expiry; the emulator refuses at once, the
  *   stricter choice.
  */
-import type { AppRecord, AppStatus, Portal, World } from './world.ts';
+import type { AppRecord, AppStatus, Billing, Portal, World } from './world.ts';
 
 export const APP_STATUSES: readonly AppStatus[] = ['L', 'F', 'D', 'T', 'P', 'S'];
 
@@ -23,16 +23,6 @@ export const APP_STATUSES: readonly AppStatus[] = ['L', 'F', 'D', 'T', 'P', 'S']
 const WITHOUT_PERIOD = new Set<AppStatus>(['L', 'F']);
 
 const DAY_MS = 86_400_000;
-
-export interface Billing {
-  status: AppStatus;
-  /** PAYMENT_EXPIRED as set. */
-  paymentExpired: boolean;
-  /** DAYS as set; null for none. */
-  days: number | null;
-  /** When DAYS was set, on the emulator's clock (it counts down from there). */
-  daysSetAtMs: number;
-}
 
 /** What `app.info` and the control API report. */
 export interface BillingState {

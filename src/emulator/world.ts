@@ -3,7 +3,6 @@
  * portals with their users and installations, the OAuth server's tokens, and counters.
  */
 import type { Server } from 'bun';
-import type { Billing } from './billing.ts';
 import type { Clock } from './clock.ts';
 import type { LeakyBucket } from './leaky-bucket.ts';
 import type { OfflineRecord } from './offline-queue.ts';
@@ -29,6 +28,17 @@ export interface AppRecord {
   version: number;
   /** The status a portal's billing starts from (`L` for `local.` client ids, else `F`). */
   status: AppStatus;
+}
+
+/** An app's billing on one portal, as the control API set it (billing.ts derives what app.info reports). */
+export interface Billing {
+  status: AppStatus;
+  /** PAYMENT_EXPIRED as set. */
+  paymentExpired: boolean;
+  /** DAYS as set; null for none. */
+  days: number | null;
+  /** When DAYS was set, on the emulator's clock (it counts down from there). */
+  daysSetAtMs: number;
 }
 
 export interface EventBinding {
