@@ -107,13 +107,13 @@ export interface NewEntry {
 }
 
 /** Adds an entry for `user` (the author); the REST method has checked the required parameters. */
-export function createCalendarEvent(portal: Portal, user: PortalUser, entry: NewEntry, params: Params): CalendarEvent {
+export function createCalendarEvent(portal: Portal, user: PortalUser, entry: NewEntry, params: Params, nowMs: number): CalendarEvent {
   if (!mayEdit(user, entry.type, entry.ownerId)) throw new CalendarRefusal('denied', 'Access denied');
   const times = resolveTimes(params, user);
   if (times.fromMs === undefined || times.toMs === undefined) throw new CalendarRefusal('invalid', 'Invalid date format');
   checkOrder(times.fromMs, times.toMs);
   if (portal.calendar.length >= MAX_CALENDAR_EVENTS) throw new CalendarRefusal('invalid', 'An error occurred while creating the event');
-  const now = Date.now();
+  const now = nowMs;
   const event: CalendarEvent = {
     ID: ++portal.counters.calendar,
     type: entry.type,
@@ -139,7 +139,7 @@ export function createCalendarEvent(portal: Portal, user: PortalUser, entry: New
  * Changes what `params` names (name, description, from/to with their zones, skip_time, optional fields),
  * as `user`; everything else stays. Bumps VERSION and TIMESTAMP_X even when nothing differs, as a save does.
  */
-export function updateCalendarEvent(event: CalendarEvent, user: PortalUser, params: Params): CalendarEvent {
+export function updateCalendarEvent(event: CalendarEvent, user: PortalUser, params: Params, nowMs: number): CalendarEvent {
   if (!mayEdit(user, event.type, event.ownerId, event.createdBy)) throw new CalendarRefusal('denied', 'Access denied.');
   const name = textParam(params, 'name', 'Invalid value for the "name" parameter.');
   const description = textParam(params, 'description', 'Invalid value for the "description" parameter.');
@@ -156,7 +156,7 @@ export function updateCalendarEvent(event: CalendarEvent, user: PortalUser, para
   });
   Object.assign(event.fields, optionalFields(params));
   event.version++;
-  event.modifiedMs = Math.max(Date.now(), event.modifiedMs);
+  event.modifiedMs = Math.max(nowMs, event.modifiedMs);
   return event;
 }
 

@@ -2,12 +2,13 @@
  * `b24app emulator`: runs the emulator alone until SIGINT/SIGTERM.
  *   --port 4100 --host 127.0.0.1 --app-url URL --client-id ID --client-secret SECRET
  *   [--install-url URL] [--events-url URL] [--scope user,placement,calendar]
- *   [--rate 2] [--burst 50] [--latency-ms 0] [--token-ttl 3600] [--operating-limit SECONDS]
+ *   [--rate 2] [--burst 50] [--latency-ms 0] [--token-ttl 3600] [--refresh-token-lifetime-days 180]
+ *   [--operating-limit SECONDS]
  *   [--portal]  also create one portal (the app added, not installed) and print its page URL
  */
 import { startEmulator, type EmulatorOptions } from './index.ts';
 
-const USAGE = 'usage: b24app emulator --app-url URL --client-id ID --client-secret SECRET [--port 4100] [--host 127.0.0.1] [--rate 2] [--burst 50] [--latency-ms 0] [--token-ttl 3600] [--operating-limit S] [--install-url URL] [--events-url URL] [--scope LIST] [--portal]';
+const USAGE = 'usage: b24app emulator --app-url URL --client-id ID --client-secret SECRET [--port 4100] [--host 127.0.0.1] [--rate 2] [--burst 50] [--latency-ms 0] [--token-ttl 3600] [--refresh-token-lifetime-days 180] [--operating-limit S] [--install-url URL] [--events-url URL] [--scope LIST] [--portal]';
 
 export function parseEmulatorArgs(argv: string[]): { options: EmulatorOptions; portal: boolean } {
   const flags = new Map<string, string>();
@@ -41,7 +42,7 @@ export function parseEmulatorArgs(argv: string[]): { options: EmulatorOptions; p
     if (value !== undefined) app[key] = value;
   }
   const options: EmulatorOptions = { host: flags.get('host') ?? '127.0.0.1', port: number('port') ?? 4100, apps: [app] };
-  const optional = { rate: number('rate'), burst: number('burst'), latencyMs: number('latency-ms'), accessTokenTtl: number('token-ttl'), operatingLimitSeconds: number('operating-limit') };
+  const optional = { rate: number('rate'), burst: number('burst'), latencyMs: number('latency-ms'), accessTokenTtl: number('token-ttl'), refreshTokenLifetimeDays: number('refresh-token-lifetime-days'), operatingLimitSeconds: number('operating-limit') };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(options, { [key]: value });
   return { options, portal };
 }

@@ -1,9 +1,14 @@
 /**
  * The control API for tests and demos (contract: these exact paths, on the OAuth server's origin).
  * It plays the people around the app: the admin who installs or removes it, a user who opens it (or
- * edits a calendar entry, control-calendar.ts), the clock that expires tokens, and someone counting calls.
+ * edits a calendar entry, control-calendar.ts), time passing (control-clock.ts), what happens to an
+ * installation over months (billing, a renamed portal, an app update: control-lifecycle.ts), and
+ * someone counting calls.
  */
+import { billingOf } from './billing.ts';
 import { handleCalendarControl, offlineQueueView } from './control-calendar.ts';
+import { handleClockControl } from './control-clock.ts';
+import { handleLifecycleControl, isLifecycleAction } from './control-lifecycle.ts';
 import { jsonResponse } from './html.ts';
 import { addInstallation, installApiOnly, installWithInstaller, registerApp, uninstallApp, type AppDefinition } from './installation.ts';
 import { createLaunch, type Launch } from './launch.ts';
@@ -54,7 +59,7 @@ async function portalAction(world: World, portal: Portal, action: string, body: 
   if (action === 'install') {
     if (!user.ADMIN) return jsonResponse({ error: 'access_denied', error_description: 'Only an administrator installs applications' }, 403);
     const install = addInstallation(portal, app);
-    const summary = { status: app.status, application_token: install.application_token };
+    const summary = { status: billingOf(world, portal, app).status, application_token: install.application_token };
     if (portal.apiOnly) {
       const deliveries = install.installed ? [] : await installApiOnly(world, portal, install, user.ID);
       const launch = createLaunch(world, portal, install, user);
@@ -102,6 +107,7 @@ export async function handleControl(world: World, req: Request, url: URL): Promi
   if (req.method === 'GET' && path === '/_emulator/portals') {
     return jsonResponse([...world.portals.values()].map(portalView));
   }
+  if (path === '/_emulator/clock') return handleClockControl(world, req.method, req.method === 'POST' ? await readBody(req) : {});
   const queue = /^\/_emulator\/portals\/([^/]+)\/offline-events$/.exec(path);
   if (req.method === 'GET' && queue) {
     const portal = world.portals.get(queue[1] ?? '');
@@ -151,11 +157,13 @@ export async function handleControl(world: World, req: Request, url: URL): Promi
     if (body.user_id !== undefined) filter.user_id = Number(body.user_id);
     return jsonResponse({ expired: world.tokens.expire(filter) });
   }
-  const m = /^\/_emulator\/portals\/([^/]+)\/(install|uninstall|launch)$/.exec(path);
+  const m = /^\/_emulator\/portals\/([^/]+)\/([a-z]+)$/.exec(path);
   if (m) {
     const portal = world.portals.get(m[1] ?? '');
+    const action = m[2] ?? '';
     if (!portal) return jsonResponse({ error: 'portal_not_found' }, 404);
-    return portalAction(world, portal, m[2] ?? '', body);
+    if (['install', 'uninstall', 'launch'].includes(action)) return portalAction(world, portal, action, body);
+    if (isLifecycleAction(action)) return handleLifecycleControl(world, portal, action, body);
   }
   return jsonResponse({ error: 'not_found' }, 404);
 }

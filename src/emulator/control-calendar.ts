@@ -45,7 +45,7 @@ export async function handleCalendarControl(world: World, portal: Portal, method
       deleteCalendarEvent(portal, entry, user);
       return jsonResponse({ deleted: true, ...(await publishAndWait(world, portal, 'ONCALENDARENTRYDELETE', entry, user.ID)) });
     }
-    updateCalendarEvent(entry, user, body);
+    updateCalendarEvent(entry, user, body, world.clock.now());
   } catch (err) {
     return refusalResponse(err);
   }

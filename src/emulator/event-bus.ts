@@ -10,7 +10,7 @@
  *   online bindings of that event, at most once per `minTimeout` seconds (default 1), or once per hit
  *   with `minTimeout` 0 (on-offline-event.md). A notification held back is not sent later.
  */
-import { buildEventAuth, buildEventBody, dispatchEvent, postEvent, type Delivery } from './event-sender.ts';
+import { buildEventAuth, buildEventBody, dispatchEvent, hearsEvents, postEvent, type Delivery } from './event-sender.ts';
 import { enqueueOffline } from './offline-queue.ts';
 import { log, type EventBinding, type Installation, type Portal, type World } from './world.ts';
 
@@ -45,7 +45,7 @@ function queueForApp(world: World, portal: Portal, install: Installation, event:
   for (const binding of install.events) {
     if (!binding.offline || binding.event !== event || skipsOwnChange(install, binding, origin)) continue;
     const change = { eventName: event, data, userId: origin.userId, connectorId: binding.connector_id };
-    const outcome = enqueueOffline(install.offline, change, () => ++portal.counters.offline);
+    const outcome = enqueueOffline(install.offline, change, () => ++portal.counters.offline, world.clock.now());
     if (outcome === 'dropped') {
       world.stats.bump('offline_events_dropped', portal.member_id);
       log(world, 'offline queue full, record dropped', { event, member_id: portal.member_id, client_id: install.app.client_id });
@@ -67,13 +67,13 @@ function signalDue(binding: EventBinding, hit: number, nowMs: number): boolean {
 }
 
 function signalOfflineEvent(world: World, portal: Portal, install: Installation, origin: ChangeOrigin): Promise<Delivery[]> {
-  const now = Date.now();
+  const now = world.clock.now();
   const due = install.events.filter((b) => b.event === OFFLINE_SIGNAL && !b.offline && signalDue(b, origin.hit, now));
   return Promise.all(
     due.map((b) => {
       const onBehalfOf = b.auth_type || origin.userId;
       const auth = buildEventAuth(world, portal, install, onBehalfOf, onBehalfOf ? 'with-refresh' : 'none');
-      return postEvent(world, portal, b.handler, buildEventBody(OFFLINE_SIGNAL, b.id, {}, auth));
+      return postEvent(world, portal, b.handler, buildEventBody(world, OFFLINE_SIGNAL, b.id, {}, auth));
     }),
   );
 }
@@ -87,7 +87,7 @@ export function publishEvent(world: World, portal: Portal, event: string, data: 
   const posts: Promise<Delivery[]>[] = [];
   let queued = 0;
   for (const install of portal.installs.values()) {
-    if (!install.installed) continue;
+    if (!hearsEvents(world, portal, install)) continue;
     posts.push(dispatchEvent(world, portal, install, name, data, origin.userId));
     const written = queueForApp(world, portal, install, name, data, origin);
     queued += written;

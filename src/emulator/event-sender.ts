@@ -1,9 +1,11 @@
 /**
  * Server-to-server event delivery, as Bitrix24 does it: one POST per handler, form-encoded with PHP
  * bracket keys and string values (`auth[access_token]=…&data[VERSION]=1`), no retry. A refresh token
- * is only sent with ONAPPINSTALL; ONAPPUNINSTALL carries no tokens at all (CORE sendAuth=false).
+ * comes with ONAPPINSTALL, ONAPPUPDATE and ONOFFLINEEVENT; ONAPPUNINSTALL carries no tokens at all (CORE
+ * sendAuth=false). An app whose paid period has lapsed hears nothing: CORE skips the handlers of an app
+ * with PAYMENT_EXPIRED=Y (rest/lib/event/callback.php; billing.ts).
  */
-import { nowSeconds } from './ids.ts';
+import { billingOf, paymentLapsed } from './billing.ts';
 import { encodePhpForm } from './php-form.ts';
 import { grantFor, log, serverEndpoint, type Installation, type Portal, type World } from './world.ts';
 
@@ -39,20 +41,26 @@ export function buildEventAuth(
     expires_in: String(world.options.accessTokenTtl),
     scope: install.app.scope.join(','),
     ...base,
-    status: install.app.status,
+    status: billingOf(world, portal, install.app).status,
     user_id: String(userId),
   };
   if (kind === 'with-refresh') auth.refresh_token = token.refresh_token;
   return auth;
 }
 
+/** Whether the portal sends this app events at all: installed (INSTALLED=Y) and not lapsed. */
+export function hearsEvents(world: World, portal: Portal, install: Installation): boolean {
+  return install.installed && !paymentLapsed(world, portal, install.app);
+}
+
 export function buildEventBody(
+  world: World,
   event: string,
   handlerId: number,
   data: Record<string, unknown>,
   auth: Record<string, string>,
 ): Record<string, unknown> {
-  return { event, event_handler_id: String(handlerId), data, ts: String(nowSeconds()), auth };
+  return { event, event_handler_id: String(handlerId), data, ts: String(world.clock.nowSeconds()), auth };
 }
 
 export async function postEvent(world: World, portal: Portal, url: string, body: Record<string, unknown>): Promise<Delivery> {
@@ -81,7 +89,8 @@ export async function postEvent(world: World, portal: Portal, url: string, body:
 /**
  * Sends an ordinary event to every online handler the app bound for it (offline bindings are never
  * called: their events go to the queue, see event-bus.ts). Nothing is delivered until the app is
- * installed (INSTALLED=Y), which is the "forgot installFinish" trap real developers fall into. Without a
+ * installed (INSTALLED=Y), which is the "forgot installFinish" trap real developers fall into, nor once
+ * its paid period has lapsed. Without a
  * user behind the change (`userId` 0) and no `auth_type`, no tokens are sent (DOCS events/index.md).
  */
 export async function dispatchEvent(
@@ -92,13 +101,13 @@ export async function dispatchEvent(
   data: Record<string, unknown>,
   userId: number,
 ): Promise<Delivery[]> {
-  if (!install.installed) return [];
+  if (!hearsEvents(world, portal, install)) return [];
   const bindings = install.events.filter((b) => b.event === event.toUpperCase() && !b.offline);
   return Promise.all(
     bindings.map((b) => {
       const onBehalfOf = b.auth_type || userId;
       const auth = buildEventAuth(world, portal, install, onBehalfOf, onBehalfOf ? 'access-only' : 'none');
-      return postEvent(world, portal, b.handler, buildEventBody(event.toUpperCase(), b.id, data, auth));
+      return postEvent(world, portal, b.handler, buildEventBody(world, event.toUpperCase(), b.id, data, auth));
     }),
   );
 }

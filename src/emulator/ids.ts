@@ -14,10 +14,6 @@ export function createTokenString(): string {
   return randomHex(35);
 }
 
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

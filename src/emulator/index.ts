@@ -3,6 +3,7 @@
  * the app-frame host and a BX24 library) for development and tests. It imports nothing from the app;
  * everything is created per `startEmulator` call.
  */
+import { createClock } from './clock.ts';
 import { registerApp, type AppDefinition } from './installation.ts';
 import { createOAuthFetch } from './oauth-server.ts';
 import { createStats } from './stats.ts';
@@ -36,6 +37,8 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** Access token lifetime in seconds (3600). */
   accessTokenTtl?: number;
+  /** How long a refresh token lives unless used, in days (180; older Bitrix24 texts say 28). */
+  refreshTokenLifetimeDays?: number;
   /** Per-method operating limit over 10 minutes, in seconds; off by default. */
   operatingLimitSeconds?: number;
   log?: (line: string) => void;
@@ -49,21 +52,27 @@ export interface Emulator {
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   if (!options.apps.length) throw new Error('startEmulator: at least one app is required');
+  const refreshTokenLifetimeDays = options.refreshTokenLifetimeDays ?? 180;
+  if (!(refreshTokenLifetimeDays > 0)) throw new Error('startEmulator: refreshTokenLifetimeDays must be positive');
+  const clock = createClock();
+  const accessTokenTtl = options.accessTokenTtl ?? 3600;
   const world: World = {
     options: {
       host: options.host ?? '127.0.0.1',
       rate: options.rate ?? 2,
       burst: options.burst ?? 50,
       latencyMs: options.latencyMs ?? 0,
-      accessTokenTtl: options.accessTokenTtl ?? 3600,
+      accessTokenTtl,
+      refreshTokenLifetimeDays,
       log: options.log ?? (() => undefined),
       ...(options.operatingLimitSeconds !== undefined ? { operatingLimitSeconds: options.operatingLimitSeconds } : {}),
     },
+    clock,
     oauthOrigin: '',
     apps: new Map(),
     defaultClientId: options.apps[0]?.client_id ?? '',
     portals: new Map(),
-    tokens: createTokenRegistry(options.accessTokenTtl ?? 3600),
+    tokens: createTokenRegistry(clock, { accessSeconds: accessTokenTtl, refreshDays: refreshTokenLifetimeDays }),
     stats: createStats(),
     nextAppId: 1,
   };
@@ -74,7 +83,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   return {
     url: world.oauthOrigin,
     async stop() {
-      await Promise.all([...world.portals.values()].map((p) => p.server?.stop(true)));
+      // Every listener a portal has had: the current domain and the former ones still answering 302.
+      await Promise.all([...world.portals.values()].flatMap((p) => [...p.listeners.values()].map((server) => server.stop(true))));
       await server.stop(true);
     },
   };

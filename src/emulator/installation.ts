@@ -61,6 +61,7 @@ export function addInstallation(portal: Portal, app: AppRecord): Installation {
   const install: Installation = {
     id: randomHex(8),
     app,
+    version: app.version,
     installed: false,
     application_token: randomHex(16),
     events: [],
@@ -88,12 +89,12 @@ export async function installApiOnly(world: World, portal: Portal, install: Inst
   finishInstall(install);
   const targets = new Set<string>([install.app.install_url]);
   for (const b of install.events) if (b.event === 'ONAPPINSTALL' && !b.offline) targets.add(b.handler);
-  const data = { VERSION: String(install.app.version), ACTIVE: 'Y', INSTALLED: 'Y', LANGUAGE_ID: portal.lang };
+  const data = { VERSION: String(install.version), ACTIVE: 'Y', INSTALLED: 'Y', LANGUAGE_ID: portal.lang };
   return Promise.all(
     [...targets].map((url) => {
       const handlerId = install.events.find((b) => b.event === 'ONAPPINSTALL' && !b.offline && b.handler === url)?.id ?? 0;
       const auth = buildEventAuth(world, portal, install, userId, 'with-refresh');
-      return postEvent(world, portal, url, buildEventBody('ONAPPINSTALL', handlerId, data, auth));
+      return postEvent(world, portal, url, buildEventBody(world, 'ONAPPINSTALL', handlerId, data, auth));
     }),
   );
 }
@@ -149,6 +150,6 @@ export async function uninstallApp(world: World, portal: Portal, install: Instal
   const data = { LANGUAGE_ID: portal.lang, CLEAN: clean ? '1' : '0' };
   const auth = buildEventAuth(world, portal, install, 0, 'none');
   return Promise.all(
-    targets.map((t) => postEvent(world, portal, t.url, buildEventBody('ONAPPUNINSTALL', t.id, data, auth))),
+    targets.map((t) => postEvent(world, portal, t.url, buildEventBody(world, 'ONAPPUNINSTALL', t.id, data, auth))),
   );
 }

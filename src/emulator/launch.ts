@@ -4,6 +4,7 @@
  * data the parent answers `getInitData` with. While INSTALLED=N an admin gets the install URL and
  * INSTALL=true; everyone else gets nothing (the page says "not fully installed").
  */
+import { billingOf } from './billing.ts';
 import { randomHex } from './ids.ts';
 import type { PortalUser } from './portal-users.ts';
 import { grantFor, serverEndpoint, type Installation, type Portal, type World } from './world.ts';
@@ -78,7 +79,7 @@ export function createLaunch(
     APPLICATION_TOKEN: install.application_token,
     APPLICATION_SCOPE: install.app.scope.join(','),
     member_id: portal.member_id,
-    status: install.app.status,
+    status: billingOf(world, portal, install.app).status,
     PLACEMENT: placement,
   };
   if (Object.keys(options).length) form.PLACEMENT_OPTIONS = JSON.stringify(options);

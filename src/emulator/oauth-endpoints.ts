@@ -6,8 +6,14 @@
  *
  * A grant for a portal the app is no longer installed on answers `invalid_client` ("the application
  * may not be installed in Bitrix24", settings/oauth/error-codes.md); a token of an earlier installation
- * of a reinstalled app is merely dead: `invalid_grant`.
+ * of a reinstalled app is merely dead: `invalid_grant`, as is a refresh token past its lifetime ("If
+ * refresh_token has expired, go through the authorization again", same page). A valid grant for an app
+ * whose paid or trial period has lapsed on that portal answers `PAYMENT_REQUIRED` "Payment required"
+ * ("Until then, the authorization server will not issue tokens", same page) and leaves the refresh token
+ * usable for after the renewal. Its HTTP status is not documented: 401, as the portal passes it on.
  */
+import { billingOf, paymentLapsed } from './billing.ts';
+import { realTime } from './clock.ts';
 import { jsonResponse } from './html.ts';
 import { readRestParams, asString } from './rest-request.ts';
 import { buildTime, restJson } from './rest-response.ts';
@@ -21,6 +27,7 @@ function oauthError(error: string, description: string, status = 400): Response 
 function tokenResponse(world: World, token: TokenRecord): Response {
   const portal = world.portals.get(token.member_id);
   const app = world.apps.get(token.client_id);
+  const status = portal && app ? billingOf(world, portal, app).status : (app?.status ?? 'F');
   return jsonResponse({
     access_token: token.access_token,
     expires: Math.floor(token.expiresAt / 1000),
@@ -28,7 +35,7 @@ function tokenResponse(world: World, token: TokenRecord): Response {
     scope: token.scope.join(','),
     domain: new URL(world.oauthOrigin).host,
     server_endpoint: serverEndpoint(world),
-    status: app?.status ?? 'F',
+    status,
     client_endpoint: portal?.client_endpoint ?? '',
     member_id: token.member_id,
     user_id: token.user_id,
@@ -46,6 +53,14 @@ function originOf(world: World, grant: TokenGrant): GrantOrigin {
 }
 
 const notInstalled = () => oauthError('invalid_client', 'Application not installed');
+const paymentRequired = () => oauthError('PAYMENT_REQUIRED', 'Payment required', 401);
+
+/** The grant's app has lapsed on the grant's portal (billing.ts). */
+function lapsed(world: World, grant: TokenGrant): boolean {
+  const portal = world.portals.get(grant.member_id);
+  const app = world.apps.get(grant.client_id);
+  return !!portal && !!app && paymentLapsed(world, portal, app);
+}
 
 export async function handleTokenRequest(world: World, req: Request, url: URL): Promise<Response> {
   const { params } = await readRestParams(req, url);
@@ -61,6 +76,7 @@ export async function handleTokenRequest(world: World, req: Request, url: URL): 
     const grant = world.tokens.takeCode(code, clientId);
     if (grant && originOf(world, grant) === 'not_installed') return notInstalled();
     if (!grant || originOf(world, grant) !== 'current') return oauthError('invalid_grant', 'Invalid authorization code');
+    if (lapsed(world, grant)) return paymentRequired();
     world.stats.bump('token_grants', grant.member_id);
     return tokenResponse(world, world.tokens.issue(grant));
   }
@@ -69,6 +85,10 @@ export async function handleTokenRequest(world: World, req: Request, url: URL): 
     if (!refresh) return oauthError('invalid_request', 'No "refresh_token" parameter found');
     const known = world.tokens.peekRefresh(refresh);
     const origin = known && known.client_id === clientId ? originOf(world, known) : null;
+    if (known && origin === 'current' && world.tokens.refreshLive(known) && lapsed(world, known)) {
+      world.stats.bump('refresh_failures', known.member_id);
+      return paymentRequired();
+    }
     const token = origin === 'current' ? world.tokens.rotate(refresh, clientId) : undefined;
     if (!token) {
       world.stats.bump('refresh_failures', known?.member_id);
@@ -82,7 +102,8 @@ export async function handleTokenRequest(world: World, req: Request, url: URL): 
 
 /** The OAuth server's REST: only app.info, answering for any portal's token. */
 export async function handleServerRest(world: World, req: Request, url: URL): Promise<Response> {
-  const start = Date.now();
+  const start = world.clock.now();
+  const startReal = realTime();
   const method = url.pathname.replace(/\/{2,}/g, '/').replace(/^\/rest\//, '').replace(/\/+$/, '').replace(/\.json$/, '');
   if (method.toLowerCase() !== 'app.info') return restJson({ error: 'ERROR_METHOD_NOT_FOUND', error_description: 'Method not found!' }, 404);
   const { auth } = await readRestParams(req, url);
@@ -99,6 +120,7 @@ export async function handleServerRest(world: World, req: Request, url: URL): Pr
   }
   if (!check.ok) return restJson({ error: 'invalid_client', error_description: 'Invalid token' }, 400);
   const token = check.token;
+  const billing = billingOf(world, portal, install.app);
   return restJson({
     result: {
       client_id: token.client_id,
@@ -107,8 +129,8 @@ export async function handleServerRest(world: World, req: Request, url: URL): Pr
       user_id: token.user_id,
       install: {
         installed: install.installed,
-        version: install.app.version,
-        status: install.app.status,
+        version: install.version,
+        status: billing.status,
         scope: install.app.scope.join(','),
         domain: portal.domain,
         uri: portal.origin,
@@ -117,6 +139,7 @@ export async function handleServerRest(world: World, req: Request, url: URL): Pr
         member_type: 'PORTAL',
       },
     },
-    time: buildTime(start, start, { operating: 0, operating_reset_at: Math.floor(Date.now() / 1000) + 600 }),
+    // operating_reset_at stays in real time, as the operating limit does (clock.ts).
+    time: buildTime(start, (realTime() - startReal) / 1000, 0, { operating: 0, operating_reset_at: Math.floor(realTime() / 1000) + 600 }),
   });
 }

@@ -57,7 +57,7 @@ export function messageIdOf(eventName: string, data: Record<string, unknown>): s
 }
 
 /** Writes a change into the queue: merged into the waiting record of the same object, else a new one. */
-export function enqueueOffline(queue: OfflineRecord[], change: OfflineChange, nextId: () => number, nowMs = Date.now()): EnqueueOutcome {
+export function enqueueOffline(queue: OfflineRecord[], change: OfflineChange, nextId: () => number, nowMs: number): EnqueueOutcome {
   const messageId = messageIdOf(change.eventName, change.data);
   const timestampMs = Math.floor(nowMs / 1000) * 1000;
   const waiting = queue.find((r) => r.processId === '' && r.connectorId === change.connectorId && r.messageId === messageId);

@@ -2,8 +2,11 @@
  * The per-method "operating" limit (DOCS limits.md): execution time of one method for one app is summed
  * over a sliding 10-minute window. The check runs before a call, so the call that crosses the limit still
  * finishes and the next one gets 429 OPERATION_TIME_LIMIT. `limitSeconds` undefined turns it off, but the
- * running total is still reported in `time.operating`, as the cloud does.
+ * running total is still reported in `time.operating`, as the cloud does. It runs on real time, not the
+ * emulator's clock: it models a rate, and `operating_reset_at` must be a moment the app can wait for.
  */
+import { realTime } from './clock.ts';
+
 const WINDOW_MS = 10 * 60 * 1000;
 
 interface Sample {
@@ -25,7 +28,7 @@ export interface OperatingLimit {
 export function createOperatingLimit(limitSeconds: number | undefined): OperatingLimit {
   const samples = new Map<string, Sample[]>();
   const current = (key: string): Sample[] => {
-    const cutoff = Date.now() - WINDOW_MS;
+    const cutoff = realTime() - WINDOW_MS;
     const list = (samples.get(key) ?? []).filter((s) => s.at > cutoff);
     samples.set(key, list);
     return list;
@@ -33,7 +36,7 @@ export function createOperatingLimit(limitSeconds: number | undefined): Operatin
   const usage = (key: string): OperatingUsage => {
     const list = current(key);
     const total = list.reduce((sum, s) => sum + s.seconds, 0);
-    const oldest = list[0]?.at ?? Date.now();
+    const oldest = list[0]?.at ?? realTime();
     return { operating: Math.round(total * 1e6) / 1e6, operating_reset_at: Math.floor((oldest + WINDOW_MS) / 1000) };
   };
   return {
@@ -41,7 +44,7 @@ export function createOperatingLimit(limitSeconds: number | undefined): Operatin
       return limitSeconds !== undefined && usage(key).operating >= limitSeconds;
     },
     record(key, seconds) {
-      current(key).push({ at: Date.now(), seconds });
+      current(key).push({ at: realTime(), seconds });
       return usage(key);
     },
     usage,

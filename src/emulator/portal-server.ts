@@ -1,8 +1,10 @@
 /**
  * One emulated portal on its own origin (own port), because the frame protocol ties DOMAIN to the
  * portal's origin: the portal page, `/oauth/authorize/`, `/rest/`, the page's ajax, and `/oauth/token/`
- * proxied to the OAuth server as the cloud does.
+ * proxied to the OAuth server as the cloud does. A renamed portal (portal-rename.ts) keeps listening on
+ * its former domains, which answer every request with a 302 to the same path on the current one.
  */
+import type { Server } from 'bun';
 import { calendarPage, CALENDAR_PATH } from './calendar-page.ts';
 import { handleFrameAjax } from './frame-ajax.ts';
 import { htmlResponse, jsonResponse } from './html.ts';
@@ -79,6 +81,17 @@ function portalPage(world: World, portal: Portal, url: URL): Response {
   return htmlResponse(renderPortalPage(portal, { ...frame, launch }));
 }
 
+/**
+ * A request to a domain the portal no longer has: 302 to the same path and query on the current domain,
+ * whatever the method (DOCS settings/how-to-call-rest-api/change-domen.md). A client must re-send a POST
+ * there itself; following the redirect as a GET loses the body.
+ */
+function movedAway(world: World, portal: Portal, req: Request): Response {
+  const url = new URL(req.url);
+  world.stats.bump('portal_redirects', portal.member_id);
+  return new Response(null, { status: 302, headers: { location: `${portal.origin}${url.pathname}${url.search}` } });
+}
+
 async function handlePortalRequest(world: World, portal: Portal, req: Request): Promise<Response> {
   const url = new URL(req.url);
   const path = url.pathname.replace(/\/{2,}/g, '/');
@@ -92,6 +105,39 @@ async function handlePortalRequest(world: World, portal: Portal, req: Request): 
   return jsonResponse({ error: 'not_found' }, 404);
 }
 
+/** Where the emulator's servers listen, and the host name they are reached by. */
+export function publicHost(world: World): string {
+  return world.options.host === '0.0.0.0' ? '127.0.0.1' : world.options.host;
+}
+
+/**
+ * Starts a listener for one of the portal's domains: `requested` (`host:port`, the port to listen on),
+ * or the emulator's host and an ephemeral port. It serves the portal while that domain is the
+ * portal's, and redirects once the portal has moved on. Answers the domain it listens for.
+ */
+export function openPortalListener(world: World, portal: Portal, requested?: { host: string; port: number }): string {
+  let domain = '';
+  const server: Server<undefined> = Bun.serve({
+    hostname: world.options.host,
+    port: requested?.port ?? 0,
+    fetch: (req) => (domain === portal.domain ? handlePortalRequest(world, portal, req) : movedAway(world, portal, req)),
+    error: (err) => {
+      log(world, 'portal request failed', { error: err.message });
+      return jsonResponse({ error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' }, 500);
+    },
+  });
+  domain = `${requested?.host ?? publicHost(world)}:${server.port}`;
+  portal.listeners.set(domain, server);
+  return domain;
+}
+
+/** The portal's addresses follow its domain. */
+export function setDomain(portal: Portal, domain: string): void {
+  portal.domain = domain;
+  portal.origin = `http://${domain}`;
+  portal.client_endpoint = `${portal.origin}/rest/`;
+}
+
 export function createPortal(world: World, spec: PortalSpec): Portal {
   const lang = spec.lang ?? 'en';
   const portal: Portal = {
@@ -103,26 +149,16 @@ export function createPortal(world: World, spec: PortalSpec): Portal {
     client_endpoint: '',
     users: seedUsers(spec.users, lang),
     installs: new Map(),
+    billing: new Map(),
     bucket: createLeakyBucket(world.options.rate, world.options.burst),
     operating: createOperatingLimit(world.options.operatingLimitSeconds),
     calendar: [],
     frames: new Map(),
     counters: { handler: 0, placement: 0, calendar: 0, offline: 0, hit: 0 },
+    listeners: new Map(),
   };
-  const server = Bun.serve({
-    hostname: world.options.host,
-    port: spec.port ?? 0,
-    fetch: (req) => handlePortalRequest(world, portal, req),
-    error: (err) => {
-      log(world, 'portal request failed', { error: err.message });
-      return jsonResponse({ error: 'INTERNAL_SERVER_ERROR', error_description: 'Internal server error' }, 500);
-    },
-  });
-  const host = world.options.host === '0.0.0.0' ? '127.0.0.1' : world.options.host;
-  portal.server = server;
-  portal.domain = `${host}:${server.port}`;
-  portal.origin = `http://${portal.domain}`;
-  portal.client_endpoint = `${portal.origin}/rest/`;
+  const port = spec.port ?? 0;
+  setDomain(portal, openPortalListener(world, portal, port ? { host: publicHost(world), port } : undefined));
   const app = world.apps.get(spec.client_id ?? world.defaultClientId);
   if (app) addInstallation(portal, app);
   world.portals.set(portal.member_id, portal);

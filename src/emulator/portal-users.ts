@@ -39,7 +39,7 @@ const NAMED: Omit<PortalUser, 'ID' | 'DATE_REGISTER' | 'ACTIVE' | 'LANGUAGE_ID'>
 ];
 
 /** TIME_ZONE_OFFSET as Bitrix24 gives it: seconds between the user's zone and the server's (UTC here), now. */
-export function timeZoneOffset(zone: string, now = new Date()): number {
+export function timeZoneOffset(zone: string, now: Date): number {
   if (!zone) return 0;
   const p = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })

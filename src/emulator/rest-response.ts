@@ -42,13 +42,17 @@ function atom(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 
-export function buildTime(startMs: number, processingStartMs: number, usage: OperatingUsage): RestTime {
-  const finishMs = Date.now();
+/**
+ * The `time` block: its dates (start, finish, date_*) on the emulator's clock, its durations measured in
+ * real time (a clock moved forward during a call does not make the call look long).
+ */
+export function buildTime(startMs: number, durationSeconds: number, processingSeconds: number, usage: OperatingUsage): RestTime {
+  const finishMs = startMs + durationSeconds * 1000;
   return {
     start: startMs / 1000,
     finish: finishMs / 1000,
-    duration: (finishMs - startMs) / 1000,
-    processing: (finishMs - processingStartMs) / 1000,
+    duration: durationSeconds,
+    processing: processingSeconds,
     date_start: atom(startMs),
     date_finish: atom(finishMs),
     operating: usage.operating,

@@ -18,6 +18,8 @@ export const STAT_NAMES = [
   'offline_events_queued',
   /** Offline event records refused because the app's queue was full. */
   'offline_events_dropped',
+  /** Requests to a renamed portal's former domain, answered with a 302 to the current one. */
+  'portal_redirects',
 ] as const;
 
 export type StatName = (typeof STAT_NAMES)[number];

@@ -3,6 +3,7 @@
  * portals with their users and installations, the OAuth server's tokens, and counters.
  */
 import type { Server } from 'bun';
+import type { Clock } from './clock.ts';
 import type { LeakyBucket } from './leaky-bucket.ts';
 import type { OfflineRecord } from './offline-queue.ts';
 import type { OperatingLimit } from './operating-limit.ts';
@@ -23,8 +24,21 @@ export interface AppRecord {
   install_url: string;
   events_url?: string;
   scope: string[];
+  /** The version a new installation gets; an update raises only that installation's. */
   version: number;
+  /** The status a portal's billing starts from (`L` for `local.` client ids, else `F`). */
   status: AppStatus;
+}
+
+/** An app's billing on one portal, as the control API set it (billing.ts derives what app.info reports). */
+export interface Billing {
+  status: AppStatus;
+  /** PAYMENT_EXPIRED as set. */
+  paymentExpired: boolean;
+  /** DAYS as set; null for none. */
+  days: number | null;
+  /** When DAYS was set, on the emulator's clock (it counts down from there). */
+  daysSetAtMs: number;
 }
 
 export interface EventBinding {
@@ -58,6 +72,8 @@ export interface Installation {
   /** One install of the app on the portal; a reinstall is a new one, so the old one's tokens stay dead. */
   id: string;
   app: AppRecord;
+  /** The app version installed here (`app.info` VERSION); `POST …/update` raises it. */
+  version: number;
   installed: boolean;
   application_token: string;
   events: EventBinding[];
@@ -111,18 +127,25 @@ export interface Portal {
    */
   apiOnly: boolean;
   lang: string;
+  /** The current address (`http://` + domain); a rename moves it, member_id stays. */
   origin: string;
   domain: string;
   client_endpoint: string;
   users: PortalUser[];
   installs: Map<string, Installation>;
+  /** Billing per app (by client_id), as set through the control API; absent: the app's default status. */
+  billing: Map<string, Billing>;
   bucket: LeakyBucket;
   operating: OperatingLimit;
   calendar: CalendarEvent[];
   frames: Map<string, FrameSession>;
   /** ID sequences; `hit` numbers requests and UI actions (one Bitrix24 hit each). */
   counters: { handler: number; placement: number; calendar: number; offline: number; hit: number };
-  server?: Server<undefined>;
+  /**
+   * One listener per domain the portal has had: the current one serves the portal, former ones (after a
+   * rename) answer 302 to the current domain. Keyed by domain.
+   */
+  listeners: Map<string, Server<undefined>>;
 }
 
 export interface ResolvedOptions {
@@ -131,12 +154,15 @@ export interface ResolvedOptions {
   burst: number;
   latencyMs: number;
   accessTokenTtl: number;
+  refreshTokenLifetimeDays: number;
   operatingLimitSeconds?: number;
   log: (line: string) => void;
 }
 
 export interface World {
   options: ResolvedOptions;
+  /** The emulator's time (clock.ts): every date in the world is read from it. */
+  clock: Clock;
   /** Filled in once the OAuth server listens. */
   oauthOrigin: string;
   apps: Map<string, AppRecord>;
@@ -162,5 +188,5 @@ export function findUser(portal: Portal, userId: number): PortalUser | undefined
 }
 
 export function log(world: World, msg: string, fields: Record<string, unknown> = {}): void {
-  world.options.log(JSON.stringify({ time: new Date().toISOString(), component: 'emulator', msg, ...fields }));
+  world.options.log(JSON.stringify({ time: new Date(world.clock.now()).toISOString(), component: 'emulator', msg, ...fields }));
 }

@@ -122,22 +122,6 @@ describe('RestClient.call', () => {
     expect(JSON.stringify({ ...e, m: e.message })).not.toContain(ACCESS);
   });
 
-  it('re-sends a POST to the new host when a renamed portal answers 302', async () => {
-    const moved: string[] = [];
-    const { client, seen } = await setup(
-      (r) => (r.url.startsWith('https://portal.example/') ? new Response(null, { status: 302, headers: { location: 'https://renamed.example/rest/user.current' } }) : ok('here')),
-      { onPortalMoved: (_from, to) => moved.push(to) },
-    );
-    expect((await client.call('user.current')).result).toBe('here');
-    expect(seen.map((s) => [s.url, s.method])).toEqual([
-      ['https://portal.example/rest/user.current', 'POST'],
-      ['https://renamed.example/rest/user.current', 'POST'],
-    ]);
-    expect(moved).toEqual(['https://renamed.example/rest/']);
-    await client.call('user.current');
-    expect(seen[2]?.url).toBe('https://renamed.example/rest/user.current');
-  });
-
   it('rejects method names that could reach another path', async () => {
     const { client, seen } = await setup(() => ok(1));
     expect((await caught(client.call('../oauth/token'))).code).toBe('ENDPOINT_REFUSED');

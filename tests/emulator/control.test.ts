@@ -102,10 +102,10 @@ describe('b24app emulator flags', () => {
   it('maps the CLI flags onto startEmulator options', () => {
     const { options, portal } = parseEmulatorArgs([
       '--port', '4100', '--app-url', 'http://localhost:3000', '--client-id', 'local.x.1', '--client-secret', 's',
-      '--rate', '5', '--burst=250', '--latency-ms', '20', '--portal',
+      '--rate', '5', '--burst=250', '--latency-ms', '20', '--refresh-token-lifetime-days', '28', '--portal',
     ]);
     expect(portal).toBe(true);
-    expect(options).toMatchObject({ port: 4100, host: '127.0.0.1', rate: 5, burst: 250, latencyMs: 20 });
+    expect(options).toMatchObject({ port: 4100, host: '127.0.0.1', rate: 5, burst: 250, latencyMs: 20, refreshTokenLifetimeDays: 28 });
     expect(options.apps).toEqual([{ client_id: 'local.x.1', client_secret: 's', app_url: 'http://localhost:3000' }]);
     expect(() => parseEmulatorArgs(['--port', 'x', '--app-url', 'u', '--client-id', 'i', '--client-secret', 's'])).toThrow('--port');
   });

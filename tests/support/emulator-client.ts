@@ -117,6 +117,48 @@ export interface EmulatorStats {
   app_info_calls: number;
   offline_events_queued: number;
   offline_events_dropped: number;
+  /** Requests to a renamed portal's former domain, answered with a 302. */
+  portal_redirects: number;
+}
+
+/** `GET|POST /_emulator/clock`: the emulator's time in unix seconds, and how far ahead of real time it is. */
+export interface EmulatorClock {
+  now: number;
+  offset_s: number;
+}
+
+/** The app's status letter on a portal: local, free, demo, trial, paid, subscription. */
+export type AppStatusLetter = 'L' | 'F' | 'D' | 'T' | 'P' | 'S';
+
+/** `POST /_emulator/portals/:member_id/billing`: fields left out keep their value. */
+export interface BillingChange {
+  client_id?: string;
+  status?: AppStatusLetter;
+  payment_expired?: 'Y' | 'N' | boolean;
+  /** Days left in the paid or trial period (negative: past it); null for none. */
+  days?: number | null;
+}
+
+/** The portal's billing of the app, as `app.info` reports it. */
+export interface BillingState {
+  status: AppStatusLetter;
+  payment_expired: 'Y' | 'N';
+  days: number | null;
+}
+
+/** `POST /_emulator/portals/:member_id/rename`. */
+export interface RenameResult {
+  old_domain: string;
+  domain: string;
+  portal_url: string;
+  client_endpoint: string;
+}
+
+/** `POST /_emulator/portals/:member_id/update`: ONAPPUPDATE's deliveries and how many bindings the portal dropped. */
+export interface UpdateResult {
+  version: number;
+  deliveries: Delivery[];
+  dropped_bindings: number;
 }
 
 /** A user's change of a calendar entry in the Bitrix24 UI (the fields `calendar.event.update` takes, and `user_id`). */
@@ -179,6 +221,15 @@ export function emulatorClient(target: string | { url: string }) {
     registerApp: (spec: AppSpec) => post<RegisteredApp>('/_emulator/apps', spec),
     /** Access tokens matching the filter expire now; answers how many did. */
     expireTokens: (filter: ExpireFilter = {}) => post<{ expired: number }>('/_emulator/tokens/expire', filter),
+    /** The emulator's clock; `advance(seconds)` moves it forward (tokens and codes expire by it). */
+    clock: (advanceSeconds?: number) =>
+      advanceSeconds === undefined ? get<EmulatorClock>('/_emulator/clock') : post<EmulatorClock>('/_emulator/clock', { advance_s: advanceSeconds }),
+    /** Sets the portal's billing of the app (default: the emulator's first app); answers the resulting state. */
+    billing: (memberId: string, change: BillingChange) => post<BillingState>(portalPath(memberId, 'billing'), change),
+    /** An administrator renames the portal; its former domain then answers 302 to the new one. */
+    rename: (memberId: string, to: { domain?: string } = {}) => post<RenameResult>(portalPath(memberId, 'rename'), to),
+    /** A new version of the app reaches the portal: ONAPPUPDATE, then the app's event bindings are gone. */
+    update: (memberId: string, spec: { client_id?: string; version?: number } = {}) => post<UpdateResult>(portalPath(memberId, 'update'), spec),
     /** A user edits calendar entry `id` in the Bitrix24 UI; answers once the app received the events it causes. */
     editCalendarEntry: (memberId: string, id: string | number, change: CalendarEntryChange) =>
       post<{ event: Record<string, unknown>; deliveries: Delivery[]; queued: number }>(portalPath(memberId, `calendar/${id}`), change),

@@ -2,7 +2,8 @@
  * The portal's app.info (no client_id, member_id or domain: it cannot prove who is asking, unlike the
  * OAuth server's), scope, and app/user options (the REST side of setAppOption/setUserOption).
  */
-import type { MethodTable } from '../rest-method.ts';
+import { billingOf } from '../billing.ts';
+import type { CallContext, MethodTable } from '../rest-method.ts';
 import { asObject, asString, upperKeys } from '../rest-request.ts';
 import { RestError } from '../rest-response.ts';
 
@@ -19,24 +20,32 @@ function readOptions(raw: Record<string, unknown>): Record<string, unknown> {
   return name ? { [name]: params.VALUE } : {};
 }
 
+/**
+ * DOCS api-reference/common/system/app-info.md (CORE rest_provider.php appInfo): the installation's
+ * version, and STATUS / PAYMENT_EXPIRED / DAYS from this portal's billing of the app (billing.ts). It
+ * answers a lapsed app too, so that the app can learn why everything else is refused.
+ */
+function appInfo(ctx: CallContext) {
+  const billing = billingOf(ctx.world, ctx.portal, ctx.install.app);
+  return {
+    result: {
+      ID: ctx.install.app.id,
+      CODE: ctx.install.app.client_id,
+      VERSION: ctx.install.version,
+      STATUS: billing.status,
+      INSTALLED: ctx.install.installed,
+      PAYMENT_EXPIRED: billing.paymentExpired ? 'Y' : 'N',
+      DAYS: billing.days,
+      LANGUAGE_ID: ctx.portal.lang,
+      LICENSE: `${ctx.portal.lang}_project`,
+      LICENSE_TYPE: 'project',
+      LICENSE_FAMILY: 'project',
+    },
+  };
+}
+
 export const appMethods: MethodTable = {
-  'app.info': {
-    handler: (ctx) => ({
-      result: {
-        ID: ctx.install.app.id,
-        CODE: ctx.install.app.client_id,
-        VERSION: ctx.install.app.version,
-        STATUS: ctx.install.app.status,
-        INSTALLED: ctx.install.installed,
-        PAYMENT_EXPIRED: 'N',
-        DAYS: null,
-        LANGUAGE_ID: ctx.portal.lang,
-        LICENSE: `${ctx.portal.lang}_project`,
-        LICENSE_TYPE: 'project',
-        LICENSE_FAMILY: 'project',
-      },
-    }),
-  },
+  'app.info': { handler: appInfo },
   scope: {
     handler: (ctx, raw) => ({
       result: upperKeys(raw).FULL ? ['basic', 'user', 'user_brief', 'user_basic', 'placement', 'calendar', 'crm', 'task', 'im'] : ctx.token.scope,

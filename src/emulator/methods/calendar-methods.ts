@@ -56,7 +56,7 @@ function addEvent(ctx: CallContext, params: Params) {
   if (!asString(params.to) && !asString(params.to_ts)) required(params, 'to', method);
   if (asString(params.auto_detect_section) === 'N') required(params, 'section', method);
   checkSection(params, 'You specified an invalid calendar section ID or the user does not have access to it');
-  const entry = refusalsAsErrors(() => createCalendarEvent(ctx.portal, ctx.user, { type, ownerId, name }, params));
+  const entry = refusalsAsErrors(() => createCalendarEvent(ctx.portal, ctx.user, { type, ownerId, name }, params, ctx.world.clock.now()));
   publish(ctx, 'ONCALENDARENTRYADD', entry);
   return { result: entry.ID };
 }
@@ -77,7 +77,7 @@ function updateEvent(ctx: CallContext, params: Params) {
   if (!entry) throw calendarError('An error occurred while changing the event.');
   // The entry must be in the calendar the call names.
   if (entry.type !== type || entry.ownerId !== ownerId) throw calendarError('Access denied.');
-  refusalsAsErrors(() => updateCalendarEvent(entry, ctx.user, params));
+  refusalsAsErrors(() => updateCalendarEvent(entry, ctx.user, params, ctx.world.clock.now()));
   publish(ctx, 'ONCALENDARENTRYUPDATE', entry);
   return { result: entry.ID };
 }

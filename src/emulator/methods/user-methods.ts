@@ -12,7 +12,7 @@ const USER_SCOPES = ['user', 'user_brief', 'user_basic'];
 const CONTACT_FIELDS = ['EMAIL', 'PERSONAL_WWW', 'PERSONAL_MOBILE', 'WORK_PHONE'];
 const NOT_FILTER_KEYS = new Set(['SORT', 'ORDER', 'START', 'ADMIN_MODE', 'SELECT', 'IMAGE_RESIZE']);
 
-function fullRecord(user: PortalUser): Record<string, unknown> {
+function fullRecord(user: PortalUser, now: Date): Record<string, unknown> {
   return {
     ID: String(user.ID),
     XML_ID: '',
@@ -25,7 +25,7 @@ function fullRecord(user: PortalUser): Record<string, unknown> {
     DATE_REGISTER: user.DATE_REGISTER,
     IS_ONLINE: 'N',
     TIME_ZONE: user.TIME_ZONE,
-    TIME_ZONE_OFFSET: timeZoneOffset(user.TIME_ZONE),
+    TIME_ZONE_OFFSET: timeZoneOffset(user.TIME_ZONE, now),
     TIMESTAMP_X: user.DATE_REGISTER,
     LAST_ACTIVITY_DATE: user.DATE_REGISTER,
     PERSONAL_GENDER: user.PERSONAL_GENDER,
@@ -41,8 +41,8 @@ function fullRecord(user: PortalUser): Record<string, unknown> {
   };
 }
 
-export function userRecord(user: PortalUser, scope: string[]): Record<string, unknown> {
-  const record = fullRecord(user);
+export function userRecord(user: PortalUser, scope: string[], now: Date): Record<string, unknown> {
+  const record = fullRecord(user, now);
   if (scope.includes('user')) return record;
   if (scope.includes('user_basic')) return record;
   for (const field of CONTACT_FIELDS) delete record[field];
@@ -57,7 +57,8 @@ function listUsers(ctx: CallContext, raw: Params) {
   const search = asString(filter.NAME_SEARCH ?? filter.FIND);
   delete filter.NAME_SEARCH;
   delete filter.FIND;
-  let rows: Record<string, unknown>[] = ctx.portal.users.map((u) => ({ ...fullRecord(u), NAME_FULL: `${u.NAME} ${u.LAST_NAME}` }));
+  const now = new Date(ctx.world.clock.now());
+  let rows: Record<string, unknown>[] = ctx.portal.users.map((u) => ({ ...fullRecord(u, now), NAME_FULL: `${u.NAME} ${u.LAST_NAME}` }));
   rows = rows.filter((row) => matchesFilter(row, filter, (r, field) => r[field]));
   if (search) rows = rows.filter((r) => String(r.NAME_FULL).toLowerCase().includes(search.toLowerCase()));
   const orderObject = asObject(params.ORDER);
@@ -69,7 +70,7 @@ function listUsers(ctx: CallContext, raw: Params) {
   const { page, next, total } = paginate(sorted, params.START);
   const result = page.map((row) => {
     const user = ctx.portal.users.find((u) => String(u.ID) === row.ID);
-    return user ? userRecord(user, ctx.token.scope) : row;
+    return user ? userRecord(user, ctx.token.scope, now) : row;
   });
   return next === undefined ? { result, total } : { result, next, total };
 }
@@ -77,7 +78,7 @@ function listUsers(ctx: CallContext, raw: Params) {
 export const userMethods: MethodTable = {
   'user.current': {
     scope: USER_SCOPES,
-    handler: (ctx) => ({ result: userRecord(ctx.user, ctx.token.scope) }),
+    handler: (ctx) => ({ result: userRecord(ctx.user, ctx.token.scope, new Date(ctx.world.clock.now())) }),
   },
   'user.get': { scope: USER_SCOPES, handler: listUsers },
   'user.admin': { handler: (ctx) => ({ result: ctx.user.ADMIN }) },
@@ -91,7 +92,7 @@ export const userMethods: MethodTable = {
             LAST_NAME: ctx.user.LAST_NAME,
             PERSONAL_GENDER: ctx.user.PERSONAL_GENDER,
             TIME_ZONE: ctx.user.TIME_ZONE,
-            TIME_ZONE_OFFSET: timeZoneOffset(ctx.user.TIME_ZONE),
+            TIME_ZONE_OFFSET: timeZoneOffset(ctx.user.TIME_ZONE, new Date(ctx.world.clock.now())),
           }
         : {},
     }),

@@ -1,7 +1,7 @@
 /**
  * A scripted stand-in for `fetch`, for unit tests that need exact control over answers (5xx on a
- * write, a hanging request, a 302) that the emulator has no switch for. Integration behaviour is
- * tested against the real emulator over HTTP instead.
+ * write, a hanging request) that the emulator has no switch for. Integration behaviour, a renamed
+ * portal's 302 included (renamed-portal.test.ts), is tested against the real emulator over HTTP instead.
  */
 import type { Portal } from '../../../src/domain/types.ts';
 
