@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const calendar = createCalendarKeeper({ store, bitrix, clock, logger });
 
   // Who is asking (src/auth): launches verified with Bitrix24, installs and uninstalls, sessions.
-  const sessions = createSessions(store, deps.sessionPolicy, clock.now);
+  const sessions = createSessions(store, deps.sessionPolicy, clock.now, clock.nowMs);
   const verifier = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger, now: clock.now });
   // One limiter for everything that costs a round trip to the OAuth server on a stranger's say-so:
   // launches, session renewals, install events, OAuth callbacks, unauthenticated events. Its counts are
@@ -98,7 +98,10 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     store,
     bitrix,
     logger,
-    forgetPortal: verifier.forgetPortal,
+    forgetPortal: (memberId, portalId) => {
+      verifier.forgetPortal(memberId);
+      sessions.forgetPortal(portalId);
+    },
     graceSec: config.uninstallGraceDays * 86_400,
     purgeDelaySec: config.cleanUninstallDelayMinutes * 60,
     now: clock.now,
@@ -156,7 +159,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const itemsUi = createItemsUi({ items, signIn, sessions, appOrigin, pages, dates: createDateFormats(clock.nowMs) });
   const onError = createErrorHandler({ logger, meta, pageAssets: pages.assets(false), allowedMethods: methodLookup(() => router.routes) });
 
-  const router: Elysia<any, any, any, any, any, any, any> = new Elysia()
+  const router: Elysia<any, any, any, any, any, any, any> = new Elysia({ precompile: true })
     .use(html({ autoDetect: true, autoDoctype: false }))
     .onError(({ code, error, request, path }) => onError({ code, error, request, path }))
     .use(healthAndAssetRoutes(store.readiness, assets)) // GET /health, /ready, /public/:file

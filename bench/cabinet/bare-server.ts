@@ -1,9 +1,12 @@
 /**
- * Child process of the cabinet benchmark: the floor to compare against. A bare `Bun.serve` and a
- * prepared `bun:sqlite` statement return the same 50 rows as `GET /api/items?limit=50`, in the same
- * JSON shape, from the same database file — no framework, no session, no access log. `/fragment`
- * renders the first page of the list with the same view components as `/ui/items`, so the app's
- * fragment is compared with the same rendering minus everything around it.
+ * Child process of the cabinet benchmark: the floors to compare against, from the same database file.
+ * - `/floor`: the least work that answers `GET /api/items?limit=50` on this stack: hash the bearer
+ *   token, find its live session row, and join the 50 rows' API JSON the app keeps ready in
+ *   `items.api_json` (issue 15) — no framework, no access log, no sliding expiry.
+ * - `/`: the same 50 rows mapped field by field (JSON.parse, toISOString, JSON.stringify) without a
+ *   session: what the app did before it kept the JSON ready.
+ * - `/fragment` renders the first page of the list with the same view components as `/ui/items`, so
+ *   the app's fragment is compared with the same rendering minus everything around it.
  *   bun bench/cabinet/bare-server.ts <sqlite file> <portal id> <user id>
  * Prints `{"url": …}` and serves until SIGTERM.
  */
@@ -22,6 +25,24 @@ db.exec('PRAGMA busy_timeout = 5000');
 const page = db.query<Record<string, any>, [number, number]>(
   'SELECT * FROM items WHERE portal_id = ? AND owner_id = ? ORDER BY created_at DESC, id DESC LIMIT 51',
 );
+const session = db.query<{ portal_id: number; user_id: number }, [string, number]>(
+  'SELECT portal_id, user_id FROM sessions WHERE id_hash = ? AND expires_at > ? AND closed = 0',
+);
+const readyJson = db.query<{ api_json: string }, [number, number]>(
+  'SELECT api_json FROM items WHERE portal_id = ? AND owner_id = ? ORDER BY created_at DESC, id DESC LIMIT 51',
+);
+const floorHeaders = { 'content-type': 'application/json' };
+
+function floor(request: Request): Response {
+  const token = (request.headers.get('authorization') ?? '').slice('Bearer '.length);
+  const s = session.get(new Bun.CryptoHasher('sha256').update(token).digest('hex'), Math.floor(Date.now() / 1000));
+  if (!s) return new Response('{"error":"unauthorized"}', { status: 401, headers: floorHeaders });
+  const rows = readyJson.all(s.portal_id, s.user_id);
+  let body = '{"items":[';
+  for (let i = 0; i < rows.length && i < 50; i++) body += (i ? ',' : '') + rows[i]!.api_json;
+  return new Response(`${body}],"next_cursor":null}`, { headers: floorHeaders });
+}
+
 const iso = (s: number | null) => (s === null ? null : new Date(s * 1000).toISOString());
 
 const view: ViewContext = { t: translator('en'), lang: 'en', dates: createDateFormats(() => Date.now()).of('en', null), url: (p) => p };
@@ -55,7 +76,9 @@ const server = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
   fetch(request) {
-    if (new URL(request.url).pathname === '/fragment') return fragment();
+    const path = new URL(request.url).pathname;
+    if (path === '/floor') return floor(request);
+    if (path === '/fragment') return fragment();
     const rows = page.all(Number(portalId), Number(userId));
     const items = rows.slice(0, 50).map((r) => ({
       id: r.id,

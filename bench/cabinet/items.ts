@@ -90,32 +90,43 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
 
     const bareBody = await (await fetch(bare.info.url)).json();
     const bareFragment = await (await fetch(`${bare.info.url}/fragment`)).text();
-    const BARE_JSON = 'bare Bun.serve + bun:sqlite (JSON)';
+    const FLOOR = 'floor: Bun.serve + bun:sqlite, session row + ready JSON';
+    const BARE_JSON = 'bare Bun.serve + bun:sqlite, rows mapped (JSON, no session)';
     const BARE_HTML = 'bare Bun.serve + bun:sqlite + the same row views (HTML)';
     const APP_JSON = 'app GET /api/items?limit=50';
     const APP_PG_JSON = 'app GET /api/items?limit=50 on PostgreSQL';
     const phases: Phase[] = [
       {
+        name: FLOOR,
+        url: `${bare.info.url}/floor`,
+        headers: auth,
+        check: (b) => {
+          expectItems(JSON.parse(b), 50);
+          if (b !== JSON.stringify(bareBody)) throw new Error('the floor and the mapped rows disagree on the bytes');
+        },
+      },
+      {
         name: BARE_JSON,
+        baseline: FLOOR,
         url: bare.info.url,
         check: (b) => expectItems(JSON.parse(b), 50),
       },
       {
         name: APP_JSON,
-        baseline: BARE_JSON,
+        baseline: FLOOR,
         url: `${appBase}/api/items?limit=50`,
         headers: auth,
         check: (b) => {
           const body = JSON.parse(b);
           expectItems(body, 50);
-          if (JSON.stringify(body.items) !== JSON.stringify(bareBody.items)) throw new Error('the app and the bare handler disagree on the rows');
+          if (b !== JSON.stringify(bareBody)) throw new Error('the app and the bare handler disagree on the bytes');
         },
       },
       ...(pg
         ? [
             {
               name: APP_PG_JSON,
-              baseline: BARE_JSON,
+              baseline: FLOOR,
               versus: APP_JSON,
               url: `${String(pg.info.url).replace('localhost', '127.0.0.1')}/api/items?limit=50`,
               headers: { authorization: `Bearer ${pg.info.token}` },
@@ -188,7 +199,8 @@ export function printCabinetBench(results: CabinetBenchResult[], connections: nu
     'vs bare': r.ratio === null ? '(baseline)' : r.ratio.toFixed(2),
   }));
   console.table(rows);
-  for (const r of results.filter((x) => x.ratio !== null && !x.versus)) {
+  // The goal (issue 15) is the app's; the mapped bare rows are shown for what keeping the JSON ready bought.
+  for (const r of results.filter((x) => x.ratio !== null && !x.versus && x.phase.startsWith('app'))) {
     console.log(`${r.phase}: ${r.ratio!.toFixed(2)} of "${r.baseline}" ${r.ratio! >= 0.8 ? '(goal ≥ 0.8 met)' : '(goal ≥ 0.8 NOT met)'}`);
   }
   for (const r of results.filter((x) => x.versus)) {

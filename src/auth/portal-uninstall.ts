@@ -39,8 +39,8 @@ export interface UninstallerDeps {
   store: Store;
   bitrix: Bitrix;
   logger: Logger;
-  /** Drops the cached launch verdicts of a portal (the verifier's `forgetPortal`). */
-  forgetPortal(memberId: string): void;
+  /** Drops what this process keeps of a closed portal: its launch verdicts and its sessions. */
+  forgetPortal(memberId: string, portalId: number): void;
   /** Seconds after which an unconfirmed claim whose app tokens are dead is carried out. */
   graceSec: number;
   /** Seconds between a confirmed CLEAN=1 uninstall and the deletion of the rows (0: at once). */
@@ -128,7 +128,7 @@ export function createUninstaller(deps: UninstallerDeps) {
       if (!clean) await store.portals.cancelPurge(portal.id);
       return 'already_uninstalled';
     }
-    deps.forgetPortal(portal.memberId);
+    deps.forgetPortal(portal.memberId, portal.id);
     logger.info(clean ? 'app uninstalled; data to be deleted' : 'app uninstalled, data kept', { member_id: portal.memberId, purge_at: purgeAt });
     if (!clean) return 'deactivated';
     if (deps.purgeDelaySec > 0) return 'purge_scheduled';
@@ -169,7 +169,7 @@ export function createUninstaller(deps: UninstallerDeps) {
     // this CLEAN=0 still keeps the data. (A claim written first is weighed by the close itself.)
     if (!clean && (await store.portals.findById(portal.id))?.status === 'uninstalled') await store.portals.cancelPurge(portal.id);
     // From now on only a fresh verification can disprove the claim, not a verdict cached before it.
-    deps.forgetPortal(portal.memberId);
+    deps.forgetPortal(portal.memberId, portal.id);
     logger.warn('uninstall not confirmed by Bitrix24; kept as a claim and re-checked', { member_id: portal.memberId, clean, verdict });
     return 'claimed';
   }

@@ -2,6 +2,11 @@
  * App sessions (architecture §4.2): a random 256-bit token handed to the page, stored only as its
  * SHA-256. Expiry slides with use but never past an absolute bound; the sliding write happens at
  * most once a minute per session so reads do not turn into writes.
+ *
+ * Every request presents its session, so a live one is kept in memory for CACHE_MS (by the token's
+ * hash): most requests then skip the session query. What changes a session elsewhere (a revocation,
+ * an uninstall closing a portal's sessions, another instance or worker process) is therefore seen
+ * within CACHE_MS; this process's own revocations and closings evict at once.
  */
 import { systemClock } from '../clock.ts';
 import type { Actor, Session } from '../domain/types.ts';
@@ -23,6 +28,10 @@ export const defaultSessionPolicy: SessionPolicy = { idleTtl: 2 * 3600, absolute
 
 /** Expired rows are removed when presented, and swept at most this often when sessions are issued. */
 const SWEEP_EVERY = 600;
+/** How long a verified session is trusted from memory (the multi-instance promise: within a second). */
+const CACHE_MS = 1000;
+/** Sessions remembered at once; the oldest entry goes first. */
+const CACHE_MAX = 10_000;
 
 export interface IssuedSession {
   token: string;
@@ -34,14 +43,32 @@ export interface Sessions {
   /** The live session for a presented token, or null (unknown, expired). */
   verify(token: string): Promise<Session | null>;
   revoke(token: string): Promise<void>;
+  /** The portal's sessions were closed or deleted in the store (an uninstall): forget them here. */
+  forgetPortal(portalId: number): void;
 }
 
 export function createSessions(
   store: Store,
   policy: SessionPolicy = defaultSessionPolicy,
   now: () => number = systemClock.now,
+  nowMs: () => number = () => now() * 1000,
 ): Sessions {
   let lastSweep = 0;
+  const cache = new Map<string, { session: Session; until: number }>();
+  const remember = (idHash: string, session: Session) => {
+    cache.delete(idHash);
+    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(idHash, { session, until: nowMs() + CACHE_MS });
+    return session;
+  };
+  const stored = async (idHash: string): Promise<Session | null> => {
+    const hit = cache.get(idHash);
+    if (hit && hit.until > nowMs()) return hit.session;
+    const s = await store.sessions.find(idHash);
+    if (s) remember(idHash, s);
+    else cache.delete(idHash);
+    return s;
+  };
   return {
     async issue(actor) {
       const token = randomToken();
@@ -64,10 +91,11 @@ export function createSessions(
     async verify(token) {
       if (!token || token.length > 128) return null;
       const idHash = sha256Hex(token);
-      const s = await store.sessions.find(idHash);
+      const s = await stored(idHash);
       const t = now();
       if (!s) return null;
       if (s.expiresAt <= t) {
+        cache.delete(idHash);
         await store.sessions.delete(idHash);
         return null;
       }
@@ -75,12 +103,17 @@ export function createSessions(
       if (t - s.lastUsedAt >= policy.touchEvery) {
         const expiresAt = Math.min(t + policy.idleTtl, s.absoluteExpiresAt);
         await store.sessions.touch(idHash, t, expiresAt);
-        return { ...s, lastUsedAt: t, expiresAt };
+        return remember(idHash, { ...s, lastUsedAt: t, expiresAt });
       }
       return s;
     },
     async revoke(token) {
-      await store.sessions.delete(sha256Hex(token));
+      const idHash = sha256Hex(token);
+      cache.delete(idHash);
+      await store.sessions.delete(idHash);
+    },
+    forgetPortal(portalId) {
+      for (const [idHash, { session }] of cache) if (session.portalId === portalId) cache.delete(idHash);
     },
   };
 }

@@ -38,6 +38,12 @@ export type UpdateResult = { kind: 'updated'; item: Item } | { kind: 'conflict';
 
 export interface ItemRepo {
   list(actor: Actor, query: ItemQuery): Promise<{ items: Item[]; next: ItemCursor | null }>;
+  /**
+   * The same page as the JSON API shows it: each item's API JSON as stored with the row (a list is
+   * then a concatenation), or the Item itself where none is stored (dates the store cannot write as
+   * JavaScript does: outside years 1-9999), for the caller to encode.
+   */
+  listJson(actor: Actor, query: ItemQuery): Promise<{ items: (string | Item)[]; next: ItemCursor | null }>;
   find(actor: Actor, id: string): Promise<Item | null>;
   create(actor: Actor, id: string, input: ItemInput, now: number): Promise<Item>;
   /** With `work`, the calendar write is queued in the same transaction (only if the version matched). */
@@ -133,4 +139,10 @@ export function queueDepthOf(rows: { direction: string; state: string; n: number
     if (r.state === 'pending' && r.oldest !== null) depth.oldestPendingAt = Math.min(depth.oldestPendingAt ?? r.oldest, r.oldest);
   }
   return depth;
+}
+
+/** The cursor after a page read with one row more than `limit`: its last shown row, when there is more. */
+export function nextCursorOf(rows: readonly { created_at: number | string; id: string }[], limit: number): ItemCursor | null {
+  const last = rows[limit - 1];
+  return rows.length > limit && last ? { createdAt: Number(last.created_at), id: last.id } : null;
 }

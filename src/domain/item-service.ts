@@ -9,7 +9,7 @@
 import type { CalendarGateway } from './calendar-sync.ts';
 import type { Clock } from '../clock.ts';
 import { AppError, ItemConflict } from './errors.ts';
-import type { CalendarQueue, CalendarWork, ItemCursor, ItemInput, ItemRepo } from './item-port.ts';
+import type { CalendarQueue, CalendarWork, ItemCursor, ItemInput, ItemQuery, ItemRepo } from './item-port.ts';
 import { createItemIds, decodeCursor, encodeCursor, isItemId, PAGE_DEFAULT, PAGE_MAX, requireValidItem, type FieldIssue, type ItemDraft } from './items.ts';
 import type { Actor, Item, ItemStatus } from './types.ts';
 
@@ -53,6 +53,13 @@ export interface ItemServiceDeps {
   clock: Clock;
 }
 
+/** A list request as the store takes it: the page size bounded, the search trimmed, the cursor decoded. */
+function pageQuery(req: ListRequest): ItemQuery {
+  const limit = Math.min(Math.max(req.limit ?? PAGE_DEFAULT, 1), PAGE_MAX);
+  const q = req.q?.trim().slice(0, 200) || undefined;
+  return { status: req.status, q, limit, after: req.cursor ? decodeCursor(req.cursor) : undefined };
+}
+
 export function createItemService({ items, calendar, queue, onCalendarWork, limits, clock }: ItemServiceDeps) {
   const now = clock.now;
   const newItemId = createItemIds(clock.nowMs);
@@ -70,9 +77,12 @@ export function createItemService({ items, calendar, queue, onCalendarWork, limi
     /** A fresh id for a create form to propose (a retried submit then creates the item once). */
     newDraftId: newItemId,
     async list(actor: Actor, req: ListRequest) {
-      const limit = Math.min(Math.max(req.limit ?? PAGE_DEFAULT, 1), PAGE_MAX);
-      const q = req.q?.trim().slice(0, 200) || undefined;
-      const page = await items.list(actor, { status: req.status, q, limit, after: req.cursor ? decodeCursor(req.cursor) : undefined });
+      const page = await items.list(actor, pageQuery(req));
+      return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
+    },
+    /** The same page with each item as the JSON API's text where the store keeps it (item-port.ts `listJson`). */
+    async listJson(actor: Actor, req: ListRequest) {
+      const page = await items.listJson(actor, pageQuery(req));
       return { items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
     },
     find,

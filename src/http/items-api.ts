@@ -30,6 +30,8 @@ export const itemJson = (i: Item) => ({
   version: i.version,
 });
 
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
 const Instant = t.Union([t.String({ maxLength: 40 }), t.Null()]);
 const ItemFields = {
   name: t.String({ maxLength: 2000 }),
@@ -65,13 +67,16 @@ export const itemsApiRoutes = (items: ItemService, sessions: Sessions, appOrigin
     .get(
       '/api/items',
       async ({ actor, query }) => {
-        const page = await items.list(actor, {
+        const page = await items.listJson(actor, {
           status: isStatus(query.status) ? query.status : undefined,
           q: query.q,
           limit: query.limit,
           cursor: query.cursor,
         });
-        return { items: page.items.map(itemJson), next_cursor: page.nextCursor };
+        // The items' JSON as stored with them, joined: the same bytes as encoding `itemJson` of each
+        // (tests/store/items.test.ts), without decoding and encoding every field on each request.
+        const list = page.items.map((i) => (typeof i === 'string' ? i : JSON.stringify(itemJson(i)))).join(',');
+        return new Response(`{"items":[${list}],"next_cursor":${JSON.stringify(page.nextCursor)}}`, { headers: JSON_HEADERS });
       },
       {
         query: t.Object({

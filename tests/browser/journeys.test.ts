@@ -182,6 +182,8 @@ for (const { lang, mode } of RUNS) {
       // have both run out. Submitting must still create the item, with what was typed.
       await stack.emu.expireTokens({ member_id: portal.member_id });
       await stack.sql('DELETE FROM sessions');
+      // The app trusts a session it verified for a second (src/auth/sessions.ts): let that pass.
+      await Bun.sleep(1100);
       await act.submitCreateForm(frame, 'Zeta after expiry', STEP);
       await act.renameItem(frame, 'Zeta after expiry', 'Zeta renewed', STEP);
       const after = user.requests.slice(before);

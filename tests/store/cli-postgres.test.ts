@@ -36,7 +36,7 @@ describe('b24app CLI on PostgreSQL', () => {
     await admin.unsafe(`CREATE SCHEMA ${schema}`);
     const first = run(['migrate'], { DATABASE_URL: schemaUrl() });
     expect(first.stderr).toBe('');
-    expect(first.stdout).toContain('applied: 001_initial, 002_refresh_lease, 003_lifecycle, 004_search_fold_yo, 005_calendar_queue, 006_instances, 007_install_health');
+    expect(first.stdout).toContain('applied: 001_initial, 002_refresh_lease, 003_lifecycle, 004_search_fold_yo, 005_calendar_queue, 006_instances, 007_install_health, 008_item_api_json');
     expect(run(['migrate'], { DATABASE_URL: schemaUrl() }).stdout).toContain('database is up to date');
     const rows = await admin.unsafe(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
     expect(rows.map((r: { version: number }) => r.version)).toEqual(postgresMigrations.map((m) => m.version));

@@ -163,8 +163,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
  * in-process caches and limiters, as a second `serve` process would have; `peerIp` is the address its
  * requests come from. Handled in process (`app.handle`); close it before the stack stops.
  */
-export async function anotherInstance(s: Stack, peerIp?: string): Promise<{ app: App; close(): Promise<void> }> {
-  const store = await s.database.open({ cipher: createTokenCipher(TEST_APP_SECRET) });
+export async function anotherInstance(s: Stack, peerIp?: string, now?: () => number): Promise<{ app: App; close(): Promise<void> }> {
+  const clock = now && clockFromSeconds(now);
+  const store = await s.database.open({ cipher: createTokenCipher(TEST_APP_SECRET), clock });
   const config = testConfig({
     PUBLIC_URL: s.appUrl,
     BITRIX24_CLIENT_ID: s.clientId,
@@ -174,7 +175,7 @@ export async function anotherInstance(s: Stack, peerIp?: string): Promise<{ app:
     DATABASE_URL: s.database.url,
     LOG_LEVEL: 'error',
   });
-  const app = createApp({ config, store, logger: createLogger('error', () => undefined) }, peerIp === undefined ? undefined : () => peerIp);
+  const app = createApp({ config, store, logger: createLogger('error', () => undefined), clock }, peerIp === undefined ? undefined : () => peerIp);
   return { app, close: () => store.close() };
 }
 

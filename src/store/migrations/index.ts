@@ -9,6 +9,7 @@ import searchFoldYo from './004_search_fold_yo.sql' with { type: 'text' };
 import calendarQueue from './005_calendar_queue.sql' with { type: 'text' };
 import instances from './006_instances.sql' with { type: 'text' };
 import installHealth from './007_install_health.sql' with { type: 'text' };
+import itemApiJson from './008_item_api_json.sql' with { type: 'text' };
 import pgInitial from './postgres/001_initial.sql' with { type: 'text' };
 import pgRefreshLease from './postgres/002_refresh_lease.sql' with { type: 'text' };
 import pgLifecycle from './postgres/003_lifecycle.sql' with { type: 'text' };
@@ -16,6 +17,7 @@ import pgSearchFoldYo from './postgres/004_search_fold_yo.sql' with { type: 'tex
 import pgCalendarQueue from './postgres/005_calendar_queue.sql' with { type: 'text' };
 import pgInstances from './postgres/006_instances.sql' with { type: 'text' };
 import pgInstallHealth from './postgres/007_install_health.sql' with { type: 'text' };
+import pgItemApiJson from './postgres/008_item_api_json.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -31,6 +33,7 @@ export const migrations: Migration[] = [
   { version: 5, name: '005_calendar_queue', sql: calendarQueue },
   { version: 6, name: '006_instances', sql: instances },
   { version: 7, name: '007_install_health', sql: installHealth },
+  { version: 8, name: '008_item_api_json', sql: itemApiJson },
 ];
 
 /**
@@ -45,6 +48,7 @@ export const postgresMigrations: Migration[] = [
   { version: 5, name: '005_calendar_queue', sql: pgCalendarQueue },
   { version: 6, name: '006_instances', sql: pgInstances },
   { version: 7, name: '007_install_health', sql: pgInstallHealth },
+  { version: 8, name: '008_item_api_json', sql: pgItemApiJson },
 ];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

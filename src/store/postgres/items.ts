@@ -4,7 +4,7 @@
  * keeps one without the other.
  */
 import type { SQL } from 'bun';
-import type { CalendarWork } from '../../domain/item-port.ts';
+import { nextCursorOf as nextCursor, type CalendarWork, type ItemQuery } from '../../domain/item-port.ts';
 import { foldForSearch } from '../../domain/items.ts';
 import type { Actor, Item } from '../../domain/types.ts';
 import type { ItemInput, ItemRepo } from '../store.ts';
@@ -77,21 +77,30 @@ export function createItemRepo(sql: SQL): ItemRepo {
     return first(await tx`UPDATE items SET calendar_event_id = NULL, calendar_sync = NULL WHERE ${mine(tx, actor, id)} RETURNING *`);
   };
 
+  /** The WHERE of one page of the actor's items (filters, the cursor). */
+  const pageWhere = (actor: Actor, query: ItemQuery) => {
+    const where = [sql`portal_id = ${actor.portalId} AND owner_id = ${actor.userId}`];
+    if (query.status) where.push(sql`AND status = ${query.status}`);
+    if (query.q) where.push(sql`AND strpos(name_fold, ${foldForSearch(query.q)}) > 0`);
+    if (query.after) {
+      const { createdAt, id } = query.after;
+      where.push(sql`AND (created_at < ${createdAt} OR (created_at = ${createdAt} AND id < ${id}))`);
+    }
+    return where;
+  };
+
   return {
     list: async (actor, query) => {
-      const where = [sql`portal_id = ${actor.portalId} AND owner_id = ${actor.userId}`];
-      if (query.status) where.push(sql`AND status = ${query.status}`);
-      if (query.q) where.push(sql`AND strpos(name_fold, ${foldForSearch(query.q)}) > 0`);
-      if (query.after) {
-        const { createdAt, id } = query.after;
-        where.push(sql`AND (created_at < ${createdAt} OR (created_at = ${createdAt} AND id < ${id}))`);
-      }
       const rows: ItemRow[] = await sql`
-        SELECT * FROM items WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`;
-      const page = rows.slice(0, query.limit).map(toItem);
-      const last = page[page.length - 1];
-      const next = rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
-      return { items: page, next };
+        SELECT * FROM items WHERE ${pageWhere(actor, query)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`;
+      return { items: rows.slice(0, query.limit).map(toItem), next: nextCursor(rows, query.limit) };
+    },
+    listJson: async (actor, query) => {
+      const rows: { id: string; created_at: string; api_json: string | null }[] = await sql`
+        SELECT id, created_at, api_json FROM items WHERE ${pageWhere(actor, query)} ORDER BY created_at DESC, id DESC LIMIT ${query.limit + 1}`;
+      const items: (string | Item)[] = [];
+      for (const r of rows.slice(0, query.limit)) items.push(r.api_json ?? toItem((await findOne(sql, actor, r.id))!));
+      return { items, next: nextCursor(rows, query.limit) };
     },
     find: async (actor, id) => {
       const r = await findOne(sql, actor, id);

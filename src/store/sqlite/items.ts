@@ -4,9 +4,9 @@
  * keeps one without the other.
  */
 import type { Database } from 'bun:sqlite';
-import type { CalendarWork } from '../../domain/item-port.ts';
+import { nextCursorOf as nextCursor, type CalendarWork, type ItemQuery } from '../../domain/item-port.ts';
 import { foldForSearch } from '../../domain/items.ts';
-import type { Item } from '../../domain/types.ts';
+import type { Actor, Item } from '../../domain/types.ts';
 import type { ItemInput, ItemRepo } from '../store.ts';
 
 interface ItemRow {
@@ -105,32 +105,47 @@ export function createItemRepo(db: Database): ItemRepo {
   const remove = db.query<ItemRow, Params>(`DELETE FROM items WHERE ${scope} AND id = $id RETURNING *`);
   const count = db.query<{ n: number }, Params>(`SELECT count(*) AS n FROM items WHERE ${scope}`);
 
+  /** The WHERE of one page of the actor's items (filters, the cursor) and its parameters. */
+  const pageWhere = (actor: Actor, query: ItemQuery): { where: string; params: Params } => {
+    const where = [scope];
+    const params: Params = { portal_id: actor.portalId, owner_id: actor.userId, limit: query.limit + 1 };
+    if (query.status) {
+      where.push('status = $status');
+      params.status = query.status;
+    }
+    if (query.q) {
+      where.push('instr(name_fold, $q) > 0');
+      params.q = foldForSearch(query.q);
+    }
+    if (query.after) {
+      where.push('(created_at < $c_at OR (created_at = $c_at AND id < $c_id))');
+      params.c_at = query.after.createdAt;
+      params.c_id = query.after.id;
+    }
+    return { where: where.join(' AND '), params };
+  };
+
   return {
     list: async (actor, query) => {
-      const where = [scope];
-      const params: Params = { portal_id: actor.portalId, owner_id: actor.userId, limit: query.limit + 1 };
-      if (query.status) {
-        where.push('status = $status');
-        params.status = query.status;
-      }
-      if (query.q) {
-        where.push('instr(name_fold, $q) > 0');
-        params.q = foldForSearch(query.q);
-      }
-      if (query.after) {
-        where.push('(created_at < $c_at OR (created_at = $c_at AND id < $c_id))');
-        params.c_at = query.after.createdAt;
-        params.c_id = query.after.id;
-      }
-      const rows = db
-        .query<ItemRow, Params>(
-          `SELECT * FROM items WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $limit`,
-        )
-        .all(params);
+      const { where, params } = pageWhere(actor, query);
+      const rows = db.query<ItemRow, Params>(`SELECT * FROM items WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $limit`).all(params);
       const page = rows.slice(0, query.limit).map(toItem);
-      const last = page[page.length - 1];
-      const next = rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
-      return { items: page, next };
+      return { items: page, next: nextCursor(rows, query.limit) };
+    },
+    listJson: async (actor, query) => {
+      const { where, params } = pageWhere(actor, query);
+      // Rows as arrays (`values`): bun:sqlite builds them at about half the cost of objects, and this
+      // is the cabinet's hottest statement.
+      const rows = db
+        .query<[string, number, string | null], Params>(`SELECT id, created_at, api_json FROM items WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $limit`)
+        .values(params) as [string, number, string | null][];
+      const items: (string | Item)[] = [];
+      for (let i = 0; i < rows.length && i < query.limit; i++) {
+        const [id, , json] = rows[i]!;
+        items.push(json ?? toItem(findOne.get({ portal_id: actor.portalId, owner_id: actor.userId, id })!));
+      }
+      const last = rows[query.limit - 1];
+      return { items, next: rows.length > query.limit && last ? { createdAt: last[1], id: last[0] } : null };
     },
     find: async (actor, id) => {
       const r = findOne.get({ portal_id: actor.portalId, owner_id: actor.userId, id });
