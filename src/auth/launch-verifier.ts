@@ -154,7 +154,7 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
       if (isBitrixError(e) && isUnanswered(e)) throw unavailable(deps.logger);
       // The OAuth server vouched for the token; the portal answers nothing until the app is paid for.
       if (isBitrixError(e) && e.code === 'PAYMENT_REQUIRED') {
-        throw new SubscriptionExpired(null, marketUrl(info.install.client_endpoint), { memberId: info.install.member_id, userId: Number(info.user_id) });
+        throw new SubscriptionExpired(null, marketUrl(info.install.client_endpoint), { memberId: info.install.member_id, userId: Number(info.user_id), verifiedAt: now() });
       }
       throw refuse('could not read the user from the verified portal', deps.logger, { domain });
     }

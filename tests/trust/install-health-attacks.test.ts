@@ -1,0 +1,79 @@
+/**
+ * Install health (issue 14) against an ordinary user of the portal who holds only their own launch form
+ * (AUTH_ID, REFRESH_ID and the portal's APPLICATION_TOKEN): a lapsed subscription, dormant tokens and
+ * the renewal job must never turn into a wipe or a stall. Real HTTP between the app and the emulator;
+ * the app's clock and the emulator's move together.
+ */
+import { afterAll, describe, expect, it } from 'bun:test';
+import { portalRows, postForm, uninstallEvent } from '../support/portal-rows.ts';
+import { createItem, openApp, timedStack, type TimedStack } from './lifecycle-world.ts';
+
+const DAY = 86_400;
+const stacks: TimedStack[] = [];
+afterAll(async () => {
+  for (const s of stacks) await s.stop();
+});
+
+/** A stack whose app clock and emulator clock move together (`advance`). */
+async function agingStack() {
+  const s = await timedStack();
+  stacks.push(s);
+  return Object.assign(s, {
+    async advance(seconds: number) {
+      s.clock.now += seconds;
+      await s.emu.clock(seconds);
+    },
+  });
+}
+
+/** A paid marketplace install; user 2 (the attacker, not an admin) opened it and made an item. */
+async function paidPortal(s: TimedStack) {
+  const p = await s.emu.createPortal();
+  await s.emu.billing(p.member_id, { status: 'P', payment_expired: 'N', days: 30 });
+  await s.emu.install(p.member_id);
+  const attacker = await s.emu.launch(p.member_id, 2);
+  const opened = await openApp(s, attacker);
+  expect(opened.status).toBe(200);
+  await createItem(s, opened.session!, `item of ${p.member_id}`);
+  return { p, token: attacker.form.APPLICATION_TOKEN! };
+}
+
+describe('a lapsed subscription is not an uninstall', () => {
+  it("a forged CLEAN=1 sent while the portal is unpaid is not kept as a claim that fires once the app's idle token dies", async () => {
+    const s = await agingStack();
+    const w = await paidPortal(s);
+    // The portal stops paying; its data is meant to wait for the renewal.
+    await s.emu.billing(w.p.member_id, { payment_expired: 'Y', days: -1 });
+    await s.advance(2 * 3600); // the app's access token expired: asking Bitrix24 means a refresh
+    // The attacker's forged uninstall: the refresh answers PAYMENT_REQUIRED — the OAuth server knows the
+    // install and says it is unpaid, which is no sign of an uninstall.
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.token, '1', s.clock.now))).status).toBe(403);
+    expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toBeNull();
+    // Months later, still unpaid: the app's refresh token dies unused, as Bitrix24 lets it.
+    await s.advance(181 * DAY);
+    expect(await s.server.app.runInstallHealth()).toMatchObject({ dead: 1 });
+    await s.server.app.runLifecycleJobs();
+    s.clock.now += 2 * 3600;
+    expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 0, purged: 0 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+  }, 30_000);
+
+  it('users opening an unpaid app disprove a forged CLEAN=1 claim: the OAuth server vouched for their tokens of this install', async () => {
+    const s = await agingStack();
+    const w = await paidPortal(s);
+    await s.emu.billing(w.p.member_id, { payment_expired: 'Y', days: -1 });
+    // Unpaid for longer than the refresh lifetime: the app's tokens died unused (or an earlier release
+    // marked them dead at the first PAYMENT_REQUIRED).
+    await s.advance(181 * DAY);
+    expect(await s.server.app.runInstallHealth()).toMatchObject({ dead: 1 });
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.token, '1', s.clock.now))).status).toBe(202);
+    // During the grace period the portal's users (the administrator too) open the app: each launch is a
+    // fresh verification of a genuine token of this app on this portal, answered with the expired page.
+    await s.advance(3600);
+    for (const userId of [3, 1]) expect((await openApp(s, await s.emu.launch(w.p.member_id, userId))).status).toBe(402);
+    expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toBeNull();
+    await s.advance(8 * DAY);
+    expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 0 });
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+  }, 30_000);
+});
