@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'bun:test';
 import { portalRows, postForm, uninstallEvent } from '../support/portal-rows.ts';
-import { createItem, openApp, timedStack, type TimedStack } from './lifecycle-world.ts';
+import { createItem, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
 
 const DAY = 86_400;
 const stacks: TimedStack[] = [];
@@ -76,4 +76,39 @@ describe('a lapsed subscription is not an uninstall', () => {
     expect(await s.server.app.runLifecycleJobs()).toMatchObject({ expired: 0 });
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   }, 30_000);
+});
+
+describe('the renewal job', () => {
+  it("rows it cannot renew (unpaid portals answer PAYMENT_REQUIRED, hour after hour) do not keep a paying portal's idle token from being renewed", async () => {
+    const s = await agingStack();
+    // Unpaid installs pile up over an app's life; each keeps its app token, and its calendar users'
+    // tokens, among the live rows. Here one portal stands for them: 210 calendar users whose stored
+    // refresh token the OAuth server answers with PAYMENT_REQUIRED (it leaves the token usable).
+    const unpaid = await paidPortal(s);
+    const unpaidId = await portalIdOf(s, unpaid.p.member_id);
+    const genuine = (await s.emu.launch(unpaid.p.member_id, 3)).form;
+    for (let userId = 10; userId < 220; userId++) {
+      await s.store.tokens.save(unpaidId, { kind: 'user', userId }, userId, { accessToken: genuine.AUTH_ID!, refreshToken: genuine.REFRESH_ID!, expiresAt: s.clock.now + 3600, scope: 'user,calendar' });
+      await s.sql(
+        `INSERT INTO items (id, portal_id, owner_id, name, name_fold, status, calendar_event_id, calendar_sync, created_at, updated_at)
+         VALUES (?, ?, ?, 'x', 'x', 'active', '1', 'synced', ?, ?)`,
+        [`unpaid-item-${userId}`, unpaidId, userId, s.clock.now, s.clock.now],
+      );
+    }
+    await s.emu.billing(unpaid.p.member_id, { payment_expired: 'Y', days: -1 });
+    await s.advance(3600);
+    // A paying portal, installed after them, whose app nobody happens to use for a while.
+    const paying = await paidPortal(s);
+    await s.emu.billing(paying.p.member_id, { days: 3650 });
+    const payingId = await portalIdOf(s, paying.p.member_id);
+    await s.advance(150 * DAY);
+    // Hourly runs for a day: the paying portal's dormant token must be renewed in one of them.
+    for (let hour = 0; hour < 24; hour++) {
+      await s.server.app.runInstallHealth();
+      await s.advance(3600);
+    }
+    const row = (await s.store.tokens.find(payingId, { kind: 'app' }))!;
+    expect(row.dead).toBe(false);
+    expect(row.issuedAt).toBeGreaterThan(s.clock.now - 2 * DAY);
+  }, 120_000);
 });
