@@ -112,3 +112,23 @@ describe('the renewal job', () => {
     expect(row.issuedAt).toBeGreaterThan(s.clock.now - 2 * DAY);
   }, 120_000);
 });
+
+describe('an unpaid portal makes the app ask Bitrix24 no more than a paid one', () => {
+  it('one token of an unpaid portal, replayed at /api/session, costs the app one verification, not one per request', async () => {
+    const s = await agingStack();
+    const w = await paidPortal(s);
+    await s.emu.billing(w.p.member_id, { payment_expired: 'Y', days: -1 });
+    const form = (await s.emu.launch(w.p.member_id, 2)).form;
+    const before = await s.emu.stats(w.p.member_id);
+    const body = JSON.stringify({ AUTH_ID: form.AUTH_ID, DOMAIN: w.p.domain, member_id: w.p.member_id });
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${s.appUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(res.status).toBe(402);
+    }
+    const after = await s.emu.stats(w.p.member_id);
+    // A paid portal's token is verified once and its verdict kept; a refused one is counted by the
+    // failed-attempt limiter. An unpaid portal's was neither: two Bitrix24 round trips per request.
+    expect(after.app_info_calls - before.app_info_calls).toBeLessThanOrEqual(2);
+    expect(after.rest_calls - before.rest_calls).toBeLessThanOrEqual(2);
+  }, 30_000);
+});
