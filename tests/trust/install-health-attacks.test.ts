@@ -132,3 +132,17 @@ describe('an unpaid portal makes the app ask Bitrix24 no more than a paid one', 
     expect(after.rest_calls - before.rest_calls).toBeLessThanOrEqual(2);
   }, 30_000);
 });
+
+describe('ONAPPUPDATE, which any user can send (every launch form carries the application token)', () => {
+  it('50 of them in a burst cost the app one event.get and bind nothing that is there', async () => {
+    const s = await agingStack();
+    const w = await paidPortal(s);
+    await s.server.app.idle();
+    const before = await s.emu.stats(w.p.member_id);
+    const event = { event: 'ONAPPUPDATE', 'auth[member_id]': w.p.member_id, 'auth[domain]': w.p.domain, 'auth[application_token]': w.token };
+    const answers = await Promise.all(Array.from({ length: 50 }, () => postForm(s.appUrl, '/events', event)));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    await s.server.app.idle();
+    expect((await s.emu.stats(w.p.member_id)).rest_calls - before.rest_calls).toBe(1);
+  }, 30_000);
+});
