@@ -23,7 +23,7 @@ import type { Clock } from '../clock.ts';
 import type { QueueDepth } from '../domain/item-port.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
-import type { Store } from '../store/store.ts';
+import type { DormantCursor, Store } from '../store/store.ts';
 import type { Billing, Subscription } from './billing.ts';
 import type { BindingsReport, Installer } from './portal-install.ts';
 
@@ -126,8 +126,17 @@ export function createInstallHealth(deps: InstallHealthDeps) {
     }
   }
 
+  /**
+   * Where the last run stopped in the dormant rows' order (in memory): each run goes on from there and
+   * starts over at the end. Rows that cannot be renewed (an unpaid portal answers PAYMENT_REQUIRED until
+   * someone pays; an outage) stay dormant and keep their place at the head of the list; without walking
+   * on, a batch of them would keep every other portal's idle token from being renewed until it died.
+   */
+  let dormantCursor: DormantCursor | undefined;
+
   async function renewDormantTokens(summary: HealthSummary): Promise<void> {
-    const rows = await store.tokens.listDormant(clock.now() - deps.renewAfterSec, RENEW_BATCH);
+    const rows = await store.tokens.listDormant(clock.now() - deps.renewAfterSec, RENEW_BATCH, dormantCursor);
+    dormantCursor = rows.length < RENEW_BATCH ? undefined : rows.at(-1)!.cursor;
     const portals = new Map<number, Portal | null>();
     for (const { portalId, owner } of rows) {
       if (!portals.has(portalId)) portals.set(portalId, await store.portals.findById(portalId));

@@ -67,6 +67,12 @@ export interface LaunchVerifierDeps {
 export function createLaunchVerifier(deps: LaunchVerifierDeps) {
   const now = deps.now ?? systemClock.now;
   const cache = new VerdictCache<VerifiedLaunch>(10_000, now);
+  /**
+   * Tokens the OAuth server vouched for but whose portal answers PAYMENT_REQUIRED: the same answer for
+   * a while (as a verdict is kept), so that one token of an unpaid portal replayed at /api/session
+   * costs two round trips once, not per request (the failed-attempt limiter does not count it).
+   */
+  const unpaid = new VerdictCache<SubscriptionExpired>(10_000, now);
 
   /** The server that last answered at all: asked first next time, after an allow-listed hint. */
   let lastAnswered: string | undefined;
@@ -136,6 +142,8 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
     const key = sha256Hex(`${claim.authId}|${domain}|${claim.memberId}`);
     const cached = claim.fresh ? undefined : cache.get(key);
     if (cached) return { ...cached, fromCache: true };
+    const lapsed = claim.fresh ? undefined : unpaid.get(key);
+    if (lapsed) throw lapsed;
 
     const answer = await askOAuthServers(claim);
     if (!answer) throw refuse('no allow-listed OAuth server vouched for the token', deps.logger, { domain });
@@ -154,7 +162,9 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
       if (isBitrixError(e) && isUnanswered(e)) throw unavailable(deps.logger);
       // The OAuth server vouched for the token; the portal answers nothing until the app is paid for.
       if (isBitrixError(e) && e.code === 'PAYMENT_REQUIRED') {
-        throw new SubscriptionExpired(null, marketUrl(info.install.client_endpoint), { memberId: info.install.member_id, userId: Number(info.user_id) });
+        const expired = new SubscriptionExpired(null, marketUrl(info.install.client_endpoint), { memberId: info.install.member_id, userId: Number(info.user_id), verifiedAt: now() });
+        unpaid.set(key, expired, Math.min(Number(info.expires) || now() + 300, now() + 300));
+        throw expired;
       }
       throw refuse('could not read the user from the verified portal', deps.logger, { domain });
     }
@@ -181,7 +191,10 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
 
   return Object.assign(verifyLaunch, {
     /** The app was removed from the portal: no cached verdict may open it again. */
-    forgetPortal: (memberId: string) => cache.deleteWhere((v) => v.portal.memberId === memberId),
+    forgetPortal: (memberId: string) => {
+      cache.deleteWhere((v) => v.portal.memberId === memberId);
+      unpaid.deleteWhere((e) => e.launchedBy?.memberId === memberId);
+    },
   });
 }
 

@@ -10,6 +10,9 @@
  * tokens can give it: they come from a verified administrator's install, while a user's stored refresh
  * token came from their browser and could be any portal's.
  *
+ * PAYMENT_REQUIRED proves the opposite: the OAuth server names this install and says it is unpaid (a
+ * lapsed subscription must not leave a forged claim waiting for the idle app token to die).
+ *
  * Anything else proves nothing. A refusal of another kind, or no app tokens, means our tokens are
  * `dead`; limits, timeouts and 5xx mean Bitrix24 was `unreachable` — and a user can make it so by
  * exhausting the portal's REST limit with their own token. Either way the event is kept as a claim
@@ -105,6 +108,10 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
     if (!isBitrixError(e)) throw e;
     // Only a refusal the error-code table marks `appGone` (invalid_client) proves the app is gone.
     if (e.code === LocalCode.tokensDead) return e.refusal !== undefined && codeRow(e.refusal).appGone ? 'gone' : 'dead';
+    // PAYMENT_REQUIRED (the refresh, or the portal) names this install and says it is unpaid: the app
+    // is there. Left as "unreachable", a forged CLEAN=1 claim would wait, unanswerable (no launch gets
+    // through unpaid), until the idle token died and the grace rule carried it out.
+    if (e.code === 'PAYMENT_REQUIRED') return 'installed';
     // Limits, 5xx, timeouts — and any other answer — give no verdict: never proof, never the grace path.
     return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
   }

@@ -107,7 +107,20 @@ export function createSignIn(deps: SignInDeps) {
    */
   async function gateSubscription(v: VerifiedLaunch, accessToken: string): Promise<void> {
     const subscription = await deps.billing?.subscription(v.portal, accessToken);
-    if (isLapsed(subscription ?? null)) throw new SubscriptionExpired(v.user.isAdmin, marketUrl(v.portal.clientEndpoint));
+    if (!isLapsed(subscription ?? null)) return;
+    await disproveClaim(v.portal.memberId, v.verifiedAt);
+    throw new SubscriptionExpired(v.user.isAdmin, marketUrl(v.portal.clientEndpoint));
+  }
+
+  /**
+   * An unpaid portal's launches stop before signIn, yet each is still a verification of a genuine token
+   * of this app on this portal: it drops a pending uninstall claim as any verified launch does. (Else a
+   * forged CLEAN=1 on a portal whose app tokens died while unpaid is carried out after the grace period,
+   * whoever tried to open the app meanwhile.)
+   */
+  async function disproveClaim(memberId: string, verifiedAt: number): Promise<void> {
+    const portal = await store.portals.findByMemberId(memberId);
+    if (portal?.uninstallClaim) await deps.uninstaller.disprovedBy(portal, verifiedAt);
   }
 
   async function withKnownAdminFlag<T>(work: () => Promise<T>): Promise<T> {
@@ -115,6 +128,7 @@ export function createSignIn(deps: SignInDeps) {
       return await work();
     } catch (e) {
       if (!(e instanceof SubscriptionExpired) || e.isAdmin !== null || !e.launchedBy) throw e;
+      await disproveClaim(e.launchedBy.memberId, e.launchedBy.verifiedAt);
       const portal = await store.portals.findByMemberId(e.launchedBy.memberId);
       const user = portal && (await store.users.find(portal.id, e.launchedBy.userId));
       throw new SubscriptionExpired(user?.isAdmin ?? false, e.renewUrl);

@@ -75,8 +75,11 @@ export class SubscriptionExpired extends AppError {
     readonly isAdmin: boolean | null,
     /** Null when the portal's address is not a web link. */
     readonly renewUrl: string | null,
-    /** Who launched, as the OAuth server vouched (for finding the user's admin flag when the portal would not say). */
-    readonly launchedBy?: { memberId: string; userId: number },
+    /**
+     * Who launched, as the OAuth server vouched, and when (for the user's admin flag when the portal would
+     * not say, and as proof that the app is installed: it drops a pending uninstall claim).
+     */
+    readonly launchedBy?: { memberId: string; userId: number; verifiedAt: number },
   ) {
     super('payment_required', "The app's subscription on this portal has expired; a portal administrator can renew it.");
   }

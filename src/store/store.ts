@@ -101,10 +101,24 @@ export interface TokenRepo {
   /**
    * Live token rows of installed portals whose refresh token was issued before `issuedBefore`, oldest
    * first: the app's, and users' whose tokens background work needs (they have items in the calendar).
+   * `after`: only rows past that one in this order (the renewal job walks on, so rows it could not renew
+   * do not hold the head of the list for ever).
    */
-  listDormant(issuedBefore: number, limit: number): Promise<{ portalId: number; owner: TokenOwner }[]>;
+  listDormant(issuedBefore: number, limit: number, after?: DormantCursor): Promise<DormantRow[]>;
   /** False when a stored token cannot be decrypted: APP_SECRET is not the key the tokens were sealed with. */
   keyMatches(): Promise<boolean>;
+}
+
+/** A place in listDormant's order: the row's refresh token issue time and its id. */
+export interface DormantCursor {
+  issuedAt: number;
+  id: number;
+}
+
+export interface DormantRow {
+  portalId: number;
+  owner: TokenOwner;
+  cursor: DormantCursor;
 }
 
 export interface UserInput {

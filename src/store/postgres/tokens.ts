@@ -80,16 +80,19 @@ export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): To
     deleteForPortal: async (portalId) => {
       await sql`DELETE FROM portal_tokens WHERE portal_id = ${portalId}`;
     },
-    listDormant: async (issuedBefore, limit) => {
-      const rows: { portal_id: string; kind: 'app' | 'user'; user_id: string }[] = await sql`
-        SELECT t.portal_id, t.kind, t.user_id FROM portal_tokens t JOIN portals p ON p.id = t.portal_id
+    listDormant: async (issuedBefore, limit, after) => {
+      const afterAt = after?.issuedAt ?? -1;
+      const rows: { id: string; portal_id: string; kind: 'app' | 'user'; user_id: string; updated_at: string }[] = await sql`
+        SELECT t.id, t.portal_id, t.kind, t.user_id, t.updated_at FROM portal_tokens t JOIN portals p ON p.id = t.portal_id
         WHERE p.status = 'installed' AND NOT t.dead AND t.updated_at < ${issuedBefore}
+          AND (t.updated_at > ${afterAt} OR (t.updated_at = ${afterAt} AND t.id > ${after?.id ?? 0}))
           AND (t.kind = 'app' OR EXISTS (SELECT 1 FROM items i WHERE i.portal_id = t.portal_id
                                          AND i.owner_id = t.user_id AND i.calendar_event_id IS NOT NULL))
         ORDER BY t.updated_at, t.id LIMIT ${limit}`;
       return rows.map((r) => ({
         portalId: num(r.portal_id),
         owner: r.kind === 'app' ? { kind: 'app' as const } : { kind: 'user' as const, userId: num(r.user_id) },
+        cursor: { issuedAt: num(r.updated_at), id: num(r.id) },
       }));
     },
     keyMatches: async () => {

@@ -117,17 +117,22 @@ export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock)
     deleteForPortal: async (portalId) => {
       db.query('DELETE FROM portal_tokens WHERE portal_id = ?').run(portalId);
     },
-    listDormant: async (issuedBefore, limit) =>
+    listDormant: async (issuedBefore, limit, after) =>
       db
-        .query<{ portal_id: number; kind: 'app' | 'user'; user_id: number }, [number, number]>(
-          `SELECT t.portal_id, t.kind, t.user_id FROM portal_tokens t JOIN portals p ON p.id = t.portal_id
+        .query<{ id: number; portal_id: number; kind: 'app' | 'user'; user_id: number; updated_at: number }, [number, number, number, number, number]>(
+          `SELECT t.id, t.portal_id, t.kind, t.user_id, t.updated_at FROM portal_tokens t JOIN portals p ON p.id = t.portal_id
            WHERE p.status = 'installed' AND t.dead = 0 AND t.updated_at < ?
+             AND (t.updated_at > ? OR (t.updated_at = ? AND t.id > ?))
              AND (t.kind = 'app' OR EXISTS (SELECT 1 FROM items i WHERE i.portal_id = t.portal_id
                                             AND i.owner_id = t.user_id AND i.calendar_event_id IS NOT NULL))
            ORDER BY t.updated_at, t.id LIMIT ?`,
         )
-        .all(issuedBefore, limit)
-        .map((r) => ({ portalId: r.portal_id, owner: r.kind === 'app' ? { kind: 'app' as const } : { kind: 'user' as const, userId: r.user_id } })),
+        .all(issuedBefore, after?.issuedAt ?? -1, after?.issuedAt ?? -1, after?.id ?? 0, limit)
+        .map((r) => ({
+          portalId: r.portal_id,
+          owner: r.kind === 'app' ? { kind: 'app' as const } : { kind: 'user' as const, userId: r.user_id },
+          cursor: { issuedAt: r.updated_at, id: r.id },
+        })),
     keyMatches: async () => {
       const r = db.query<{ enc: string }, []>('SELECT refresh_token_enc AS enc FROM portal_tokens LIMIT 1').get();
       if (!r) return true;
