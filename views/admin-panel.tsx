@@ -3,8 +3,7 @@
  * dialog: install, the app's authorization, event handlers (with Repair), the calendar queue, the REST
  * budget and the subscription. Read-only except Repair, whose answer replaces its own section.
  */
-import type { InstallReport } from '../src/auth/install-health.ts';
-import type { BindingsReport } from '../src/auth/portal-install.ts';
+import type { BindingsReport, InstallReport } from '../src/domain/install-report.ts';
 import type { MessageKey } from './i18n.ts';
 import type { ViewContext } from './view-model.ts';
 

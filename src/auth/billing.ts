@@ -12,17 +12,9 @@
 import type { Bitrix } from '../bitrix/index.ts';
 import { isBitrixError } from '../bitrix/index.ts';
 import type { Clock } from '../clock.ts';
+import type { Subscription } from '../domain/install-report.ts';
 import type { Logger } from '../log.ts';
 
-export interface Subscription {
-  /** app.info STATUS: L, F, D, T, P or S. */
-  status: string;
-  paymentExpired: boolean;
-  /** Days left of the paid or trial period; null when Bitrix24 gives none. */
-  days: number | null;
-  /** The app's code in the Bitrix24 Market (app.info CODE), for the renewal link; '' when unknown. */
-  code: string;
-}
 
 /** Where a portal's app.info can be asked: with a user's token (a launch) or the app's stored tokens. */
 export interface BillingPortal {

@@ -20,12 +20,12 @@
 import type { Bitrix } from '../bitrix/index.ts';
 import { isBitrixError, LocalCode } from '../bitrix/index.ts';
 import type { Clock } from '../clock.ts';
-import type { QueueDepth } from '../domain/item-port.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { DormantCursor, Store } from '../store/store.ts';
-import type { Billing, Subscription } from './billing.ts';
-import type { BindingsReport, Installer } from './portal-install.ts';
+import type { AppTokenHealth, BindingsReport, InstallReport } from '../domain/install-report.ts';
+import type { Billing } from './billing.ts';
+import type { Installer } from './portal-install.ts';
 
 export interface InstallHealthDeps {
   store: Pick<Store, 'portals' | 'tokens' | 'calendarQueue'>;
@@ -50,33 +50,7 @@ export interface HealthSummary {
   bindingsRepaired: number;
 }
 
-/** What the admin page says about the app's own tokens on a portal. */
-export interface AppTokenHealth {
-  state: 'live' | 'needs_reauthorization';
-  /** When the stored refresh token was issued; null when none is stored. */
-  issuedAt: number | null;
-  /** When Bitrix24 lets it die unused. */
-  refreshExpiresAt: number | null;
-  /** When the health job renews it if nothing uses it before. */
-  renewAt: number | null;
-}
 
-/** Everything the admin page shows about the app on one portal. */
-export interface InstallReport {
-  domain: string;
-  status: Portal['status'];
-  installedAt: number | null;
-  appTokens: AppTokenHealth;
-  bindings: BindingsReport;
-  /** The calendar queue: the outbox (item changes to write) and the inbox (portal changes to apply). */
-  calendarQueue: QueueDepth;
-  /** Requests the portal's REST bucket counts now, of its burst, draining at `rate` per second. */
-  restBudget: { level: number; burst: number; rate: number };
-  /** The OAuth server's app status letter (L local, F free, D demo, T trial, P paid, S subscription). */
-  appStatus: string;
-  /** Marketplace apps: the subscription as app.info last said (a launch reads it); null: not known. */
-  subscription: Subscription | null;
-}
 
 /** How many rows and portals one run looks at: the rest wait for the next run. */
 const RENEW_BATCH = 200;

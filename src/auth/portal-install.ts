@@ -20,6 +20,7 @@
 import { systemClock } from '../clock.ts';
 import type { Bitrix } from '../bitrix/index.ts';
 import { AppError } from '../domain/errors.ts';
+import type { BindingsReport, NeededBinding } from '../domain/install-report.ts';
 import type { OAuthTokens, Portal } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -63,22 +64,9 @@ export interface InstallEvent {
 
 export type InstallOutcome = { kind: 'installed'; portal: Portal } | { kind: 'already_installed'; portal: Portal };
 
-/**
- * The portal's bindings against what the app needs: each needed binding and whether it is there (after
- * a repair: whether it is there now), and what the repair bound. `error`: event.get could not be read
- * (the code), so nothing is known and nothing was bound.
- */
-export type BindingsReport =
-  | { ok: true; bindings: (NeededBinding & { present: boolean })[]; bound: NeededBinding[] }
-  | { ok: false; error: string };
 
 const EVENT_REJECTED = 'Install event rejected.';
 
-/** One event binding the app needs: online (Bitrix24 calls PUBLIC_URL/events) or offline (queued on the portal). */
-export interface NeededBinding {
-  event: string;
-  offline: boolean;
-}
 
 /** What the app binds on every portal it is installed on (ONAPPUNINSTALL first). */
 export const NEEDED_BINDINGS: readonly NeededBinding[] = [
