@@ -56,8 +56,12 @@ export interface App {
   runLifecycleJobs(): Promise<JobSummary>;
   /** Performs the calendar writes that are due; item changes start it, the server also runs it periodically. */
   runCalendarSync(): Promise<SyncSummary>;
-  /** Reads every installed portal's offline events into the calendar queue, then runs the sync. */
-  runOfflineEvents(): Promise<OfflineDrainSummary>;
+  /**
+   * Reads installed portals' offline events into the calendar queue, then runs the sync: every portal,
+   * or (`liveTokensOnly`, the periodic run) those whose app token is in use, so idle tokens are not
+   * refreshed on a timer.
+   */
+  runOfflineEvents(opts?: { liveTokensOnly?: boolean }): Promise<OfflineDrainSummary>;
   /** Renews dormant tokens and repairs event bindings not checked for a day (install-health.ts). */
   runInstallHealth(): Promise<HealthSummary>;
   /** Resolves once background work in flight is done (graceful shutdown). */

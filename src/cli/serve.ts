@@ -83,11 +83,14 @@ function every(everyMs: number, name: string, job: () => Promise<object>, logger
 function scheduleJobs(running: RunningServer, store: Store, logger: Logger): RunningServer['shutdown'] {
   const { app } = running;
   const lifecycleJobs = once(store, 'lifecycle jobs', () => app.runLifecycleJobs());
-  const offlineEvents = once(store, 'offline events', () => app.runOfflineEvents());
+  // At start every portal (what Bitrix24 kept while the app was down); afterwards only portals whose
+  // app token is in use: ONOFFLINEEVENT starts a read of the others, and no timer refreshes their tokens.
+  const offlineEventsAtStart = once(store, 'offline events', () => app.runOfflineEvents());
+  const offlineEvents = once(store, 'offline events', () => app.runOfflineEvents({ liveTokensOnly: true }));
   const installHealth = once(store, 'install health', () => app.runInstallHealth());
   void app.runCalendarSync().catch((error: unknown) => logger.error('calendar sync failed', { error }));
   // What Bitrix24 kept for the app while it was down.
-  void offlineEvents().catch((error: unknown) => logger.error('offline events failed', { error }));
+  void offlineEventsAtStart().catch((error: unknown) => logger.error('offline events failed', { error }));
   // At start too: an instance restarted more often than hourly would otherwise never run it.
   void installHealth().catch((error: unknown) => logger.error('install health failed', { error }));
   const stops = [

@@ -48,9 +48,9 @@ export function createCalendarKeeper({ store, bitrix, clock, logger }: { store: 
     gateway,
     start,
     runSync,
-    /** Every installed portal's offline events into the queue, then a run. */
-    async runOfflineEvents(): Promise<OfflineDrainSummary> {
-      const summary = await offline.drainAll();
+    /** Installed portals' offline events into the queue (see `drainAll` for `liveTokensOnly`), then a run. */
+    async runOfflineEvents(opts: { liveTokensOnly?: boolean } = {}): Promise<OfflineDrainSummary> {
+      const summary = await offline.drainAll(opts);
       if (summary.pulls > 0) await runSync();
       return summary;
     },

@@ -35,6 +35,8 @@ export interface OfflineDrainSummary {
   records: number;
   pulls: number;
   failed: number;
+  /** Left for ONOFFLINEEVENT: their app token was idle (a `liveTokensOnly` run). */
+  idle: number;
 }
 
 export function createOfflineEvents(deps: { store: Store; queue: CalendarQueue; bitrix: Bitrix; logger: Logger; now: () => number }) {
@@ -97,19 +99,34 @@ export function createOfflineEvents(deps: { store: Store; queue: CalendarQueue; 
     return run;
   }
 
+  /** The app's access token on the portal is stored, not dead, and good for two more minutes. */
+  async function appTokenLive(portal: Portal): Promise<boolean> {
+    const tokens = await deps.store.tokens.find(portal.id, { kind: 'app' });
+    return tokens !== null && !tokens.dead && tokens.expiresAt > deps.now() + 120;
+  }
+
   return {
     /** ONOFFLINEEVENT: drain that portal soon (limited); resolves with what was read, or null when limited. */
     waiting(portal: Portal) {
       return drain(portal, false);
     },
-    /** Every installed portal, one after another. */
-    async drainAll(): Promise<OfflineDrainSummary> {
-      const summary: OfflineDrainSummary = { portals: 0, records: 0, pulls: 0, failed: 0 };
+    /**
+     * Every installed portal, one after another; with `liveTokensOnly`, only those whose app access
+     * token is live (the app used it within the hour): reading the queue must not be what refreshes an
+     * idle portal's token on a timer (Bitrix24 asks apps not to; docs/install-health.md). Idle portals
+     * are read when ONOFFLINEEVENT says they have records, and at start.
+     */
+    async drainAll(opts: { liveTokensOnly?: boolean } = {}): Promise<OfflineDrainSummary> {
+      const summary: OfflineDrainSummary = { portals: 0, records: 0, pulls: 0, failed: 0, idle: 0 };
       for (let after = 0; ; ) {
         const portals = await deps.store.portals.listInstalled(after, 100);
         if (portals.length === 0) return summary;
         for (const portal of portals) {
           after = portal.id;
+          if (opts.liveTokensOnly && !(await appTokenLive(portal))) {
+            summary.idle++;
+            continue;
+          }
           try {
             const r = await drain(portal, true);
             summary.portals++;

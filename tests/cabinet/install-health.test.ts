@@ -184,6 +184,28 @@ describe('event handlers that heal', () => {
   });
 });
 
+describe('no timer refreshes an idle token', () => {
+  it('the periodic offline-event read skips portals whose app token is idle; the read at start and ONOFFLINEEVENT do not', async () => {
+    const portal = await cab.newPortal();
+    const admin = await cab.signIn(portal, 1);
+    await cab.stack.server.app.idle();
+    const appRow = async () => (await cab.stack.store.tokens.find(admin.portalId, { kind: 'app' }))!;
+    const before = await appRow();
+    clock.offset += 2 * 3600; // two hours of nobody using the app: its access token expired
+    try {
+      const periodic = await cab.stack.server.app.runOfflineEvents({ liveTokensOnly: true });
+      expect(periodic.idle).toBeGreaterThanOrEqual(1);
+      expect((await appRow()).refreshToken).toBe(before.refreshToken);
+      // The read at start takes every portal (what Bitrix24 kept while the app was down).
+      const atStart = await cab.stack.server.app.runOfflineEvents();
+      expect(atStart.idle).toBe(0);
+      expect((await appRow()).refreshToken).not.toBe(before.refreshToken);
+    } finally {
+      clock.offset -= 2 * 3600;
+    }
+  });
+});
+
 describe('dormant tokens', () => {
   it("renews the app's unused tokens and calendar users' after the configured share of the lifetime, once, and no one else's", async () => {
     const portal = await cab.newPortal();
