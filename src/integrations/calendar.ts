@@ -2,7 +2,8 @@
  * The user's own Bitrix24 calendar, with the user's stored tokens (refreshed by the client when
  * needed): the gateway the item use cases and the calendar sync call (domain/calendar-sync.ts).
  * Bitrix24's failures become CalendarWriteError: `retry` when nobody answered or a limit refused the
- * call, `reconnect` when the user's tokens are missing or dead, `refused` otherwise. Sources:
+ * call, `reconnect` when the user's tokens are missing or dead or the portal's subscription lapsed,
+ * `refused` otherwise. Sources:
  * b24restdocs api-reference/calendar/calendar-event/calendar-event-{add,update,delete,get-by-id}.md
  * (their errors are an empty code and a message, so a refused write is checked with getbyid).
  */
@@ -25,6 +26,9 @@ const eventFields = (item: Item) => ({
 function asWriteError(e: unknown): unknown {
   if (!isBitrixError(e)) return e;
   if (e.code === LocalCode.noTokens || e.code === LocalCode.tokensDead) return new CalendarWriteError('reconnect', e.code);
+  // The portal's subscription lapsed: nothing works until it is paid and the user opens the app again
+  // (their launch retries what waits for a reconnect), however long that takes.
+  if (e.code === 'PAYMENT_REQUIRED') return new CalendarWriteError('reconnect', e.code);
   if (isUnanswered(e)) return new CalendarWriteError('retry', e.code);
   return new CalendarWriteError('refused', e.code || 'refused');
 }
