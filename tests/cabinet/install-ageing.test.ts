@@ -179,6 +179,33 @@ describe('a lapsed marketplace subscription', () => {
     });
   }
 
+  it("keeps a user's calendar write through the lapse and writes it once the portal pays and the user is back", async () => {
+    const cab = await ageingCabinet();
+    const portal = await cab.newPortal();
+    await cab.stack.emu.billing(portal.member_id, { status: 'S', payment_expired: 'N', days: 30 });
+    const owner = await cab.signIn(portal, 2);
+    const item = await owner.create({ name: 'Before the lapse', starts_at: '2027-03-01T09:00:00Z' });
+    const linked = (await owner.api('POST', `/api/items/${item.id}/calendar`)).json;
+    expect(linked.calendar_sync).toBe('synced');
+    await cab.stack.emu.billing(portal.member_id, { payment_expired: 'Y', days: -1 });
+    // The open cabinet still saves (the app's own data); the write to Bitrix24 waits.
+    const renamed = (await owner.api('PUT', `/api/items/${item.id}`, { version: linked.version, name: 'During the lapse' })).json;
+    await cab.stack.server.app.idle();
+    await cab.stack.server.app.runCalendarSync();
+    const job = await cab.stack.sqlOne<{ state: string; last_error: string }>('SELECT state, last_error FROM calendar_jobs WHERE item_id = ?', [renamed.id]);
+    expect(job).toEqual({ state: 'failed', last_error: 'reconnect' });
+
+    await cab.stack.emu.billing(portal.member_id, { payment_expired: 'N', days: 365 });
+    await cab.advance(301);
+    await cab.signIn(portal, 2); // the user opens the app again: what waited for them is written
+    await cab.stack.server.app.idle();
+    await cab.stack.server.app.runCalendarSync();
+    expect((await cab.row(item.id))?.name).toBe('During the lapse');
+    const auth = (await cab.stack.emu.launch(portal.member_id, 2)).form.AUTH_ID!;
+    const event = (await rest(portal.client_endpoint, 'calendar.event.getbyid', { id: linked.calendar_event_id }, auth)).body.result;
+    expect(event.NAME).toBe('During the lapse');
+  });
+
   it('never gates a local app, whatever its billing says', async () => {
     const cab = await ageingCabinet();
     const portal = await cab.newPortal();
