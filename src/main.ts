@@ -17,7 +17,8 @@ const HELP = `b24app ${pkg.version}: a Bitrix24 application server
 Usage: b24app [command] [options]
 
 Commands:
-  serve            run the app (default); configured by environment variables, see README
+  serve            run the app (default); configured by environment variables, see README;
+                   --workers N: N processes on one port (default: WORKERS, else the number of cores)
   dev              run the app and the portal emulator together on loopback, one portal installed
   emulator         run the portal emulator alone (--port, --app-url, --client-id, --client-secret,
                    --rate, --burst, --latency-ms)
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${pkg.version}\n`);
       return;
     case 'serve':
-      return runServe(env);
+      return runServe(env, rest);
     case 'migrate':
       return runMigrate(env);
     case 'backup':

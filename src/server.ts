@@ -25,12 +25,15 @@ export function startServer(opts: {
   host: string;
   port: number;
   drainTimeoutMs?: number;
+  /** Other processes listen on the same address (`serve --workers N`); the kernel spreads connections. */
+  reusePort?: boolean;
 }): RunningServer {
   let server: Server<undefined>;
   const app = opts.app((request) => server.requestIP(request)?.address);
   server = Bun.serve({
     hostname: opts.host,
     port: opts.port,
+    reusePort: opts.reusePort ?? false,
     // Above any body the app accepts (the API caps JSON at 64 KB itself), below memory trouble.
     maxRequestBodySize: 1024 * 1024,
     // Bun resets a request that has not answered within idleTimeout (10 s by default), while the app

@@ -5,20 +5,28 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { openStore } from '../store/open-store.ts';
+import { superviseWorkers, WORKER_READY, workerCount } from './workers.ts';
 import type { Store } from '../store/store.ts';
 
-export async function startServe(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+/** Opens the store (applying migrations) and refuses an APP_SECRET that cannot read the stored tokens. */
+async function openCheckedStore(config: Config): Promise<Store> {
   const store = await openStore(config.database, createTokenCipher(config.appSecret), undefined, config);
   if (!(await store.tokens.keyMatches())) {
     await store.close();
     throw new ConfigError(['APP_SECRET does not match the key the stored OAuth tokens were encrypted with']);
   }
+  return store;
+}
+
+export async function startServe(config: Config, logger: Logger = createLogger(config.logLevel), opts: { reusePort?: boolean } = {}): Promise<RunningServer> {
+  const store = await openCheckedStore(config);
   const running = startServer({
     app: (peerIp) => createApp({ config, store, logger }, peerIp),
     store,
     logger,
     host: config.host,
     port: config.port,
+    reusePort: opts.reusePort,
   });
   logger.info('listening', { url: running.url, public_url: config.publicUrl });
   return { ...running, shutdown: scheduleJobs(running, store, logger) };
@@ -113,7 +121,27 @@ export function stopOnSignals(running: { shutdown(reason?: string): Promise<void
   }
 }
 
-export async function runServe(env: Record<string, string | undefined>): Promise<void> {
-  const running = await startServe(loadConfig(env, 'serve'));
-  stopOnSignals(running);
+/**
+ * `serve [--workers N]` (WORKERS; default: the number of cores). One worker serves in this process;
+ * more are processes of their own on the same port under a supervisor (workers.ts).
+ */
+export async function runServe(env: Record<string, string | undefined>, args: string[] = []): Promise<void> {
+  const config = loadConfig(env, 'serve');
+  const asked = workerCount(args, env);
+  if (asked === null) throw new ConfigError(['--workers (or WORKERS) must be a whole number from 1 to 256']);
+  // PORT=0 means "any free port", which only one process can mean: each worker would get another.
+  const workers = config.port === 0 ? 1 : asked;
+  const worker = env.B24APP_WORKER;
+  const logger = createLogger(config.logLevel, undefined, worker ? { worker: Number(worker) } : {});
+  if (workers === 1) {
+    // Under a supervisor, the other workers listen on the same port; the supervisor hears when this one does.
+    stopOnSignals(await startServe(config, logger, { reusePort: worker !== undefined }));
+    if (worker !== undefined) process.send?.(WORKER_READY);
+    return;
+  }
+  // Migrations once, before the workers race to apply them (they would serialise anyway).
+  await (await openCheckedStore(config)).close();
+  const supervisor = superviseWorkers(workers, { logger, env });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => supervisor.stop(signal));
+  process.exit(await supervisor.done);
 }

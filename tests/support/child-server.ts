@@ -48,7 +48,7 @@ async function spawnServe(port: number, env: Record<string, string>): Promise<Ch
     Object.entries(process.env).filter(([k]) => !/^(BITRIX24_|APP_SECRET|DATABASE_URL|PUBLIC_URL|BASE_PATH|TRUST_PROXY|FUZZ_)/.test(k)),
   );
   // From the checkout: Bun finds the JSX settings (tsconfig.json) from the working directory.
-  const proc = Bun.spawn(serveCommand(), { cwd: ROOT, env: { ...inherited, LOG_LEVEL: 'warn', ...env, PORT: String(port) }, stdout: 'pipe', stderr: 'pipe' });
+  const proc = Bun.spawn(serveCommand(), { cwd: ROOT, env: { ...inherited, LOG_LEVEL: 'warn', WORKERS: '1', ...env, PORT: String(port) }, stdout: 'pipe', stderr: 'pipe' });
   let out = '';
   // Drain both pipes: a full pipe would block the server's logging, and its answers with it.
   const drain = async (stream: ReadableStream<Uint8Array>) => {
