@@ -9,7 +9,7 @@ d=$(mktemp -d)
 for i in 1 2 3 4 5; do
   port=$((30000 + i))
   start=$(date +%s%N)
-  BITRIX24_CLIENT_ID=local.x.1 BITRIX24_CLIENT_SECRET=secretsecret APP_SECRET=0123456789abcdef0123456789abcdef DATABASE_URL=sqlite:$d/db$i.db HOST=127.0.0.1 PORT=$port LOG_LEVEL=warn "$bin" serve & pid=$!
+  BITRIX24_CLIENT_ID=local.x.1 BITRIX24_CLIENT_SECRET=secretsecret APP_SECRET=0123456789abcdef0123456789abcdef DATABASE_URL=sqlite:$d/db$i.db HOST=127.0.0.1 PORT=$port LOG_LEVEL=warn WORKERS=1 "$bin" serve & pid=$!
   until curl -fs http://127.0.0.1:$port/health >/dev/null 2>&1; do sleep 0.002; done
   end=$(date +%s%N)
   sleep 1
