@@ -132,6 +132,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     onUserTokens: (actor) => calendar.userReconnected(actor),
     onAdminLaunch: (portal) => health.adminLaunched(portal),
     billing,
+    nowMs: clock.nowMs,
   });
   const oauth = createOAuthSignIn({ config, store, bitrix, signIn, attempts, starts, clock, logger });
 

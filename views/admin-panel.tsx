@@ -3,6 +3,7 @@
  * dialog: install, the app's authorization, event handlers (with Repair), the calendar queue, the REST
  * budget and the subscription. Read-only except Repair, whose answer replaces its own section.
  */
+import type { Children } from '@kitajs/html';
 import type { BindingsReport, InstallReport } from '../src/domain/install-report.ts';
 import type { MessageKey } from './i18n.ts';
 import type { ViewContext } from './view-model.ts';
@@ -15,7 +16,7 @@ const STATUS_NAMES: Record<string, MessageKey> = {
   S: 'billingStatusS',
 };
 
-function Section({ title, id, children }: { title: string; id?: string; children: JSX.Element | JSX.Element[] }) {
+function Section({ title, id, children }: { title: string; id?: string; children: Children }) {
   return (
     <section class="admin__section" id={id}>
       <h3 class="admin__heading" safe>
@@ -85,6 +86,7 @@ function Subscription({ v, report }: { v: ViewContext; report: InstallReport }) 
 export function AdminPanel({ v, report }: { v: ViewContext; report: InstallReport }) {
   const { t, url, dates } = v;
   const tokens = report.appTokens;
+  const installed: string = report.installedAt ? t('adminInstalledAt', { date: dates.dateTime(report.installedAt) }) : report.status;
   return (
     <div class="admin" data-admin-panel>
       <h2 id="dialog-title" class="dialog__title" safe>
@@ -94,7 +96,7 @@ export function AdminPanel({ v, report }: { v: ViewContext; report: InstallRepor
         <code safe>{report.domain}</code>
       </p>
       <Section title={t('adminInstall')}>
-        <p safe>{report.installedAt ? t('adminInstalledAt', { date: dates.dateTime(report.installedAt) }) : report.status}</p>
+        <p safe>{installed}</p>
       </Section>
       <Section title={t('adminTokens')}>
         {tokens.state === 'live' && tokens.issuedAt !== null && tokens.renewAt !== null && tokens.refreshExpiresAt !== null ? (

@@ -12,6 +12,7 @@
  * genuine the token once was, until a verified install; a fresh verification proves the app installed,
  * so it drops a pending uninstall claim.
  */
+import { systemClock } from '../clock.ts';
 import { AppError, SubscriptionExpired } from '../domain/errors.ts';
 import type { Actor, OAuthTokens, Portal, User } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
@@ -84,10 +85,18 @@ export interface SignInDeps {
   onAdminLaunch?: (portal: Portal) => void;
   /** The portal's subscription (marketplace apps): a lapsed one stops launches and renewals at a clear page. */
   billing?: Pick<Billing, 'subscription'>;
+  /** Unix milliseconds, for the one-second memory of `whoIs`. */
+  nowMs?: () => number;
 }
+
+/** How long `whoIs` answers from memory: the session it serves is itself trusted for a second (sessions.ts). */
+const WHO_IS_CACHE_MS = 1000;
+const WHO_IS_CACHE_MAX = 10_000;
 
 export function createSignIn(deps: SignInDeps) {
   const { store, sessions, installer, logger } = deps;
+  const nowMs = deps.nowMs ?? systemClock.nowMs;
+  const whoIsCache = new Map<string, { value: { user: User; portal: Portal }; until: number }>();
 
   /**
    * Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the claim; a portal
@@ -149,6 +158,7 @@ export function createSignIn(deps: SignInDeps) {
     const portal = await store.portals.recordLaunch(v.portal);
     if (!portal) throw notInstalled();
     await deps.uninstaller.disprovedBy(portal, v.verifiedAt);
+    whoIsCache.delete(`${portal.id}:${v.user.id}`); // what this launch writes is what the next page shows
     const user = await store.users.upsert(portal.id, v.user.id, {
       name: v.user.name,
       isAdmin: v.user.isAdmin,
@@ -221,10 +231,20 @@ export function createSignIn(deps: SignInDeps) {
     launch: (form: LaunchForm, client: string) => withKnownAdminFlag(() => launch(form, client)),
     renew: (r: Renewal, client: string) => withKnownAdminFlag(() => renew(r, client)),
 
-    /** The session's user and portal; null when either is gone. */
+    /**
+     * The session's user and portal; null when either is gone. Every cabinet fragment asks (for the
+     * user's language and time zone), so an answer is reused for a second.
+     */
     async whoIs(actor: Actor): Promise<{ user: User; portal: Portal } | null> {
+      const key = `${actor.portalId}:${actor.userId}`;
+      const hit = whoIsCache.get(key);
+      if (hit && hit.until > nowMs()) return hit.value;
       const [user, portal] = await Promise.all([store.users.find(actor.portalId, actor.userId), store.portals.findById(actor.portalId)]);
-      return user && portal ? { user, portal } : null;
+      const value = user && portal ? { user, portal } : null;
+      whoIsCache.delete(key);
+      if (whoIsCache.size >= WHO_IS_CACHE_MAX) whoIsCache.delete(whoIsCache.keys().next().value!);
+      if (value) whoIsCache.set(key, { value, until: nowMs() + WHO_IS_CACHE_MS });
+      return value;
     },
   };
 }
