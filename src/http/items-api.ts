@@ -32,7 +32,7 @@ export const itemJson = (i: Item) => ({
 });
 
 const IsoTime = Type.String({ format: 'date-time', description: 'ISO 8601, UTC' });
-/** `itemJson` as a schema: what the API answers (tests/foundation/openapi.test.ts checks real answers against it). */
+/** `itemJson` as a schema: what the API answers (tests/cabinet/openapi.test.ts checks real answers against it). */
 export const ItemSchema = Type.Object(
   {
     id: Type.String(),

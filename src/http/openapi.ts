@@ -7,15 +7,14 @@
  * `router.routes`, turns `:id` into `{id}`, lifts schemas that carry an `$id` into components, and
  * adds what every route shares: the error shape of errors.ts and the bearer scheme of
  * `POST /api/session`. A route without a description still appears (with its parameters), and the
- * tests fail on it (tests/foundation/openapi.test.ts).
+ * tests fail on it (tests/cabinet/openapi.test.ts).
  *
  * Public and cacheable; nothing in it depends on the environment but the server URL (PUBLIC_URL).
  */
-import type { TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { Elysia, type DocumentDecoration } from 'elysia';
 import pkg from '../../package.json' with { type: 'json' };
 import { statusOf, type ErrorCode } from '../domain/errors.ts';
-import { Type } from '@sinclair/typebox';
 
 /** Codes in `error.code`: the AppError codes, and the 405 the error handler answers itself. */
 const ERROR_CODES = [...(Object.keys(statusOf) as ErrorCode[]), 'method_not_allowed'] as const;
