@@ -29,6 +29,7 @@ import { itemsApiRoutes } from './http/items-api.ts';
 import { createItemsUi } from './http/items-ui.ts';
 import { launchRoutes } from './http/launch.ts';
 import { oauthRoutes } from './http/oauth.ts';
+import { openApiRoutes } from './http/openapi.ts';
 import { createPages, pageCsp } from './http/pages.ts';
 import { sessionRoutes } from './http/session.ts';
 import { createCalendarKeeper } from './integrations/calendar-keeper.ts';
@@ -170,6 +171,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .use(html({ autoDetect: true, autoDoctype: false }))
     .onError(({ code, error, request, path }) => onError({ code, error, request, path }))
     .use(healthAndAssetRoutes(store.readiness, assets)) // GET /health, /ready, /public/:file
+    .use(openApiRoutes(() => router.routes, { publicUrl: config.publicUrl })) // GET /openapi.json (the /api/* routes below)
     .use(launchRoutes({ signIn, sessions, cabinet: itemsUi.renderer, pages, meta })) // GET, POST /
     .use(installRoutes(signIn, events, pages, meta)) // GET, POST /install (installer page and ONAPPINSTALL)
     .use(events.routes) // POST /events

@@ -10,12 +10,14 @@
  * verified like a launch (src/auth/sign-in.ts), so an expired session renews without a reload.
  * GET /api/users/current: the session's user and portal.
  */
+import { Type } from '@sinclair/typebox';
 import { Elysia, t } from 'elysia';
 import type { Sessions } from '../auth/sessions.ts';
 import { notInstalled, REFRESH_TOKEN_SHAPE, type SignIn } from '../auth/sign-in.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/types.ts';
 import type { RequestMeta } from './edge.ts';
+import { apiDoc } from './openapi.ts';
 import { readJsonBody } from './request.ts';
 
 export const SESSION_COOKIE = 'b24app_session';
@@ -65,12 +67,35 @@ export const sessionGuard = (sessions: Sessions, appOrigin: string) =>
   });
 
 const SessionBody = t.Object({
-  AUTH_ID: t.String({ minLength: 1, maxLength: 512 }),
-  DOMAIN: t.String({ minLength: 1, maxLength: 253 }),
-  member_id: t.String({ minLength: 1, maxLength: 64 }),
-  REFRESH_ID: t.Optional(t.String({ pattern: REFRESH_TOKEN_SHAPE })),
+  AUTH_ID: t.String({ minLength: 1, maxLength: 512, description: "The page's BX24 access token (BX24.getAuth().access_token)." }),
+  DOMAIN: t.String({ minLength: 1, maxLength: 253, description: "The portal's domain." }),
+  member_id: t.String({ minLength: 1, maxLength: 64, description: "The portal's member_id." }),
+  REFRESH_ID: t.Optional(t.String({ pattern: REFRESH_TOKEN_SHAPE, description: 'The refresh token, if the page has one: kept for calendar writes.' })),
   LANG: t.Optional(t.String({ maxLength: 8 })),
 });
+
+const UserFields = {
+  id: Type.Integer({ description: "The user's id on the portal." }),
+  name: Type.String(),
+  is_admin: Type.Boolean({ description: 'A portal administrator, as Bitrix24 said at the last launch.' }),
+  lang: Type.String({ description: "The user's language (en, ru, …)." }),
+};
+const SessionAnswer = Type.Object(
+  {
+    token: Type.String({ description: 'Send as `Authorization: Bearer <token>`.' }),
+    expires_at: Type.Integer({ description: 'Unix seconds; each use moves it later, up to an absolute limit.' }),
+    user: Type.Object(UserFields, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+const CurrentUser = Type.Object(
+  {
+    ...UserFields,
+    portal: Type.Object({ member_id: Type.String(), domain: Type.String() }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+const EXAMPLE_USER = { id: 7, name: 'Ada Lovelace', is_admin: false, lang: 'en' };
 
 export const sessionRoutes = (signIn: SignIn, sessions: Sessions, appOrigin: string, meta: RequestMeta) =>
   new Elysia({ name: 'session' })
@@ -91,7 +116,28 @@ export const sessionRoutes = (signIn: SignIn, sessions: Sessions, appOrigin: str
           user: { id: user.userId, name: user.name, is_admin: user.isAdmin, lang: user.lang },
         };
       },
-      { parse: 'none' },
+      {
+        parse: 'none',
+        detail: apiDoc({
+          summary: 'Open a session with the BX24 auth of a page Bitrix24 framed',
+          description:
+            'Verified with Bitrix24 like a launch (the token must be one Bitrix24 issued to this app for this portal and user). ' +
+            'Failed attempts are limited per client address (429).',
+          public: true,
+          body: {
+            schema: SessionBody,
+            examples: {
+              renew: {
+                summary: 'From BX24.getAuth()',
+                value: { AUTH_ID: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', REFRESH_ID: 'f0e1d2c3b4a5968778695a4b3c2d1e0f', DOMAIN: 'acme.bitrix24.com', member_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9', LANG: 'en' },
+              },
+            },
+          },
+          ok: { 200: { description: 'A new session.', schema: SessionAnswer, example: { token: 'Yk3n0v5QbZt8x2LrW7m9pJ4sD1fH6gA0cE2uV8iO5yT', expires_at: 1795680000, user: EXAMPLE_USER } } },
+          errors: ['invalid', 'unauthorized', 'not_installed', 'payment_required', 'payload_too_large', 'unsupported_media_type', 'unprocessable', 'rate_limited', 'unavailable'],
+          errorExamples: { unauthorized: { message: 'This launch could not be verified with Bitrix24. Open the app from your portal again.' } },
+        }),
+      },
     )
     .use(sessionGuard(sessions, appOrigin))
     .get('/api/users/current', async ({ actor }) => {
@@ -99,4 +145,10 @@ export const sessionRoutes = (signIn: SignIn, sessions: Sessions, appOrigin: str
       if (!who) throw sessionExpired();
       const { user, portal } = who;
       return { id: user.userId, name: user.name, is_admin: user.isAdmin, lang: user.lang, portal: { member_id: portal.memberId, domain: portal.domain } };
+    }, {
+      detail: apiDoc({
+        summary: "The session's user and portal",
+        ok: { 200: { description: 'Who is calling.', schema: CurrentUser, example: { ...EXAMPLE_USER, portal: { member_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9', domain: 'acme.bitrix24.com' } } } },
+        errors: [],
+      }),
     });

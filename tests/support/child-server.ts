@@ -29,7 +29,7 @@ export function serveCommand(): string[] {
 export interface ChildServer {
   url: string;
   pid: number;
-  /** What the process printed so far (the last 64 KB), for failure messages. */
+  /** What the process printed so far (the last 64 KB, or `keepOutput` bytes), for failure messages and its log lines. */
   output(): string;
   /**
    * CPU the process has used so far, in clock ticks (user + system, from /proc: Linux, as CI and the
@@ -42,7 +42,13 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-async function spawnServe(port: number, env: Record<string, string>): Promise<ChildServer> {
+/**
+ * `b24app serve` on `port` with exactly `env` (plus PATH and the like), once it answers /health.
+ * Stacks below build their environment with serveEnv; tests with their own topology (a proxy in
+ * front, tests/deploy/) call this directly.
+ */
+export async function spawnServe(port: number, env: Record<string, string>, opts: { keepOutput?: number } = {}): Promise<ChildServer> {
+  const keep = opts.keepOutput ?? 65_536;
   // Only what we pass: the developer's own BITRIX24_* or DATABASE_URL must not leak into the child.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(BITRIX24_|APP_SECRET|DATABASE_URL|PUBLIC_URL|BASE_PATH|TRUST_PROXY|FUZZ_)/.test(k)),
@@ -54,7 +60,7 @@ async function spawnServe(port: number, env: Record<string, string>): Promise<Ch
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
     const reader = stream.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) out = (out + decoder.decode(r.value)).slice(-65_536);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) out = (out + decoder.decode(r.value)).slice(-keep);
   };
   void drain(proc.stdout);
   void drain(proc.stderr);
@@ -111,7 +117,7 @@ export interface ChildStack {
 }
 
 /** The environment a `serve` child gets: the app's identity, the emulator as its OAuth server, its database. */
-function serveEnv(appUrl: string, clientId: string, clientSecret: string, emulatorUrl: string, databaseUrl: string): Record<string, string> {
+export function serveEnv(appUrl: string, clientId: string, clientSecret: string, emulatorUrl: string, databaseUrl: string): Record<string, string> {
   return {
     HOST: '127.0.0.1',
     PUBLIC_URL: appUrl,
