@@ -40,6 +40,8 @@ export function createSessions(
   store: Store,
   policy: SessionPolicy = defaultSessionPolicy,
   now: () => number = systemClock.now,
+  /** Told of every session issued (the metrics count them). */
+  onIssued: () => void = () => undefined,
 ): Sessions {
   let lastSweep = 0;
   return {
@@ -59,6 +61,7 @@ export function createSessions(
         expiresAt: Math.min(t + policy.idleTtl, t + policy.absoluteTtl),
       };
       await store.sessions.create(sha256Hex(token), session, policy.maxPerUser);
+      onIssued();
       return { token, expiresAt: session.expiresAt };
     },
     async verify(token) {

@@ -1,13 +1,13 @@
 /** `b24app serve`: validate the environment, open the store, check the key, listen, stop gracefully. */
 import { createApp } from '../app.ts';
 import { createTokenCipher } from '../auth/secrets.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError, configSummary, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 
-export async function startServe(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServe(config: Config, logger: Logger = createLogger(config.logLevel, { format: config.logFormat })): Promise<RunningServer> {
   const store = await openStore(config.database, createTokenCipher(config.appSecret), undefined, config);
   if (!(await store.tokens.keyMatches())) {
     await store.close();
@@ -20,7 +20,8 @@ export async function startServe(config: Config, logger: Logger = createLogger(c
     host: config.host,
     port: config.port,
   });
-  logger.info('listening', { url: running.url, public_url: config.publicUrl });
+  // One line says where it listens and with what settings (secrets only as set or not).
+  logger.info('listening', { url: running.url, public_url: config.publicUrl, config: configSummary(config) });
   return { ...running, shutdown: scheduleJobs(running, store, logger) };
 }
 
