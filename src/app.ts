@@ -28,6 +28,7 @@ import { installRoutes } from './http/install.ts';
 import { itemsApiRoutes } from './http/items-api.ts';
 import { createItemsUi } from './http/items-ui.ts';
 import { launchRoutes } from './http/launch.ts';
+import { metricsEndpoint } from './http/metrics.ts';
 import { oauthRoutes } from './http/oauth.ts';
 import { openApiRoutes } from './http/openapi.ts';
 import { createPages, pageCsp } from './http/pages.ts';
@@ -35,6 +36,7 @@ import { sessionRoutes } from './http/session.ts';
 import { createCalendarKeeper } from './integrations/calendar-keeper.ts';
 import type { OfflineDrainSummary } from './integrations/offline-events.ts';
 import type { Logger } from './log.ts';
+import { createAppMetrics, type AppMetrics } from './metrics/app-metrics.ts';
 import type { Store } from './store/store.ts';
 
 export interface AppDeps {
@@ -46,6 +48,8 @@ export interface AppDeps {
   sessionPolicy?: SessionPolicy;
   /** The time; tests move it to see grace periods end. */
   clock?: Clock;
+  /** Defaults to the app's own set (src/metrics), served at /metrics. */
+  metrics?: AppMetrics;
 }
 
 export interface App {
@@ -53,6 +57,8 @@ export interface App {
   handle(request: Request): Promise<Response>;
   assets: Assets;
   router: Elysia<any, any, any, any, any, any, any>;
+  /** What /metrics shows; the server starts its event-loop probe. */
+  metrics: AppMetrics;
   /** Re-asks Bitrix24 about unconfirmed uninstalls and deletes what is due; the server runs it periodically. */
   runLifecycleJobs(): Promise<JobSummary>;
   /** Performs the calendar writes that are due; item changes start it, the server also runs it periodically. */
@@ -72,6 +78,7 @@ export interface App {
 export function createApp(deps: AppDeps, peerIp?: (request: Request) => string | undefined): App {
   const { config, store, logger } = deps;
   const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? createAppMetrics({ clock, logger, queueDepth: () => store.calendarQueue.depth() });
   const bitrix =
     deps.bitrix ??
     createBitrix({
@@ -83,6 +90,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
       // One REST budget per portal for every instance on this store (architecture §7).
       sharedBuckets: store.leakyBuckets,
       nowMs: clock.nowMs,
+      metrics: metrics.bitrix,
       // Bitrix24 answers 302 after a portal is renamed: remember where it went.
       onPortalMoved: (from, to) => void store.portals.moveEndpoint(from, to, new URL(to).host).catch(() => undefined),
     });
@@ -91,7 +99,7 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
   const calendar = createCalendarKeeper({ store, bitrix, clock, logger });
 
   // Who is asking (src/auth): launches verified with Bitrix24, installs and uninstalls, sessions.
-  const sessions = createSessions(store, deps.sessionPolicy, clock.now, clock.nowMs);
+  const sessions = createSessions(store, deps.sessionPolicy, clock.now, clock.nowMs, metrics.sessionIssued);
   const verifier = createLaunchVerifier({ bitrix, clientId: config.clientId, oauthServers: config.oauthServers, logger, now: clock.now });
   // One limiter for everything that costs a round trip to the OAuth server on a stranger's say-so:
   // launches, session renewals, install events, OAuth callbacks, unauthenticated events. Its counts are
@@ -162,14 +170,22 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     meta,
     logger,
   });
-  const itemsUi = createItemsUi({ items, signIn, sessions, appOrigin, pages, dates: createDateFormats(clock.nowMs) });
+  const itemsUi = createItemsUi({ items, signIn, sessions, appOrigin, pages, dates: createDateFormats(clock.nowMs), meta });
   const onError = createErrorHandler({ logger, meta, pageAssets: pages.assets(false), allowedMethods: methodLookup(() => router.routes) });
 
   // Every route's handler compiled now, at start: compiled lazily, the handlers of routes mounted from
   // plugins were composed again on every request (a third of the list's CPU in a profile, issue 15).
   const router: Elysia<any, any, any, any, any, any, any> = new Elysia({ precompile: true })
     .use(html({ autoDetect: true, autoDoctype: false }))
-    .onError(({ code, error, request, path }) => onError({ code, error, request, path }))
+    // The route pattern that took the request (`/api/items/:id`, never the raw path), for the access
+    // log and the metrics. Elysia sets `route` on the context only when a hook reads it, right after
+    // routing; transform runs for every matched route, and onError catches those that failed earlier
+    // (a body that could not be parsed).
+    .onTransform(({ request, route }) => meta.noteRoute(request, route))
+    .onError(({ code, error, request, path, route }) => {
+      if (route) meta.noteRoute(request, route);
+      return onError({ code, error, request, path });
+    })
     .use(healthAndAssetRoutes(store.readiness, assets)) // GET /health, /ready, /public/:file
     .use(openApiRoutes(() => router.routes, { publicUrl: config.publicUrl })) // GET /openapi.json (the /api/* routes below)
     .use(launchRoutes({ signIn, sessions, cabinet: itemsUi.renderer, pages, meta })) // GET, POST /
@@ -177,15 +193,23 @@ export function createApp(deps: AppDeps, peerIp?: (request: Request) => string |
     .use(events.routes) // POST /events
     .use(oauthRoutes(oauth, pages, meta, config)) // GET /auth/bitrix24
     .use(sessionRoutes(signIn, sessions, appOrigin, meta)) // POST /api/session, GET /api/users/current
-    .use(itemsApiRoutes(items, sessions, appOrigin, clock)) // /api/items…, /api/export
+    .use(itemsApiRoutes(items, sessions, appOrigin, clock, meta)) // /api/items…, /api/export
     .use(itemsUi.routes) // /ui/items… (htmx fragments)
-    .use(adminRoutes({ signIn, health, queue: store.calendarQueue, sessions, appOrigin, pages, viewFor: itemsUi.viewFor })); // /ui/admin, /api/admin/… (portal administrators)
+    .use(adminRoutes({ signIn, health, queue: store.calendarQueue, sessions, appOrigin, pages, viewFor: itemsUi.viewFor, meta })); // /ui/admin, /api/admin/… (portal administrators)
 
-  const handle = withEdge((request) => router.handle(request), { ...config, logger, meta, defaultHtmlCsp: pageCsp(config, null) }, peerIp);
+  // GET /metrics, for admitted scrapers only; anyone else goes on to the route table, whose 404 is
+  // that of any unknown path (src/http/metrics.ts).
+  const metricsAnswer = metricsEndpoint(config, meta, metrics.scrape);
+  const handle = withEdge(
+    (request, path) => metricsAnswer(request, path) ?? router.handle(request),
+    { ...config, logger, meta, metrics: metrics.http, defaultHtmlCsp: pageCsp(config, null) },
+    peerIp,
+  );
   return {
     handle: async (request) => handle(request),
     assets,
     router,
+    metrics,
     async runLifecycleJobs() {
       const summary = await uninstaller.runJobs();
       // The shared buckets' rows of portals nobody called for an hour are empty anyway.

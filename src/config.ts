@@ -3,6 +3,7 @@
  * Each variable has one parser that either returns its value or names the problem; loadConfig
  * reports every bad variable, one line each, and the result is checked against the TypeBox schema.
  */
+import { isIP } from 'node:net';
 import { t, type Static } from 'elysia';
 import { Value } from '@sinclair/typebox/value';
 
@@ -27,6 +28,12 @@ export const ConfigSchema = t.Object({
   /** Proxies in front of the app whose X-Forwarded-For entries are trusted (0: none). */
   trustProxy: t.Integer({ minimum: 0, maximum: 10 }),
   logLevel: t.Union([t.Literal('debug'), t.Literal('info'), t.Literal('warn'), t.Literal('error')]),
+  /** JSON lines (serve's default) or human lines (dev's default). */
+  logFormat: t.Union([t.Literal('json'), t.Literal('pretty')]),
+  /** Who may read /metrics besides loopback: addresses or CIDR ranges. */
+  metricsAllow: t.Array(t.String()),
+  /** A bearer token that also admits to /metrics ('' for none). */
+  metricsToken: t.String(),
   uninstallGraceDays: t.Number({ minimum: 0, maximum: 365 }),
   cleanUninstallDelayMinutes: t.Number({ minimum: 0, maximum: 43_200 }),
   itemsPerUserMax: t.Integer({ minimum: 1 }),
@@ -153,7 +160,24 @@ export const parsers = {
     /^\d{2}$/.test(raw) && Number(raw) >= 10 && Number(raw) <= 90 ? ok(Number(raw)) : bad(`must be a percentage 10-90, got "${raw}"`),
   LOG_LEVEL: (raw = 'info') =>
     ['debug', 'info', 'warn', 'error'].includes(raw) ? ok(raw as Config['logLevel']) : bad('must be debug, info, warn or error'),
+  LOG_FORMAT: (raw = 'json') => (raw === 'json' || raw === 'pretty' ? ok(raw as Config['logFormat']) : bad(`must be json or pretty, got "${raw}"`)),
+  METRICS_ALLOW: (raw = '') => {
+    const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const wrong = list.find((entry) => !isAddressOrRange(entry));
+    if (wrong !== undefined) return bad(`must list IP addresses or CIDR ranges (10.0.0.0/8), got "${wrong}"`);
+    return ok(list);
+  },
+  // It travels in a header and is compared whole: visible ASCII, long enough not to be guessed.
+  METRICS_TOKEN: (raw = '') =>
+    raw === '' || /^[\x21-\x7e]{16,256}$/.test(raw) ? ok(raw) : bad('must be 16-256 visible ASCII characters without spaces (e.g. openssl rand -hex 32)'),
 } satisfies Record<string, (raw: string) => Parsed<unknown>>;
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 /** Variables that may be absent in a mode (their parser is then not run). */
 const optionalIn: Record<ConfigMode, string[]> = {
@@ -189,6 +213,10 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     bx24SdkUrl: get('BX24_SDK_URL', '//api.bitrix24.com/api/v1/'),
     trustProxy: get('TRUST_PROXY', 0),
     logLevel: get('LOG_LEVEL', 'info'),
+    // Humans read dev's output; machines read serve's.
+    logFormat: env.LOG_FORMAT === undefined ? (mode === 'dev' ? 'pretty' : 'json') : get('LOG_FORMAT', 'json'),
+    metricsAllow: get('METRICS_ALLOW', [] as string[]),
+    metricsToken: get('METRICS_TOKEN', ''),
     uninstallGraceDays: get('UNINSTALL_GRACE_DAYS', 7),
     cleanUninstallDelayMinutes: get('CLEAN_UNINSTALL_DELAY_MINUTES', 60),
     itemsPerUserMax: get('ITEMS_PER_USER_MAX', 10_000),
@@ -203,4 +231,48 @@ export function loadConfig(env: Env, mode: ConfigMode = 'serve'): Config {
     throw new ConfigError([`configuration ${first?.path ?? ''} ${first?.message ?? 'is invalid'}`]);
   }
   return config;
+}
+
+/** A URL with its password (and any password in its query) replaced, for logs and messages. */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    for (const key of [...u.searchParams.keys()]) if (/pass/i.test(key)) u.searchParams.set(key, '***');
+    return u.toString();
+  } catch {
+    return '[unreadable URL]';
+  }
+}
+
+/**
+ * What `serve` logs at start: every setting, the secrets (APP_SECRET, the client secret, the database
+ * password, METRICS_TOKEN) only as whether they are set.
+ */
+export function configSummary(c: Config): Record<string, unknown> {
+  const secret = (value: string) => (value ? '[redacted]' : '[not set]');
+  return {
+    listen: `${c.host}:${c.port}`,
+    public_url: c.publicUrl,
+    base_path: c.basePath || '/',
+    client_id: c.clientId,
+    client_secret: secret(c.clientSecret),
+    app_secret: secret(c.appSecret),
+    oauth_servers: c.oauthServers,
+    database: c.database.kind === 'sqlite' ? `sqlite:${c.database.path}` : withoutPassword(c.database.url),
+    ...(c.database.kind === 'postgres' ? { database_pool_max: c.databasePoolMax, database_statement_timeout_ms: c.databaseStatementTimeoutMs } : {}),
+    bx24_sdk_url: c.bx24SdkUrl,
+    trust_proxy: c.trustProxy,
+    log_level: c.logLevel,
+    log_format: c.logFormat,
+    metrics_allow: ['loopback', ...c.metricsAllow],
+    metrics_token: secret(c.metricsToken),
+    uninstall_grace_days: c.uninstallGraceDays,
+    clean_uninstall_delay_minutes: c.cleanUninstallDelayMinutes,
+    items_per_user_max: c.itemsPerUserMax,
+    calendar_write_delay_seconds: c.calendarWriteDelaySeconds,
+    refresh_token_lifetime_days: c.refreshTokenLifetimeDays,
+    token_renew_at_percent: c.tokenRenewAtPercent,
+    portal_domains: c.portalDomains,
+  };
 }

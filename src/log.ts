@@ -1,10 +1,13 @@
 /**
- * JSON-lines logger on stdout. Callers pass structured fields; nothing here formats secrets, and
- * `redact` drops the keys that carry credentials if a caller passes one by mistake.
+ * The logger: one line per event on stdout, JSON (what `serve` writes, for machines) or `pretty`
+ * (what `dev` writes, for a human at a terminal: time, level, message, then key=value). Callers pass
+ * structured fields; nothing here formats secrets, and `redact` drops the keys that carry credentials
+ * if a caller passes one by mistake.
  */
 import { systemClock } from './clock.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'json' | 'pretty';
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -21,32 +24,71 @@ const SECRET_KEY = /token|secret|auth_id|refresh_id|authorization|password|cooki
 
 export function redact(fields: LogFields): LogFields {
   const out: LogFields = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : v;
+  copyRedacted(out, fields);
   return out;
 }
 
-export function createLogger(
-  level: LogLevel = 'info',
-  write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
-  base: LogFields = {},
-  nowMs: () => number = systemClock.nowMs,
-): Logger {
+/** Copies `from` into `into`, credentials redacted by key; true when every value copied is a primitive. */
+function copyRedacted(into: LogFields, from: LogFields): boolean {
+  let primitive = true;
+  for (const k in from) {
+    const v = from[k];
+    if (SECRET_KEY.test(k)) into[k] = '[redacted]';
+    else {
+      into[k] = v;
+      if (typeof v === 'object' && v !== null) primitive = false;
+    }
+  }
+  return primitive;
+}
+
+export interface LoggerOptions {
+  /** Where each finished line goes (without its newline); default stdout. */
+  write?: (line: string) => void;
+  format?: LogFormat;
+  /** Fields every line carries. */
+  base?: LogFields;
+  nowMs?: () => number;
+}
+
+const errorsAsText = (_key: string, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : v);
+
+/** `key=value` as a human reads it: bare words bare, anything with spaces or quotes as JSON. */
+function prettyValue(v: unknown): string {
+  if (v instanceof Error) return JSON.stringify(`${v.name}: ${v.message}`);
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v, errorsAsText) ?? String(v);
+}
+
+function prettyLine(time: string, level: LogLevel, msg: string, fields: LogFields): string {
+  let line = `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}`;
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${k}=${prettyValue(v)}`;
+  return line;
+}
+
+export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {}): Logger {
+  const { write = (line: string) => process.stdout.write(line + '\n'), format = 'json', base = {}, nowMs = systemClock.nowMs } = opts;
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (rank[lvl] < rank[level]) return;
-    const record = { time: new Date(nowMs()).toISOString(), level: lvl, msg, ...redact({ ...base, ...fields }) };
-    write(JSON.stringify(record, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v)));
+    const time = new Date(nowMs()).toISOString();
+    const record: LogFields = format === 'pretty' ? {} : { time, level: lvl, msg };
+    let primitive = copyRedacted(record, base);
+    if (fields && !copyRedacted(record, fields)) primitive = false;
+    if (format === 'pretty') return write(prettyLine(time, lvl, msg, record));
+    // A replacer takes JSON.stringify off its fast path: only lines with objects (errors) need it.
+    write(JSON.stringify(record, primitive ? undefined : errorsAsText));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, write, { ...base, ...fields }, nowMs),
+    child: (fields) => createLogger(level, { write, format, base: { ...base, ...fields }, nowMs }),
   };
 }
 
 /** A logger that keeps lines in memory: tests assert on what would have been written. */
 export function createMemoryLogger(level: LogLevel = 'debug'): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return Object.assign(createLogger(level, (l) => lines.push(l)), { lines });
+  return Object.assign(createLogger(level, { write: (l) => lines.push(l) }), { lines });
 }

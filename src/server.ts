@@ -54,9 +54,12 @@ export function startServer(opts: {
       });
     },
   });
+  // The event loop's lag is measured while the server runs (an unref'd timer), for /metrics.
+  const stopLagProbe = app.metrics.watchEventLoop();
   let closing: Promise<void> | null = null;
   const shutdown = (reason = 'shutdown') =>
     (closing ??= (async () => {
+      stopLagProbe();
       opts.logger.info('shutting down', { reason });
       const drained = server.stop(false);
       const timeout = new Promise<void>((r) => setTimeout(r, opts.drainTimeoutMs ?? 10_000).unref());

@@ -52,6 +52,8 @@ export function createSessions(
   policy: SessionPolicy = defaultSessionPolicy,
   now: () => number = systemClock.now,
   nowMs: () => number = () => now() * 1000,
+  /** Told of every session issued (the metrics count them). */
+  onIssued: () => void = () => undefined,
 ): Sessions {
   let lastSweep = 0;
   const cache = new Map<string, { session: Session; until: number }>();
@@ -86,6 +88,7 @@ export function createSessions(
         expiresAt: Math.min(t + policy.idleTtl, t + policy.absoluteTtl),
       };
       await store.sessions.create(sha256Hex(token), session, policy.maxPerUser);
+      onIssued();
       return { token, expiresAt: session.expiresAt };
     },
     async verify(token) {

@@ -20,7 +20,7 @@ import type { SharedLevels } from './shared-bucket.ts';
 import { createTokenKeeper } from './token-keeper.ts';
 import { BitrixError, LocalCode } from './bitrix-error.ts';
 import { isReadMethod, isValidMethodName } from './method-kind.ts';
-import { defaultRetryPolicy, type Limits, type RestParams, type RestResult, type RetryPolicy } from './types.ts';
+import { defaultRetryPolicy, type BitrixMetrics, type Limits, type RestParams, type RestResult, type RetryPolicy } from './types.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
 import type { Logger } from '../log.ts';
@@ -41,6 +41,8 @@ export interface BitrixOptions {
   retry?: Partial<RetryPolicy>;
   operating?: Partial<OperatingOptions>;
   logger?: Logger;
+  /** Counts REST calls, token refreshes and limit waits (src/metrics); default none. */
+  metrics?: BitrixMetrics;
   fetch?: FetchFn;
   /** A portal answered 302: persist its new client endpoint (calls in this process already follow it). */
   onPortalMoved?: (oldClientEndpoint: string, newClientEndpoint: string) => void;
@@ -92,8 +94,8 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
       opts.onPortalMoved?.(oldBase, newBase);
     },
   });
-  const runner = createRequestRunner({ transport, limiter, retry: { ...defaultRetryPolicy, ...opts.retry }, logger: opts.logger });
-  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, leaseSec: opts.refreshLeaseSec, now: opts.nowMs });
+  const runner = createRequestRunner({ transport, limiter, retry: { ...defaultRetryPolicy, ...opts.retry }, logger: opts.logger, metrics: opts.metrics });
+  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, metrics: opts.metrics, leaseSec: opts.refreshLeaseSec, now: opts.nowMs });
   const movedBase = (base: string) => moved.get(base) ?? base;
 
   return {
@@ -122,4 +124,4 @@ export { codeRow, type CodeAction, type CodeRow } from './error-codes.ts';
 export type { RestClient } from './rest-client.ts';
 export type { SharedLevels } from './shared-bucket.ts';
 export type { AppInfo, OAuthGrant } from './oauth-client.ts';
-export type { BatchCommand, BatchOutcome, BatchOptions, Limits, ListOptions, RestParams, RestResult, RestTime, RetryPolicy } from './types.ts';
+export type { BatchCommand, BatchOutcome, BatchOptions, BitrixMetrics, Limits, LimitWait, ListOptions, RestOutcome, RestParams, RestResult, RestTime, RetryPolicy } from './types.ts';

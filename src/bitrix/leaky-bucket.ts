@@ -12,8 +12,8 @@ import type { Limits } from './types.ts';
 
 /** What the request runner needs of a portal's bucket, in memory or shared (shared-bucket.ts). */
 export interface SendSlots {
-  /** Reserves one request; resolves when it may be sent. */
-  take(): Promise<void>;
+  /** Reserves one request; resolves when it may be sent, with the milliseconds it waited (metrics). */
+  take(): Promise<number>;
   /** Treat the bucket as full now (the server said so). */
   fill(): void;
   setLimits(limits: Limits): void;
@@ -60,6 +60,7 @@ export function createLeakyBucket(
     async take() {
       const wait = reserve();
       if (wait > 0) await sleep(wait);
+      return wait;
     },
     fill() {
       drainTo(now());

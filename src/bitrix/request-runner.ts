@@ -17,7 +17,7 @@ import { BitrixError } from './bitrix-error.ts';
 import { codeRow, isTransient } from './error-codes.ts';
 import type { PortalLimiter } from './portal-limiter.ts';
 import type { RestTransport } from './rest-transport.ts';
-import type { RestParams, RestResult, RetryPolicy } from './types.ts';
+import type { BitrixMetrics, RestOutcome, RestParams, RestResult, RetryPolicy } from './types.ts';
 import type { Logger } from '../log.ts';
 
 export interface TokenSource {
@@ -42,14 +42,25 @@ export interface RunnerDeps {
   limiter: PortalLimiter;
   retry: RetryPolicy;
   logger?: Logger;
+  metrics?: BitrixMetrics;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+}
+
+/** The class of a failed call by the code table: limits, then no verdict, then what the caller is told. */
+export function outcomeOf(e: unknown): RestOutcome {
+  if (!(e instanceof BitrixError)) return 'error';
+  const row = codeRow(e.code);
+  if (row.appError === 'rate_limited') return 'rate_limited';
+  if (row.unanswered || isTransient(e.code, e.status)) return 'unanswered';
+  if (row.appError === 'unauthorized' || row.appError === 'payment_required') return row.appError;
+  return 'error';
 }
 
 export function createRequestRunner(deps: RunnerDeps): RequestRunner {
   const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
   const random = deps.random ?? Math.random;
-  const { retry } = deps;
+  const { retry, metrics } = deps;
 
   // Full jitter (AWS architecture blog): spreads the herd that a shared 503 creates.
   const backoff = (attempt: number) => {
@@ -68,14 +79,21 @@ export function createRequestRunner(deps: RunnerDeps): RequestRunner {
         if (hold > retry.maxOperatingWaitMs) {
           throw new BitrixError('OPERATION_TIME_LIMIT', `method is blocked for another ${Math.ceil(hold / 1000)} s`, 429, method, true);
         }
-        if (hold > 0) await sleep(hold);
-        await limits.bucket.take();
+        if (hold > 0) {
+          metrics?.limitWait('operating', hold / 1000);
+          await sleep(hold);
+        }
+        const waited = await limits.bucket.take();
+        if (waited > 0) metrics?.limitWait('bucket', waited / 1000);
         try {
           const res = await deps.transport.send<T>(base, method, params, token);
+          metrics?.restCall(method, 'ok');
           limits.operating.record(method, res.time);
           return res;
         } catch (e) {
+          metrics?.restCall(method, outcomeOf(e));
           if (!(e instanceof BitrixError)) throw e;
+          if (e.code === 'QUERY_LIMIT_EXCEEDED' || e.code === 'OPERATION_TIME_LIMIT') metrics?.limitAnswer(e.code);
           const { action, wait } = codeRow(e.code);
           if (action === 'renew token' && auth.renew && !renewed) {
             renewed = true;
@@ -86,7 +104,9 @@ export function createRequestRunner(deps: RunnerDeps): RequestRunner {
           if (wait === 'back off') {
             limits.bucket.fill();
             deps.logger?.debug('bitrix limit hit; backing off', { method, attempt });
-            await sleep(backoff(attempt++));
+            const pause = backoff(attempt++);
+            metrics?.limitWait('backoff', pause / 1000);
+            await sleep(pause);
             continue;
           }
           if (wait === 'operating reset') {

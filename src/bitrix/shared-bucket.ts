@@ -44,8 +44,9 @@ export function createSharedBucket(
         failed(error);
         return fallback.take();
       }
-      const excess = level - burst;
-      if (excess > 0) await sleep(Math.ceil((excess / rate) * 1000));
+      const wait = level > burst ? Math.ceil(((level - burst) / rate) * 1000) : 0;
+      if (wait > 0) await sleep(wait);
+      return wait;
     },
     fill() {
       fallback.fill();

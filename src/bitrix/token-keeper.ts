@@ -19,6 +19,7 @@
 import { BitrixError, LocalCode } from './bitrix-error.ts';
 import { codeRow } from './error-codes.ts';
 import type { OAuthClient } from './oauth-client.ts';
+import type { BitrixMetrics } from './types.ts';
 import type { Portal, StoredTokens, TokenOwner } from '../domain/types.ts';
 import type { TokenRepo } from '../store/store.ts';
 import type { Logger } from '../log.ts';
@@ -34,6 +35,7 @@ export interface TokenKeeperDeps {
   tokens: TokenRepo;
   oauth: OAuthClient;
   logger?: Logger;
+  metrics?: Pick<BitrixMetrics, 'tokenRefresh'>;
   /** How long a claimed refresh may take before another process may take over (default 30 s). */
   leaseSec?: number;
   pollMs?: number;
@@ -97,11 +99,13 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       // Refusals after which the refresh token can never work again: the table's `dead refresh`.
       if (e instanceof BitrixError && codeRow(e.code).action === 'dead refresh') {
         await deps.tokens.markDead(portal.id, owner, claim.version);
+        deps.metrics?.tokenRefresh('dead');
         log?.warn('bitrix refresh refused; tokens marked dead', { code: e.code, status: e.status });
         throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh', false, e.code);
       }
       // Unclear failure (network, timeout, 5xx): hand the row back so a later call may try again.
       await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
+      deps.metrics?.tokenRefresh('failed');
       log?.warn('bitrix refresh failed', { code: e instanceof BitrixError ? e.code : 'unknown' });
       throw e;
     }
@@ -109,9 +113,12 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       // A refresh token of another portal (planted through a launch form): never this portal's tokens,
       // and never read as news about this portal's install.
       await deps.tokens.markDead(portal.id, owner, claim.version);
+      deps.metrics?.tokenRefresh('dead');
       log?.warn('bitrix refresh answered for another portal; tokens marked dead');
       throw new BitrixError(LocalCode.tokensDead, 'the refresh token belongs to another portal', 401, 'oauth.refresh', false, 'wrong_portal');
     }
+    // Bitrix24 issued new tokens (whether ours or a newer save ends up stored).
+    deps.metrics?.tokenRefresh('ok');
     const saved = await deps.tokens.replaceIfVersion(portal.id, owner, claim.version, grant.tokens);
     if (saved) {
       log?.info('bitrix tokens refreshed', { version: saved.version });

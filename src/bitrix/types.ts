@@ -73,3 +73,27 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxDelayMs: 10_000,
   maxOperatingWaitMs: 60_000,
 };
+
+/**
+ * What a REST call's outcome was, for metrics: `ok`, or the class of its error by the code table
+ * (error-codes.ts). Bounded by construction, whatever code Bitrix24 invents.
+ */
+export type RestOutcome = 'ok' | 'rate_limited' | 'unauthorized' | 'payment_required' | 'unanswered' | 'error';
+
+/** Where the client waited because of a limit: its own bucket, a method's operating time, a back-off after a 503. */
+export type LimitWait = 'bucket' | 'operating' | 'backoff';
+
+/**
+ * An optional sink for what the client does (createBitrix's `metrics`; absent: nothing is counted).
+ * Calls are synchronous and cheap; the client never waits on them.
+ */
+export interface BitrixMetrics {
+  /** One HTTP request sent to a portal's REST endpoint, with the method it named. */
+  restCall(method: string, outcome: RestOutcome): void;
+  /** A refresh of stored tokens: new tokens, refused for good (tokens marked dead), or failed unclearly. */
+  tokenRefresh(outcome: 'ok' | 'dead' | 'failed'): void;
+  /** The client held a call back for `seconds` before sending it. */
+  limitWait(reason: LimitWait, seconds: number): void;
+  /** Bitrix24 refused a call for a limit. */
+  limitAnswer(code: 'QUERY_LIMIT_EXCEEDED' | 'OPERATION_TIME_LIMIT'): void;
+}

@@ -47,7 +47,7 @@ export async function runDev(env: Record<string, string | undefined>, argv: stri
     },
     'dev',
   );
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
   const running = await startServe(config, logger);
 
   const post = async (path: string, body: unknown = {}) => {

@@ -1,7 +1,7 @@
 /** `b24app serve`: validate the environment, open the store, check the key, listen, stop gracefully. */
 import { createApp } from '../app.ts';
 import { createTokenCipher } from '../auth/secrets.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError, configSummary, loadConfig, type Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { openStore } from '../store/open-store.ts';
@@ -18,7 +18,11 @@ async function openCheckedStore(config: Config): Promise<Store> {
   return store;
 }
 
-export async function startServe(config: Config, logger: Logger = createLogger(config.logLevel), opts: { reusePort?: boolean } = {}): Promise<RunningServer> {
+export async function startServe(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel, { format: config.logFormat }),
+  opts: { reusePort?: boolean } = {},
+): Promise<RunningServer> {
   const store = await openCheckedStore(config);
   const running = startServer({
     app: (peerIp) => createApp({ config, store, logger }, peerIp),
@@ -28,7 +32,8 @@ export async function startServe(config: Config, logger: Logger = createLogger(c
     port: config.port,
     reusePort: opts.reusePort,
   });
-  logger.info('listening', { url: running.url, public_url: config.publicUrl });
+  // One line says where it listens and with what settings (secrets only as set or not).
+  logger.info('listening', { url: running.url, public_url: config.publicUrl, config: configSummary(config) });
   return { ...running, shutdown: scheduleJobs(running, store, logger) };
 }
 
@@ -132,7 +137,7 @@ export async function runServe(env: Record<string, string | undefined>, args: st
   // PORT=0 means "any free port", which only one process can mean: each worker would get another.
   const workers = config.port === 0 ? 1 : asked;
   const worker = env.B24APP_WORKER;
-  const logger = createLogger(config.logLevel, undefined, worker ? { worker: Number(worker) } : {});
+  const logger = createLogger(config.logLevel, { format: config.logFormat, base: worker ? { worker: Number(worker) } : {} });
   if (workers === 1) {
     // Under a supervisor, the other workers listen on the same port; the supervisor hears when this one does.
     stopOnSignals(await startServe(config, logger, { reusePort: worker !== undefined }));

@@ -97,6 +97,8 @@ export interface Session {
   lastUsedAt: number;
   /** The app was removed from the portal: the session answers "not installed" until it expires. */
   closed?: boolean;
+  /** The portal's member_id, read with a stored session (the access log names the portal by its hash). */
+  memberId?: string;
 }
 
 export type ItemStatus = 'active' | 'archived';

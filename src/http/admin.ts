@@ -18,6 +18,7 @@ import type { SignIn } from '../auth/sign-in.ts';
 import { AppError } from '../domain/errors.ts';
 import type { CalendarQueue } from '../domain/item-port.ts';
 import type { Actor, Portal } from '../domain/types.ts';
+import type { RequestMeta } from './edge.ts';
 import { apiDoc } from './openapi.ts';
 import type { Pages } from './pages.ts';
 import { sessionGuard } from './session.ts';
@@ -30,6 +31,8 @@ export interface AdminDeps {
   appOrigin: string;
   pages: Pages;
   viewFor(actor: Actor, request?: Request): Promise<ViewContext>;
+  /** Told the session's portal (the access log). */
+  meta?: RequestMeta;
 }
 
 const Seconds = Type.Union([Type.Integer({ description: 'Unix seconds' }), Type.Null()]);
@@ -100,7 +103,7 @@ export function adminRoutes(deps: AdminDeps) {
   };
 
   return new Elysia({ name: 'admin' })
-    .use(sessionGuard(deps.sessions, deps.appOrigin))
+    .use(sessionGuard(deps.sessions, deps.appOrigin, deps.meta))
     .get('/ui/admin', async ({ actor, request }) => {
       const portal = await adminPortal(actor);
       const [v, report] = await Promise.all([deps.viewFor(actor, request), health.report(portal)]);

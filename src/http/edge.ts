@@ -1,15 +1,19 @@
 /**
  * What every request passes through before and after the route table: a request id, the client's
  * address, the BASE_PATH prefix removed (nginx may or may not strip it), baseline security headers,
- * and one JSON access-log line with the path but never the query string (launch and OAuth URLs carry
- * codes and tokens).
+ * one observation for the metrics, and one access-log line with the route template, the path but
+ * never the query string (launch and OAuth URLs carry codes and tokens), and the portal as a hash.
  */
+import { sha256Hex } from '../auth/secrets.ts';
 import type { Logger } from '../log.ts';
+import type { HttpMetrics } from '../metrics/app-metrics.ts';
 
 /**
  * What the edge learns about a request and later code quotes: its id (from a well-formed
- * `X-Request-Id`, which nginx can set, or made here) and the client's address. Remembered per Request
- * object, so the error handler, the access log and the routes agree. One per app (createApp).
+ * `X-Request-Id`, which nginx can set, or made here), the client's address, the route template that
+ * answered it (the router notes it) and, once someone vouched for it, the portal it acts for. Kept in
+ * one record per Request object, so the error handler, the access log, the metrics and the routes
+ * agree. One per app (createApp).
  */
 export interface RequestMeta {
   assignId(request: Request): string;
@@ -18,25 +22,71 @@ export interface RequestMeta {
   remember(request: Request, ip: string | undefined): void;
   /** The client's address (from X-Forwarded-For as TRUST_PROXY says), or 'unknown'. */
   clientIp(request: Request): string;
+  /** The route pattern (`/api/items/:id`) that took the request; the router calls it. */
+  noteRoute(request: Request, route: string): void;
+  /** The noted route pattern, or `unmatched` when no route took it. */
+  route(request: Request): string;
+  /** The portal a session or a verified launch showed the request acts for (logged as a hash). */
+  notePortal(request: Request, memberId: string): void;
+  /** The portal's tag for logs: the first 16 hex digits of SHA-256(member_id); undefined when unknown. */
+  portal(request: Request): string | undefined;
+}
+
+interface RequestInfo {
+  id: string;
+  ip: string | undefined;
+  route: string | undefined;
+  portal: string | undefined;
 }
 
 const WELL_FORMED_ID = /^[A-Za-z0-9._-]{8,64}$/;
+/** Portal tags kept before the cache starts over (each is 16 characters; the set of portals is small). */
+const PORTAL_TAGS_KEPT = 10_000;
+
+/** The log's name for a portal: not its member_id, but an operator can compute it from one. */
+export const portalTag = (memberId: string): string => sha256Hex(memberId).slice(0, 16);
 
 export function createRequestMeta(): RequestMeta {
-  const ids = new WeakMap<Request, string>();
-  const ips = new WeakMap<Request, string>();
+  const infos = new WeakMap<Request, RequestInfo>();
+  const tags = new Map<string, string>();
+  // Every field present from the start: one object shape for every request.
+  const infoOf = (request: Request): RequestInfo => {
+    let info = infos.get(request);
+    if (!info) {
+      info = { id: 'unknown', ip: undefined, route: undefined, portal: undefined };
+      infos.set(request, info);
+    }
+    return info;
+  };
   return {
     assignId(request) {
       const given = request.headers.get('x-request-id');
       const id = given && WELL_FORMED_ID.test(given) ? given : crypto.randomUUID();
-      ids.set(request, id);
+      infoOf(request).id = id;
       return id;
     },
-    id: (request) => ids.get(request) ?? 'unknown',
+    id: (request) => infos.get(request)?.id ?? 'unknown',
     remember(request, ip) {
-      if (ip) ips.set(request, ip);
+      if (ip) infoOf(request).ip = ip;
     },
-    clientIp: (request) => ips.get(request) ?? 'unknown',
+    clientIp: (request) => infos.get(request)?.ip ?? 'unknown',
+    noteRoute(request, route) {
+      const info = infos.get(request);
+      if (info) info.route = route;
+    },
+    route: (request) => infos.get(request)?.route ?? 'unmatched',
+    notePortal(request, memberId) {
+      const info = infos.get(request);
+      if (!info) return;
+      let tag = tags.get(memberId);
+      if (tag === undefined) {
+        if (tags.size >= PORTAL_TAGS_KEPT) tags.clear();
+        tag = portalTag(memberId);
+        tags.set(memberId, tag);
+      }
+      info.portal = tag;
+    },
+    portal: (request) => infos.get(request)?.portal,
   };
 }
 
@@ -48,8 +98,12 @@ export interface EdgeOptions {
   meta: RequestMeta;
   /** CSP for HTML responses that did not set their own (error pages): who may frame them. */
   defaultHtmlCsp: string;
+  /** Counts every answer by route template, method and status (src/metrics); absent: not counted. */
+  metrics?: HttpMetrics;
 }
 
+/** The request as the routes see it (BASE_PATH removed) and its path. */
+type Inner = (request: Request, path: string) => Promise<Response> | Response;
 type Handler = (request: Request) => Promise<Response> | Response;
 type PeerIp = (request: Request) => string | undefined;
 
@@ -99,13 +153,14 @@ function routable(request: Request): { request: Request; url: URL } | null {
   return rebuilt ? { request: new Request(rebuilt, request), url: rebuilt } : null;
 }
 
-export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = () => undefined): Handler {
+export function withEdge(handle: Inner, opts: EdgeOptions, peerIp: PeerIp = () => undefined): Handler {
   return async (incoming) => {
     const started = performance.now();
     const target = routable(incoming);
     if (!target) {
       const requestId = opts.meta.assignId(incoming);
-      opts.logger.info('request', { request_id: requestId, method: incoming.method, status: 400, reason: 'unparsable URL or Host' });
+      opts.metrics?.observe('unmatched', incoming.method, 400, (performance.now() - started) / 1000);
+      opts.logger.info('request', { request_id: requestId, method: incoming.method, route: 'unmatched', status: 400, reason: 'unparsable URL or Host' });
       return new Response('Bad request: missing or malformed Host header', {
         status: 400,
         headers: { 'content-type': 'text/plain; charset=utf-8', 'x-request-id': requestId, 'x-content-type-options': 'nosniff' },
@@ -121,7 +176,7 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
       requestId = opts.meta.assignId(request);
       ip = clientIp(incoming, opts.trustProxy, peerIp); // the peer address belongs to the original request object
       opts.meta.remember(request, ip);
-      response = await handle(request);
+      response = await handle(request, path);
     } catch (error) {
       // The router's own error handler catches route errors; this is the last line of defence.
       requestId ||= opts.meta.assignId(request);
@@ -137,13 +192,18 @@ export function withEdge(handle: Handler, opts: EdgeOptions, peerIp: PeerIp = ()
     if (!h.has('content-security-policy') && (h.get('content-type') ?? '').startsWith('text/html')) {
       h.set('content-security-policy', opts.defaultHtmlCsp);
     }
+    const ms = performance.now() - started;
+    const route = opts.meta.route(request);
+    opts.metrics?.observe(route, request.method, response.status, ms / 1000);
     opts.logger.info('request', {
       request_id: requestId,
       method: request.method,
+      route,
       path,
       status: response.status,
-      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      duration_ms: Math.round(ms * 100) / 100,
       ip,
+      portal: opts.meta.portal(request),
     });
     return response;
   };

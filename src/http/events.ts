@@ -108,6 +108,7 @@ export function createEventIntake(deps: EventDeps) {
           return outcome === 'claimed' ? text('Accepted', 202) : text('OK');
         }
         const portal = await deps.authenticateEvent(readOrigin(form));
+        deps.meta.notePortal(request, portal.memberId);
         deps.logger.info('event received', { event: event.slice(0, 64), member_id: portal.memberId });
         // Stored before the answer (a pull job: the event is a hint, the worker reads what Bitrix24
         // has), so a crash after the 200 loses nothing; the work itself happens after it.

@@ -23,6 +23,7 @@ export const installRoutes = (signIn: SignIn, events: EventIntake, pages: Pages,
     const launch = readLaunchForm(form, 'installer');
     if (!launch) return outsidePage(pages, pickLang(form.get('LANG')));
     const signed = await signIn.launch(launch, meta.clientIp(request));
+    meta.notePortal(request, signed.portal.memberId);
     const t = translator(launch.lang);
     return launchedPage(pages, signed, InstallPage({ t, lang: launch.lang, assets: pages.assets(true), isAdmin: signed.user.isAdmin }));
   };

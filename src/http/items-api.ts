@@ -11,6 +11,7 @@ import { AppError } from '../domain/errors.ts';
 import type { ItemService } from '../domain/item-service.ts';
 import { isStatus, parseInstant, toIso, type ItemDraft } from '../domain/items.ts';
 import type { Item } from '../domain/types.ts';
+import type { RequestMeta } from './edge.ts';
 import { apiDoc } from './openapi.ts';
 import { readJsonBody } from './request.ts';
 import { sessionGuard } from './session.ts';
@@ -102,9 +103,9 @@ function toDraft(body: { name?: string; data?: unknown; status?: string; starts_
   return draft;
 }
 
-export const itemsApiRoutes = (items: ItemService, sessions: Sessions, appOrigin: string, clock: Clock) =>
+export const itemsApiRoutes = (items: ItemService, sessions: Sessions, appOrigin: string, clock: Clock, meta?: RequestMeta) =>
   new Elysia({ name: 'items-api' })
-    .use(sessionGuard(sessions, appOrigin))
+    .use(sessionGuard(sessions, appOrigin, meta))
     .get(
       '/api/items',
       async ({ actor, query }) => {

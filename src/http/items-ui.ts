@@ -22,6 +22,7 @@ import { isAppError, type AppError, type ErrorCode } from '../domain/errors.ts';
 import type { ItemService } from '../domain/item-service.ts';
 import { foldForSearch, isItemId, isStatus, type FieldIssue, type ItemDraft } from '../domain/items.ts';
 import type { Actor, Item, User } from '../domain/types.ts';
+import type { RequestMeta } from './edge.ts';
 import type { Pages, Toast, View } from './pages.ts';
 import { readForm } from './request.ts';
 import { sessionGuard } from './session.ts';
@@ -101,9 +102,11 @@ export interface ItemsUiDeps {
   appOrigin: string;
   pages: Pages;
   dates: DateFormats;
+  /** Told the session's portal (the access log). */
+  meta?: RequestMeta;
 }
 
-export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates }: ItemsUiDeps) {
+export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates, meta }: ItemsUiDeps) {
   /**
    * The user's language and time zone: Bitrix24's TIME_ZONE when the user has one, else the browser's
    * (the island sends it as X-Time-Zone with every htmx request; an unknown name falls back to UTC).
@@ -178,7 +181,7 @@ export function createItemsUi({ items, signIn, sessions, appOrigin, pages, dates
     };
 
   const routes = new Elysia({ name: 'items-ui' })
-    .use(sessionGuard(sessions, appOrigin))
+    .use(sessionGuard(sessions, appOrigin, meta))
     .get('/ui/items', async ({ actor, query, request }) => {
       const v = await viewFor(actor, request);
       const state = listState(query);

@@ -58,6 +58,7 @@ export const launchRoutes = ({ signIn, sessions, cabinet, pages, meta }: LaunchD
       const launch = readLaunchForm(form, 'app');
       if (!launch) return outsidePage(pages, pickLang(form.get('LANG')));
       const signed = await signIn.launch(launch, meta.clientIp(request));
+      meta.notePortal(request, signed.portal.memberId);
       const view = await cabinet.renderPage({ portalId: signed.portal.id, userId: signed.user.userId }, signed.user, signed.session);
       return launchedPage(pages, signed, view);
     })
@@ -72,6 +73,7 @@ export const launchRoutes = ({ signIn, sessions, cabinet, pages, meta }: LaunchD
       if (session?.closed) throw notInstalled();
       const who = session && (await signIn.whoIs(session));
       if (!token || !session || !who) return outsidePage(pages, lang);
+      meta.notePortal(request, who.portal.memberId);
       const view = await cabinet.renderPage(session, who.user, { token, expiresAt: session.expiresAt });
       return pages.page(view, { portalOrigin: portalOrigin(who.portal.clientEndpoint) });
     });

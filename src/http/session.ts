@@ -50,9 +50,10 @@ export const sessionExpired = () => new AppError('unauthorized', 'Your session h
 
 /**
  * Resolves `actor` for every route of the plugin that uses it: the session's (portal, user), or a
- * 401 (`not_installed` once the app was removed from the portal).
+ * 401 (`not_installed` once the app was removed from the portal). Tells `meta` the session's portal,
+ * which the access log names.
  */
-export const sessionGuard = (sessions: Sessions, appOrigin: string) =>
+export const sessionGuard = (sessions: Sessions, appOrigin: string, meta?: RequestMeta) =>
   new Elysia({ name: 'session-guard', seed: appOrigin }).resolve({ as: 'scoped' }, async ({ request }): Promise<{ actor: Actor }> => {
     const header = bearerToken(request);
     const token = header ?? cookieToken(request);
@@ -63,6 +64,7 @@ export const sessionGuard = (sessions: Sessions, appOrigin: string) =>
     const s = await sessions.verify(token);
     if (s?.closed) throw notInstalled();
     if (!s) throw sessionExpired();
+    if (s.memberId) meta?.notePortal(request, s.memberId);
     return { actor: { portalId: s.portalId, userId: s.userId } };
   });
 
@@ -110,6 +112,7 @@ export const sessionRoutes = (signIn: SignIn, sessions: Sessions, appOrigin: str
           meta.clientIp(request),
         );
         const { user, session } = signed;
+        meta.notePortal(request, signed.portal.memberId);
         return {
           token: session.token,
           expires_at: session.expiresAt,
@@ -139,7 +142,7 @@ export const sessionRoutes = (signIn: SignIn, sessions: Sessions, appOrigin: str
         }),
       },
     )
-    .use(sessionGuard(sessions, appOrigin))
+    .use(sessionGuard(sessions, appOrigin, meta))
     .get('/api/users/current', async ({ actor }) => {
       const who = await signIn.whoIs(actor);
       if (!who) throw sessionExpired();

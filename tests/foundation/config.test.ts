@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, configSummary, loadConfig } from '../../src/config.ts';
 
 const valid = {
   BITRIX24_CLIENT_ID: 'local.0123456789abcd.12345678',
@@ -31,6 +31,15 @@ describe('loadConfig', () => {
     expect(c.logLevel).toBe('info');
     expect(c.databasePoolMax).toBe(10);
     expect(c.databaseStatementTimeoutMs).toBe(5000);
+    expect(c.logFormat).toBe('json');
+    expect(c.metricsAllow).toEqual([]);
+    expect(c.metricsToken).toBe('');
+  });
+
+  it('logs for humans in dev and for machines in serve, unless LOG_FORMAT says otherwise', () => {
+    expect(loadConfig(valid, 'dev').logFormat).toBe('pretty');
+    expect(loadConfig({ ...valid, LOG_FORMAT: 'json' }, 'dev').logFormat).toBe('json');
+    expect(loadConfig(valid, 'serve').logFormat).toBe('json');
   });
 
   // Each variable: one good value with its parsed result, and bad values with the words that name the problem.
@@ -73,6 +82,19 @@ describe('loadConfig', () => {
     { name: 'BX24_SDK_URL', pick: (c) => c.bx24SdkUrl, good: [['http://127.0.0.1:4100/api/v1/', 'http://127.0.0.1:4100/api/v1/']], bad: [['api/v1', 'protocol-relative']] },
     { name: 'TRUST_PROXY', pick: (c) => c.trustProxy, good: [['true', 1], ['0', 0], ['yes', 1], ['2', 2]], bad: [['maybe', 'true or false'], ['11', 'number of proxies']] },
     { name: 'LOG_LEVEL', pick: (c) => c.logLevel, good: [['debug', 'debug']], bad: [['verbose', 'debug, info']] },
+    { name: 'LOG_FORMAT', pick: (c) => c.logFormat, good: [['pretty', 'pretty'], ['json', 'json']], bad: [['text', 'json or pretty']] },
+    {
+      name: 'METRICS_ALLOW',
+      pick: (c) => c.metricsAllow,
+      good: [['10.0.0.5, 192.168.0.0/16,2001:db8::/32', ['10.0.0.5', '192.168.0.0/16', '2001:db8::/32']], ['', []]],
+      bad: [['prometheus.local', 'IP addresses or CIDR'], ['10.0.0.0/33', 'CIDR'], ['10.0.0.1/8/2', 'CIDR'], ['300.1.1.1', 'CIDR']],
+    },
+    {
+      name: 'METRICS_TOKEN',
+      pick: (c) => c.metricsToken,
+      good: [['0123456789abcdef', '0123456789abcdef'], ['', '']],
+      bad: [['short', '16-256 visible ASCII'], ['has a space in the middle', 'without spaces']],
+    },
   ];
 
   for (const v of cases) {
@@ -102,5 +124,30 @@ describe('loadConfig', () => {
 
   it('lets migrate run without app credentials', () => {
     expect(problemsOf({ DATABASE_URL: 'sqlite:/tmp/x.db' }, 'migrate')).toEqual([]);
+  });
+});
+
+describe('configSummary', () => {
+  it('lists the settings and only says whether each secret is set', () => {
+    const secrets = {
+      BITRIX24_CLIENT_SECRET: 'client-secret-never-logged',
+      APP_SECRET: 'app-secret-never-logged-0123456789abcdef',
+      DATABASE_URL: 'postgres://b24app:db-password-never-logged@db.example:5432/b24app?sslmode=require&sslpassword=key-pass-never-logged',
+      METRICS_TOKEN: 'metrics-token-never-logged',
+    };
+    const summary = configSummary(loadConfig({ ...valid, ...secrets, METRICS_ALLOW: '10.0.0.0/8', TRUST_PROXY: '1' }));
+    const text = JSON.stringify(summary);
+    for (const value of [...Object.values(secrets), 'db-password-never-logged', 'key-pass-never-logged']) expect(text).not.toContain(value);
+    expect(summary).toMatchObject({
+      client_id: valid.BITRIX24_CLIENT_ID,
+      client_secret: '[redacted]',
+      app_secret: '[redacted]',
+      metrics_token: '[redacted]',
+      metrics_allow: ['loopback', '10.0.0.0/8'],
+      trust_proxy: 1,
+      log_format: 'json',
+    });
+    expect(summary.database).toBe('postgres://b24app:***@db.example:5432/b24app?sslmode=require&sslpassword=***');
+    expect(configSummary(loadConfig(valid)).metrics_token).toBe('[not set]');
   });
 });

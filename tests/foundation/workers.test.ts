@@ -5,12 +5,15 @@
  * (`Connection: close`), so the kernel spreads them over the workers.
  */
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { workerCount } from '../../src/cli/workers.ts';
 import { startChildStack, type ChildStack } from '../support/child-server.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 setDefaultTimeout(60_000);
+
+/** A request on a connection of its own (never one pooled from an earlier request): the kernel picks its worker. */
+const FRESH = { keepalive: false, headers: { connection: 'close' } } as const;
 
 /** The worker numbers of the access-log lines printed so far (each worker logs its number). */
 const workersSeen = (stack: ChildStack) =>
@@ -20,6 +23,16 @@ const workersSeen = (stack: ChildStack) =>
       .split('\n')
       .filter((l) => l.includes('"msg":"request"'))
       .map((l) => (JSON.parse(l) as { worker?: number }).worker),
+  );
+
+/** Until both workers have said they listen (the first one answering is not the second one ready). */
+const bothListening = (stack: ChildStack) =>
+  waitFor(
+    () => {
+      const listening = stack.server.output().split('\n').filter((l) => l.includes('"msg":"listening"'));
+      return new Set(listening.map((l) => (JSON.parse(l) as { worker?: number }).worker)).size === 2;
+    },
+    { timeoutMs: 15_000, what: 'both workers listening' },
   );
 
 /** The supervisor's child processes (Linux /proc). */
@@ -36,19 +49,20 @@ describe('serve --workers 2', () => {
     stack = await startChildStack({ WORKERS: '2', LOG_LEVEL: 'info' });
     stack.portal = await stack.emu.createPortal();
     await stack.emu.install(stack.portal.member_id);
+    await bothListening(stack);
   });
   afterAll(() => stack?.stop());
 
   it('answers on one port from two processes', async () => {
     expect(childrenOf(stack.server.pid)).toHaveLength(2);
-    for (let i = 0; i < 60; i++) expect((await fetch(`${stack.server.url}/health`, { headers: { connection: 'close' } })).status).toBe(200);
+    for (let i = 0; i < 60; i++) expect((await fetch(`${stack.server.url}/health`, FRESH)).status).toBe(200);
     expect([...workersSeen(stack)].sort()).toEqual([1, 2]);
   });
 
   it('counts failed launches once across the workers: the burst is the same 20 as one process allows', async () => {
     const forged = new URLSearchParams({ AUTH_ID: 'f'.repeat(64), member_id: stack.portal.member_id });
     const launch = () =>
-      fetch(`${stack.server.url}/?DOMAIN=${encodeURIComponent(stack.portal.domain)}`, { method: 'POST', body: forged, headers: { connection: 'close' } }).then((r) => r.status);
+      fetch(`${stack.server.url}/?DOMAIN=${encodeURIComponent(stack.portal.domain)}`, { method: 'POST', body: forged, ...FRESH }).then((r) => r.status);
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++) statuses.push(await launch());
     expect(statuses.every((s) => s === 401)).toBe(true);
@@ -58,7 +72,9 @@ describe('serve --workers 2', () => {
   it('replaces a worker that dies, and keeps answering meanwhile', async () => {
     const [victim] = childrenOf(stack.server.pid);
     process.kill(victim!, 'SIGKILL');
-    expect((await fetch(`${stack.server.url}/health`, { headers: { connection: 'close' } })).status).toBe(200);
+    // Gone (a zombie until the supervisor reaps it, its socket closed): the other worker takes every connection.
+    await waitFor(() => !existsSync(`/proc/${victim}`) || /State:\s+Z/.test(readFileSync(`/proc/${victim}/status`, 'utf8')), { timeoutMs: 5_000, what: 'the worker to die' });
+    expect((await fetch(`${stack.server.url}/health`, FRESH)).status).toBe(200);
     await waitFor(() => stack.server.output().includes('worker exited; restarting'), { timeoutMs: 10_000, what: 'the restart message' });
     const replaced = await waitFor(
       () => {
@@ -68,7 +84,8 @@ describe('serve --workers 2', () => {
       { timeoutMs: 10_000, what: 'a replacement worker' },
     );
     expect(replaced).not.toContain(victim);
-    await waitFor(async () => (await fetch(`${stack.server.url}/ready`).catch(() => null))?.status === 200, { timeoutMs: 10_000, what: 'ready' });
+    await waitFor(() => stack.server.output().split('\n').filter((l) => l.includes('"msg":"listening"')).length >= 3, { timeoutMs: 10_000, what: 'the replacement listening' });
+    await waitFor(async () => (await fetch(`${stack.server.url}/ready`, FRESH).catch(() => null))?.status === 200, { timeoutMs: 10_000, what: 'ready' });
   });
 
   it('stops every worker on SIGTERM and exits 0', async () => {

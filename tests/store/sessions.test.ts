@@ -96,7 +96,9 @@ forEachBackend('sessions', (backend) => {
     await store.sessions.create('a', s(p.id, 7, 100), 10);
     await store.sessions.create('b', s(p.id, 8, 200), 10);
     await store.sessions.create('c', s(q.id, 7, 300), 10);
-    expect(await store.sessions.find('a')).toEqual({ portalId: p.id, userId: 7, createdAt: 1, expiresAt: 100, absoluteExpiresAt: 9_000, lastUsedAt: 1 });
+    // With the portal's member_id, which the access log names the portal by (as a hash).
+    expect(await store.sessions.find('a')).toEqual({ portalId: p.id, userId: 7, createdAt: 1, expiresAt: 100, absoluteExpiresAt: 9_000, lastUsedAt: 1, memberId: p.memberId });
+    expect((await store.sessions.find('c'))!.memberId).toBe('m2');
     await store.sessions.touch('a', 50, 150);
     expect(await store.sessions.find('a')).toMatchObject({ lastUsedAt: 50, expiresAt: 150 });
     expect(await store.sessions.deleteExpired(150)).toBe(1);

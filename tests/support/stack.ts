@@ -129,7 +129,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   });
   const logLines: string[] = [];
   const keep = opts.keepLog ?? true;
-  const logger: Logger = createLogger(config.logLevel, (line) => keep && logLines.push(line));
+  const logger: Logger = createLogger(config.logLevel, { write: (line) => keep && logLines.push(line), format: config.logFormat });
   const server = startServer({ app: (peer) => createApp({ config, store, logger, clock }, peer), store, logger, host: '127.0.0.1', port });
   return {
     appUrl,
@@ -175,7 +175,7 @@ export async function anotherInstance(s: Stack, peerIp?: string, now?: () => num
     DATABASE_URL: s.database.url,
     LOG_LEVEL: 'error',
   });
-  const app = createApp({ config, store, logger: createLogger('error', () => undefined), clock }, peerIp === undefined ? undefined : () => peerIp);
+  const app = createApp({ config, store, logger: createLogger('error', { write: () => undefined }), clock }, peerIp === undefined ? undefined : () => peerIp);
   return { app, close: () => store.close() };
 }
 

@@ -117,6 +117,30 @@ describe('POST / (launch)', () => {
   });
 });
 
+describe('the access log', () => {
+  const requestLines = () => s.logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request');
+  const tagOf = (memberId: string) => sha256Hex(memberId).slice(0, 16);
+
+  it('names the portal by a hash of its member_id once Bitrix24 vouched for it, and never before', async () => {
+    const from = requestLines().length;
+    const res = await s.launch(await genuineLaunch(installed.member_id, 2));
+    const token = sessionTokenOf(await res.text())!;
+    secrets.add(token);
+    await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${token}` } });
+    // Claims the installed portal's member_id, with a token of nobody.
+    await s.launch(await genuineLaunch(installed.member_id), { form: { AUTH_ID: 'f'.repeat(70) } });
+    await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${'x'.repeat(43)}` } });
+    const [launch, me, forged, unknownSession] = requestLines().slice(from);
+    expect(launch).toMatchObject({ route: '/', status: 200, portal: tagOf(installed.member_id) });
+    expect(me).toMatchObject({ route: '/api/users/current', status: 200, portal: tagOf(installed.member_id) });
+    expect(forged).toMatchObject({ route: '/', status: 401 });
+    expect(forged.portal).toBeUndefined();
+    expect(unknownSession).toMatchObject({ route: '/api/users/current', status: 401 });
+    expect(unknownSession.portal).toBeUndefined();
+    for (const line of [launch, me, forged, unknownSession]) expect(JSON.stringify(line)).not.toContain(installed.member_id);
+  });
+});
+
 describe('POST /api/session', () => {
   it('exchanges fresh BX24 auth for a new session', async () => {
     const l = await genuineLaunch(installed.member_id, 3);

@@ -12,6 +12,7 @@ interface SessionRow {
   absolute_expires_at: string;
   last_used_at: string;
   closed: boolean;
+  member_id: string | null;
 }
 
 const toSession = (r: SessionRow): Session => ({
@@ -22,6 +23,7 @@ const toSession = (r: SessionRow): Session => ({
   absoluteExpiresAt: num(r.absolute_expires_at),
   lastUsedAt: num(r.last_used_at),
   ...(r.closed ? { closed: true } : {}),
+  ...(r.member_id !== null ? { memberId: r.member_id } : {}),
 });
 
 export function createSessionRepo(sql: SQL): SessionRepo {
@@ -41,7 +43,8 @@ export function createSessionRepo(sql: SQL): SessionRepo {
       });
     },
     find: async (idHash) => {
-      const [r] = await sql`SELECT * FROM sessions WHERE id_hash = ${idHash}`;
+      // The portal's member_id comes along so the access log can name the portal without a query of its own.
+      const [r] = await sql`SELECT s.*, (SELECT member_id FROM portals WHERE id = s.portal_id) AS member_id FROM sessions s WHERE s.id_hash = ${idHash}`;
       return r ? toSession(r as SessionRow) : null;
     },
     touch: async (idHash, lastUsedAt, expiresAt) => {

