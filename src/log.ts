@@ -66,8 +66,56 @@ function prettyLine(time: string, level: LogLevel, msg: string, fields: LogField
   return line;
 }
 
+/**
+ * Lines gathered and written together: at most `flushMs` after the first line of a batch, at once when
+ * the batch passes `maxBytes`, and synchronously when the process exits (a shutdown, `process.exit`),
+ * so nothing logged before an exit is lost. A write per line costs the request path a third of its
+ * throughput at load (issue 15); a crash that kills the process outright loses at most `flushMs` of lines.
+ */
+export function createBufferedWriter(
+  sink: (chunk: string) => void,
+  opts: { flushMs?: number; maxBytes?: number; schedule?: (flush: () => void, ms: number) => void } = {},
+): { write(line: string): void; flush(): void } {
+  const flushMs = opts.flushMs ?? 100;
+  const maxBytes = opts.maxBytes ?? 64 * 1024;
+  const schedule = opts.schedule ?? ((flush, ms) => setTimeout(flush, ms).unref());
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!pending) return;
+    const chunk = pending;
+    pending = '';
+    sink(chunk);
+  };
+  return {
+    write(line) {
+      pending += line + '\n';
+      if (pending.length >= maxBytes) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        schedule(flush, flushMs);
+      }
+    },
+    flush,
+  };
+}
+
+/** stdout through a buffered writer, flushed synchronously when the process exits. */
+function stdoutWriter(): (line: string) => void {
+  const out = createBufferedWriter((chunk) => process.stdout.write(chunk));
+  process.once('exit', () => {
+    try {
+      out.flush();
+    } catch {
+      // stdout is gone: nothing left to tell
+    }
+  });
+  return out.write;
+}
+
 export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {}): Logger {
-  const { write = (line: string) => process.stdout.write(line + '\n'), format = 'json', base = {}, nowMs = systemClock.nowMs } = opts;
+  const { write = stdoutWriter(), format = 'json', base = {}, nowMs = systemClock.nowMs } = opts;
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (rank[lvl] < rank[level]) return;
     const time = new Date(nowMs()).toISOString();

@@ -5,8 +5,8 @@
  */
 import { afterAll, describe, expect, it } from 'bun:test';
 import { startServe } from '../../src/cli/serve.ts';
-import { createLogger } from '../../src/log.ts';
-import { testConfig } from '../support/config.ts';
+import { createBufferedWriter, createLogger } from '../../src/log.ts';
+import { TEST_APP_SECRET, testConfig } from '../support/config.ts';
 import { tempDir } from '../support/temp.ts';
 
 const dir = tempDir('b24app-logs-');
@@ -38,6 +38,57 @@ const secrets = {
   APP_SECRET: 'app-secret-never-logged-0123456789abcdef',
   METRICS_TOKEN: 'metrics-token-never-logged',
 };
+
+describe('the buffered writer', () => {
+  it('writes a batch once its time is up, at once when it is full, and whatever is pending on flush', () => {
+    const chunks: string[] = [];
+    const timers: (() => void)[] = [];
+    const out = createBufferedWriter((c) => chunks.push(c), { flushMs: 100, maxBytes: 40, schedule: (f) => void timers.push(f) });
+    out.write('one');
+    out.write('two');
+    expect(chunks).toEqual([]);
+    expect(timers).toHaveLength(1); // one timer a batch, not one a line
+    timers.shift()!();
+    expect(chunks).toEqual(['one\ntwo\n']);
+    out.write('x'.repeat(50)); // past maxBytes: written now
+    expect(chunks.at(-1)).toBe(`${'x'.repeat(50)}\n`);
+    out.write('last');
+    out.flush(); // the exit path
+    expect(chunks.at(-1)).toBe('last\n');
+    out.flush();
+    expect(chunks).toHaveLength(3);
+  });
+
+  it('loses nothing when serve stops: the last line comes out before the process exits', async () => {
+    const proc = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
+      cwd: `${import.meta.dir}/../..`,
+      env: {
+        ...process.env,
+        BITRIX24_CLIENT_ID: 'local.abc.1',
+        BITRIX24_CLIENT_SECRET: 'client-secret',
+        APP_SECRET: TEST_APP_SECRET,
+        DATABASE_URL: `sqlite:${dir.file('buffered.db')}`,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+      },
+      stdout: 'pipe',
+    });
+    const reader = proc.stdout.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const url = JSON.parse(first.split('\n')[0]!).url as string;
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    proc.kill('SIGTERM');
+    let rest = '';
+    const decoder = new TextDecoder();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
+    expect(await proc.exited).toBe(0);
+    const msgs = (first + rest).trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs).toContain('request');
+    expect(msgs.at(-1)).toBe('stopped');
+  });
+});
 
 describe('serve at start', () => {
   it('logs where it listens and a summary of its configuration, secrets redacted', async () => {
