@@ -43,7 +43,7 @@ export interface ItemRepo {
    * then a concatenation), or the Item itself where none is stored (dates the store cannot write as
    * JavaScript does: outside years 1-9999), for the caller to encode.
    */
-  listJson(actor: Actor, query: ItemQuery): Promise<{ items: (string | Item)[]; next: ItemCursor | null }>;
+  listJson(actor: Actor, query: ItemQuery): Promise<{ items: (StoredJson | Item)[]; next: ItemCursor | null }>;
   find(actor: Actor, id: string): Promise<Item | null>;
   create(actor: Actor, id: string, input: ItemInput, now: number): Promise<Item>;
   /** With `work`, the calendar write is queued in the same transaction (only if the version matched). */
@@ -146,3 +146,6 @@ export function nextCursorOf(rows: readonly { created_at: number | string; id: s
   const last = rows[limit - 1];
   return rows.length > limit && last ? { createdAt: Number(last.created_at), id: last.id } : null;
 }
+
+/** An item's API JSON as the store keeps it: text, or its UTF-8 bytes (never decoded on the way out). */
+export type StoredJson = string | Uint8Array;

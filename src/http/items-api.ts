@@ -116,9 +116,16 @@ export const itemsApiRoutes = (items: ItemService, sessions: Sessions, appOrigin
           cursor: query.cursor,
         });
         // The items' JSON as stored with them, joined: the same bytes as encoding `itemJson` of each
-        // (tests/store/items.test.ts), without decoding and encoding every field on each request.
-        const list = page.items.map((i) => (typeof i === 'string' ? i : JSON.stringify(itemJson(i)))).join(',');
-        return new Response(`{"items":[${list}],"next_cursor":${JSON.stringify(page.nextCursor)}}`, { headers: JSON_HEADERS });
+        // (tests/store/items.test.ts), without decoding and encoding every field on each request. A
+        // Blob of the stored UTF-8 bytes is sent as it is, never turned into a JavaScript string and
+        // back (which cost the list a fifth of its throughput; issue 15).
+        const parts: BlobPart[] = ['{"items":['];
+        page.items.forEach((i, n) => {
+          if (n) parts.push(',');
+          parts.push(typeof i === 'string' ? i : i instanceof Uint8Array ? (i as Uint8Array<ArrayBuffer>) : JSON.stringify(itemJson(i)));
+        });
+        parts.push(`],"next_cursor":${JSON.stringify(page.nextCursor)}}`);
+        return new Response(new Blob(parts), { headers: JSON_HEADERS });
       },
       {
         query: t.Object({

@@ -134,18 +134,26 @@ export function createItemRepo(db: Database): ItemRepo {
     },
     listJson: async (actor, query) => {
       const { where, params } = pageWhere(actor, query);
-      // Rows as arrays (`values`): bun:sqlite builds them at about half the cost of objects, and this
-      // is the cabinet's hottest statement.
+      // The cabinet's hottest statement, so it reads as little as it can: the stored JSON (and an id
+      // only where none is stored), as arrays rather than objects; the cursor's two values from a
+      // second, one-row statement, and only when there is a next page.
       const rows = db
-        .query<[string, number, string | null], Params>(`SELECT id, created_at, api_json FROM items WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $limit`)
-        .values(params) as [string, number, string | null][];
-      const items: (string | Item)[] = [];
+        .query<[Uint8Array | null, string | null], Params>(
+          `SELECT CAST(api_json AS BLOB), CASE WHEN api_json IS NULL THEN id END FROM items WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $limit`,
+        )
+        .values(params) as [Uint8Array | null, string | null][];
+      const items: (Uint8Array | Item)[] = [];
       for (let i = 0; i < rows.length && i < query.limit; i++) {
-        const [id, , json] = rows[i]!;
-        items.push(json ?? toItem(findOne.get({ portal_id: actor.portalId, owner_id: actor.userId, id })!));
+        const [json, id] = rows[i]!;
+        items.push(json ?? toItem(findOne.get({ portal_id: actor.portalId, owner_id: actor.userId, id: id! })!));
       }
-      const last = rows[query.limit - 1];
-      return { items, next: rows.length > query.limit && last ? { createdAt: last[1], id: last[0] } : null };
+      if (rows.length <= query.limit) return { items, next: null };
+      const last = db
+        .query<{ id: string; created_at: number }, Params>(
+          `SELECT id, created_at FROM items WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET $offset`,
+        )
+        .get({ ...params, offset: query.limit - 1 });
+      return { items, next: last ? { createdAt: last.created_at, id: last.id } : null };
     },
     find: async (actor, id) => {
       const r = findOne.get({ portal_id: actor.portalId, owner_id: actor.userId, id });
