@@ -48,7 +48,7 @@ describe('graceful shutdown', () => {
     expect((await store.readiness()).ok).toBe(false); // the database handle is closed
   });
 
-  it('exits cleanly on SIGTERM and leaves no WAL behind', async () => {
+  it('exits cleanly on SIGTERM, its last log line written (lines go out in batches), and leaves no WAL behind', async () => {
     const db = dir.file('signal.db');
     const proc = Bun.spawn([process.execPath, 'src/main.ts', 'serve'], {
       cwd: `${import.meta.dir}/../..`,
@@ -68,7 +68,14 @@ describe('graceful shutdown', () => {
     const url = JSON.parse(first.split('\n')[0]!).url as string;
     expect((await fetch(`${url}/ready`)).status).toBe(200);
     proc.kill('SIGTERM');
+    let rest = '';
+    const decoder = new TextDecoder();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value, { stream: true });
     expect(await proc.exited).toBe(0);
+    // Nothing logged before the exit is lost: the access line of /ready, and `stopped` last.
+    const msgs = (first + rest).trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs).toContain('request');
+    expect(msgs.at(-1)).toBe('stopped');
     expect(await Bun.file(`${db}-wal`).exists()).toBe(false);
   });
 });
