@@ -56,6 +56,8 @@ describe('serve --workers 2', () => {
   it('answers on one port from two processes', async () => {
     expect(childrenOf(stack.server.pid)).toHaveLength(2);
     for (let i = 0; i < 60; i++) expect((await fetch(`${stack.server.url}/health`, FRESH)).status).toBe(200);
+    // Log lines go out in batches (within 100 ms): wait for both workers' to arrive.
+    await waitFor(() => workersSeen(stack).size === 2, { timeoutMs: 5_000, what: 'access lines from both workers' });
     expect([...workersSeen(stack)].sort()).toEqual([1, 2]);
   });
 
