@@ -14,7 +14,7 @@ import { isBitrixError } from '../bitrix/index.ts';
 import type { Clock } from '../clock.ts';
 import type { Subscription } from '../domain/install-report.ts';
 import type { Logger } from '../log.ts';
-
+import { ExpiringCache } from './expiring-cache.ts';
 
 /** Where a portal's app.info can be asked: with a user's token (a launch) or the app's stored tokens. */
 export interface BillingPortal {
@@ -56,14 +56,8 @@ export const isLapsed = (s: Subscription | null): boolean => s !== null && s.sta
 export function createBilling(deps: BillingDeps) {
   const ttlSec = deps.ttlSec ?? 300;
   const maxEntries = deps.maxEntries ?? 10_000;
-  const cache = new Map<string, { value: Subscription; until: number }>();
-
-  const remember = (memberId: string, value: Subscription) => {
-    cache.delete(memberId);
-    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
-    cache.set(memberId, { value, until: deps.clock.now() + ttlSec });
-    return value;
-  };
+  const cache = new ExpiringCache<Subscription>(maxEntries, deps.clock.now);
+  const remember = (memberId: string, value: Subscription) => cache.set(memberId, value, deps.clock.now() + ttlSec);
 
   return {
     /**
@@ -74,14 +68,14 @@ export function createBilling(deps: BillingDeps) {
     async subscription(portal: BillingPortal, accessToken: string): Promise<Subscription | null> {
       if (portal.appStatus === LOCAL) return null;
       const hit = cache.get(portal.memberId);
-      if (hit && hit.until > deps.clock.now()) return hit.value;
+      if (hit) return hit;
       try {
         const answer = await deps.bitrix.callWithToken(portal.clientEndpoint, accessToken, 'app.info');
         const value = readSubscription(answer.result);
         return value ? remember(portal.memberId, value) : null;
       } catch (e) {
         if (isBitrixError(e) && e.code === 'PAYMENT_REQUIRED') {
-          return remember(portal.memberId, { status: portal.appStatus || 'P', paymentExpired: true, days: null, code: hit?.value.code ?? '' });
+          return remember(portal.memberId, { status: portal.appStatus || 'P', paymentExpired: true, days: null, code: cache.peek(portal.memberId)?.code ?? '' });
         }
         deps.logger.warn('could not read the app subscription', { member_id: portal.memberId, code: isBitrixError(e) ? e.code : 'unknown' });
         return null;
@@ -90,7 +84,7 @@ export function createBilling(deps: BillingDeps) {
 
     /** What the last answer said (the admin page; a launch just read it), without asking. */
     known(memberId: string): Subscription | null {
-      return cache.get(memberId)?.value ?? null;
+      return cache.peek(memberId) ?? null;
     },
 
     /** Drops what is known of a portal (a payment event, an install). */

@@ -10,6 +10,7 @@ import { AppError, SubscriptionExpired } from '../domain/errors.ts';
 import type { PortalInput } from '../domain/types.ts';
 import type { Logger } from '../log.ts';
 import { domainOfUrl, marketUrl, normalizeDomain } from './portal-domain.ts';
+import { ExpiringCache } from './expiring-cache.ts';
 import { sha256Hex } from './secrets.ts';
 
 export interface LaunchClaim {
@@ -66,13 +67,13 @@ export interface LaunchVerifierDeps {
 
 export function createLaunchVerifier(deps: LaunchVerifierDeps) {
   const now = deps.now ?? systemClock.now;
-  const cache = new VerdictCache<VerifiedLaunch>(10_000, now);
+  const cache = new ExpiringCache<VerifiedLaunch>(10_000, now);
   /**
    * Tokens the OAuth server vouched for but whose portal answers PAYMENT_REQUIRED: the same answer for
    * a while (as a verdict is kept), so that one token of an unpaid portal replayed at /api/session
    * costs two round trips once, not per request (the failed-attempt limiter does not count it).
    */
-  const unpaid = new VerdictCache<SubscriptionExpired>(10_000, now);
+  const unpaid = new ExpiringCache<SubscriptionExpired>(10_000, now);
 
   /** The server that last answered at all: asked first next time, after an allow-listed hint. */
   let lastAnswered: string | undefined;
@@ -199,46 +200,3 @@ export function createLaunchVerifier(deps: LaunchVerifierDeps) {
 }
 
 export type VerifyLaunch = ReturnType<typeof createLaunchVerifier>;
-
-/**
- * Remembers successful launch verifications per token hash until the token expires, so a page that
- * renews its session or reloads does not cost two more round trips to Bitrix24. Bounded in size;
- * the oldest entries go first. Failures are never cached.
- */
-export class VerdictCache<T> {
-  private readonly entries = new Map<string, { value: T; until: number }>();
-
-  constructor(
-    private readonly maxEntries = 10_000,
-    private readonly now: () => number = systemClock.now,
-  ) {}
-
-  get(key: string): T | undefined {
-    const hit = this.entries.get(key);
-    if (!hit) return undefined;
-    if (hit.until <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return hit.value;
-  }
-
-  /** Drops every entry whose value matches (a portal's verdicts once the app is removed from it). */
-  deleteWhere(matches: (value: T) => boolean): number {
-    let n = 0;
-    for (const [key, hit] of this.entries) {
-      if (matches(hit.value)) {
-        this.entries.delete(key);
-        n++;
-      }
-    }
-    return n;
-  }
-
-  set(key: string, value: T, until: number): void {
-    if (until <= this.now()) return;
-    this.entries.delete(key);
-    this.entries.set(key, { value, until });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-  }
-}

@@ -11,6 +11,7 @@
 import { systemClock } from '../clock.ts';
 import type { Actor, Session } from '../domain/types.ts';
 import type { Store } from '../store/store.ts';
+import { ExpiringCache } from './expiring-cache.ts';
 import { randomToken, sha256Hex } from './secrets.ts';
 
 export interface SessionPolicy {
@@ -56,19 +57,13 @@ export function createSessions(
   onIssued: () => void = () => undefined,
 ): Sessions {
   let lastSweep = 0;
-  const cache = new Map<string, { session: Session; until: number }>();
-  const remember = (idHash: string, session: Session) => {
-    cache.delete(idHash);
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-    cache.set(idHash, { session, until: nowMs() + CACHE_MS });
-    return session;
-  };
+  const cache = new ExpiringCache<Session>(CACHE_MAX, nowMs);
+  const remember = (idHash: string, session: Session) => cache.set(idHash, session, nowMs() + CACHE_MS);
   const stored = async (idHash: string): Promise<Session | null> => {
     const hit = cache.get(idHash);
-    if (hit && hit.until > nowMs()) return hit.session;
+    if (hit) return hit;
     const s = await store.sessions.find(idHash);
     if (s) remember(idHash, s);
-    else cache.delete(idHash);
     return s;
   };
   return {
@@ -116,7 +111,7 @@ export function createSessions(
       await store.sessions.delete(idHash);
     },
     forgetPortal(portalId) {
-      for (const [idHash, { session }] of cache) if (session.portalId === portalId) cache.delete(idHash);
+      cache.deleteWhere((session) => session.portalId === portalId);
     },
   };
 }

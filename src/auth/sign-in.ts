@@ -20,6 +20,7 @@ import type { Store } from '../store/store.ts';
 import type { VerifyLaunchFrom } from './attempt-limiter.ts';
 import type { LaunchClaim, VerifiedLaunch } from './launch-verifier.ts';
 import { isLapsed, type Billing } from './billing.ts';
+import { ExpiringCache } from './expiring-cache.ts';
 import { marketUrl } from './portal-domain.ts';
 import type { Installer } from './portal-install.ts';
 import type { Uninstaller } from './portal-uninstall.ts';
@@ -96,16 +97,17 @@ const WHO_IS_CACHE_MAX = 10_000;
 export function createSignIn(deps: SignInDeps) {
   const { store, sessions, installer, logger } = deps;
   const nowMs = deps.nowMs ?? systemClock.nowMs;
-  const whoIsCache = new Map<string, { value: { user: User; portal: Portal }; until: number }>();
+  const whoIsCache = new ExpiringCache<{ user: User; portal: Portal }>(WHO_IS_CACHE_MAX, nowMs);
 
   /**
    * Throws AppError('unauthorized') unless an allow-listed OAuth server vouches for the claim; a portal
    * the app does not hold as installed is asked about afresh (a cached verdict may predate its
-   * uninstall). Also says whether the portal is held as installed.
+   * uninstall). Also hands back the portal as held, when it is held as installed.
    */
-  async function verifyClaim(claim: LaunchClaim, client: string): Promise<{ verified: VerifiedLaunch; held: boolean }> {
+  async function verifyClaim(claim: LaunchClaim, client: string): Promise<{ verified: VerifiedLaunch; held: Portal | null }> {
     let verified = await deps.verifyLaunch(claim, client);
-    const held = (await store.portals.findByMemberId(verified.portal.memberId))?.status === 'installed';
+    const portal = await store.portals.findByMemberId(verified.portal.memberId);
+    const held = portal?.status === 'installed' ? portal : null;
     if (!held && verified.fromCache) verified = await deps.verifyLaunch({ ...claim, fresh: true }, client);
     return { verified, held };
   }
@@ -145,9 +147,7 @@ export function createSignIn(deps: SignInDeps) {
   }
 
   /** No live app tokens stored for an installed portal: they were refused for good (or never kept). */
-  async function appTokensDead(memberId: string): Promise<boolean> {
-    const portal = await store.portals.findByMemberId(memberId);
-    if (portal?.status !== 'installed') return false;
+  async function appTokensDead(portal: Portal): Promise<boolean> {
     const tokens = await store.tokens.find(portal.id, { kind: 'app' });
     return !tokens || tokens.dead;
   }
@@ -189,7 +189,7 @@ export function createSignIn(deps: SignInDeps) {
     // Installed, but the app's own tokens died (unused past their lifetime, install-health.ts): an
     // administrator's launch is the way out, under the install's rules (a fresh verification; the
     // installer re-keys only tokens Bitrix24 refuses).
-    const reauthorize = held && form.page === 'app' && verified.user.isAdmin && (await appTokensDead(verified.portal.memberId));
+    const reauthorize = held && form.page === 'app' && verified.user.isAdmin && (await appTokensDead(held));
     if (reauthorize && verified.fromCache) verified = await deps.verifyLaunch({ ...claim, fresh: true }, client);
     let pair = verifiedPair(form.authId, form.refreshId, verified);
     const applicationToken = form.applicationToken ?? '';
@@ -238,12 +238,10 @@ export function createSignIn(deps: SignInDeps) {
     async whoIs(actor: Actor): Promise<{ user: User; portal: Portal } | null> {
       const key = `${actor.portalId}:${actor.userId}`;
       const hit = whoIsCache.get(key);
-      if (hit && hit.until > nowMs()) return hit.value;
+      if (hit) return hit;
       const [user, portal] = await Promise.all([store.users.find(actor.portalId, actor.userId), store.portals.findById(actor.portalId)]);
       const value = user && portal ? { user, portal } : null;
-      whoIsCache.delete(key);
-      if (whoIsCache.size >= WHO_IS_CACHE_MAX) whoIsCache.delete(whoIsCache.keys().next().value!);
-      if (value) whoIsCache.set(key, { value, until: nowMs() + WHO_IS_CACHE_MS });
+      if (value) whoIsCache.set(key, value, nowMs() + WHO_IS_CACHE_MS);
       return value;
     },
   };

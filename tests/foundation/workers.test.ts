@@ -47,8 +47,6 @@ describe('serve --workers 2', () => {
   let stack: ChildStack;
   beforeAll(async () => {
     stack = await startChildStack({ WORKERS: '2', LOG_LEVEL: 'info' });
-    stack.portal = await stack.emu.createPortal();
-    await stack.emu.install(stack.portal.member_id);
     await bothListening(stack);
   });
   afterAll(() => stack?.stop());
