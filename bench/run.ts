@@ -6,12 +6,18 @@
  * (bench/rest/pull-users.ts is a standalone script with its own arguments; run it directly.)
  */
 import { printCabinetBench, runCabinetBench } from './cabinet/items.ts';
+import { printStartupBench, runStartupBench } from './startup/startup.ts';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   cabinet: async () => {
-    const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+    const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
     const connections = 32;
-    printCabinetBench(await runCabinetBench({ seconds, connections }), connections, seconds);
+    printCabinetBench(await runCabinetBench({ seconds, connections, rounds }), connections, seconds, rounds);
+  },
+  startup: async () => {
+    const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
+    printStartupBench(await runStartupBench({ runs }), runs);
   },
 };
 

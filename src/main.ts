@@ -4,13 +4,11 @@
  * serve (default) | dev | emulator | migrate | backup <file> | doctor.
  */
 import pkg from '../package.json' with { type: 'json' };
-import { runBackup, runMigrate } from './cli/store-commands.ts';
-import { runDev } from './cli/dev.ts';
-import { runDoctorCli } from './cli/doctor.ts';
-import { runEmulatorCli } from './emulator/cli.ts';
-import { runServe } from './cli/serve.ts';
 import { ConfigError } from './config.ts';
 import { StoreOpenError } from './store/open-store.ts';
+
+// Each command's modules are loaded when it runs: `serve` starts without evaluating the emulator,
+// dev or doctor (a cold start pays for what it runs).
 
 const HELP = `b24app ${pkg.version}: a Bitrix24 application server
 
@@ -47,17 +45,17 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${pkg.version}\n`);
       return;
     case 'serve':
-      return runServe(env, rest);
+      return (await import('./cli/serve.ts')).runServe(env, rest);
     case 'migrate':
-      return runMigrate(env);
+      return (await import('./cli/store-commands.ts')).runMigrate(env);
     case 'backup':
-      return runBackup(env, rest[0]);
+      return (await import('./cli/store-commands.ts')).runBackup(env, rest[0]);
     case 'doctor':
-      return runDoctorCli(env);
+      return (await import('./cli/doctor.ts')).runDoctorCli(env);
     case 'dev':
-      return runDev(env, rest);
+      return (await import('./cli/dev.ts')).runDev(env, rest);
     case 'emulator':
-      return runEmulatorCli(rest);
+      return (await import('./emulator/cli.ts')).runEmulatorCli(rest);
     default:
       process.stderr.write(`b24app: unknown command "${command}"\n\n${HELP}`);
       process.exit(2);
