@@ -63,7 +63,7 @@ interface Phase {
   headers?: Record<string, string>;
   check: (body: string) => void;
   /** Another phase this one is also compared with (the app on SQLite for the app on PostgreSQL; the seed for the app). */
-  versus?: string;
+  versus?: string[];
 }
 
 export interface CabinetBenchResult {
@@ -75,8 +75,8 @@ export interface CabinetBenchResult {
   baseline?: string;
   /** The ratio in each round. */
   ratios?: number[];
-  /** req/s relative to the `versus` phase. */
-  versus?: { phase: string; ratio: number };
+  /** req/s relative to each `versus` phase. */
+  versus?: { phase: string; ratio: number }[];
   /** The highest RSS of the process over the whole run (the `serve --workers 1` phase). */
   peakRssMiB?: number;
 }
@@ -114,6 +114,7 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
     const bareBody = await (await fetch(bare.info.url)).json();
     const bareFragment = await (await fetch(`${bare.info.url}/fragment`)).text();
     const FLOOR = 'floor: Bun.serve + bun:sqlite, session row + ready JSON';
+    const FLOOR_BYTES = 'floor, the ready JSON read and joined as bytes (as the app does)';
     const BARE_JSON = 'bare Bun.serve + bun:sqlite, rows mapped (JSON, no session)';
     const BARE_HTML = 'bare Bun.serve + bun:sqlite + the same row views (HTML)';
     const APP_JSON = 'app GET /api/items?limit=50';
@@ -133,7 +134,7 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
       {
         name: APP_JSON,
         baseline: FLOOR,
-        versus: seed ? SEED : undefined,
+        versus: [FLOOR_BYTES, ...(seed ? [SEED] : [])],
         goal: 0.8,
         url: `${appBase}/api/items?limit=50`,
         headers: auth,
@@ -156,6 +157,14 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
           ]
         : []),
       {
+        name: FLOOR_BYTES,
+        url: `${bare.info.url}/floor-bytes`,
+        headers: auth,
+        check: (b) => {
+          if (b !== JSON.stringify(bareBody)) throw new Error('the floor read as bytes and the mapped rows disagree on the bytes');
+        },
+      },
+      {
         name: BARE_JSON,
         baseline: FLOOR,
         url: bare.info.url,
@@ -166,7 +175,7 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
             {
               name: APP_PG_JSON,
               baseline: FLOOR,
-              versus: APP_JSON,
+              versus: [APP_JSON],
               url: `${String(pg.info.url).replace('localhost', '127.0.0.1')}/api/items?limit=50`,
               headers: { authorization: `Bearer ${pg.info.token}` },
               check: (b: string) => {
@@ -249,7 +258,7 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
         ratios: phase.baseline ? all.map((r, i) => r.rps / runs.get(phase.baseline!)![i]!.rps) : undefined,
         baseline: phase.baseline,
         goal: phase.goal,
-        versus: phase.versus ? { phase: phase.versus, ratio: ratioOf(phase.name, phase.versus) } : undefined,
+        versus: phase.versus?.map((other) => ({ phase: other, ratio: ratioOf(phase.name, other) })),
         peakRssMiB: phase.name === SERVE_ONE ? serveOnePeak : undefined,
       };
     });
@@ -364,12 +373,14 @@ export function printCabinetBench(results: CabinetBenchResult[], connections: nu
     const each = r.ratios!.map((x) => x.toFixed(2)).join(', ');
     console.log(`${r.phase}: ${r.ratio!.toFixed(2)} of "${r.baseline}" (rounds: ${each}; goal ${r.goal === 1 ? '> 1' : `≥ ${r.goal}`} ${met ? 'met' : 'NOT met'})`);
   }
-  for (const r of results.filter((x) => x.versus)) {
-    const other = results.find((b) => b.phase === r.versus!.phase)!.result;
-    console.log(
-      `${r.phase}: ${r.versus!.ratio.toFixed(2)} of "${r.versus!.phase}" (median of the rounds; ` +
-        `${Math.round(r.result.rps)} vs ${Math.round(other.rps)} req/s, p50 ${r.result.p50Ms.toFixed(2)} vs ${other.p50Ms.toFixed(2)} ms)`,
-    );
+  for (const r of results) {
+    for (const v of r.versus ?? []) {
+      const other = results.find((b) => b.phase === v.phase)!.result;
+      console.log(
+        `${r.phase}: ${v.ratio.toFixed(2)} of "${v.phase}" (median of the rounds; ` +
+          `${Math.round(r.result.rps)} vs ${Math.round(other.rps)} req/s, p50 ${r.result.p50Ms.toFixed(2)} vs ${other.p50Ms.toFixed(2)} ms)`,
+      );
+    }
   }
   const list = results.find((r) => r.goal !== undefined && r.phase.startsWith('app GET /api/items'));
   if (list) console.log(`${list.phase}: p99 ${list.result.p99Ms.toFixed(2)} ms at ${connections} connections (goal < ${P99_GOAL_MS} ms ${list.result.p99Ms < P99_GOAL_MS ? 'met' : 'NOT met'})`);

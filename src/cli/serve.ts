@@ -50,9 +50,6 @@ const OFFLINE_EVENTS_EVERY_MS = 5 * 60 * 1000;
  */
 const INSTALL_HEALTH_EVERY_MS = 60 * 60 * 1000;
 
-/** How long after listening the work left from before a restart starts. */
-const CATCH_UP_AFTER_MS = 200;
-
 /**
  * How long a job's lock outlives an instance that died holding it. A live holder renews it while the
  * job runs, so a long run keeps it; a crash frees it after this.
@@ -104,18 +101,12 @@ function scheduleJobs(running: RunningServer, store: Store, logger: Logger): Run
   const offlineEventsAtStart = once(store, 'offline events', () => app.runOfflineEvents());
   const offlineEvents = once(store, 'offline events', () => app.runOfflineEvents({ liveTokensOnly: true }));
   const installHealth = once(store, 'install health', () => app.runInstallHealth());
-  // Shortly after start, not before the first answers: a restarted instance serves at once, then
-  // catches up (about 10 ms of database work that otherwise delayed the first request, bench/startup).
-  const catchUp = setTimeout(() => {
-    void app.runCalendarSync().catch((error: unknown) => logger.error('calendar sync failed', { error }));
-    // What Bitrix24 kept for the app while it was down.
-    void offlineEventsAtStart().catch((error: unknown) => logger.error('offline events failed', { error }));
-    // At start too: an instance restarted more often than hourly would otherwise never run it.
-    void installHealth().catch((error: unknown) => logger.error('install health failed', { error }));
-  }, CATCH_UP_AFTER_MS);
-  catchUp.unref();
+  void app.runCalendarSync().catch((error: unknown) => logger.error('calendar sync failed', { error }));
+  // What Bitrix24 kept for the app while it was down.
+  void offlineEventsAtStart().catch((error: unknown) => logger.error('offline events failed', { error }));
+  // At start too: an instance restarted more often than hourly would otherwise never run it.
+  void installHealth().catch((error: unknown) => logger.error('install health failed', { error }));
   const stops = [
-    () => clearTimeout(catchUp),
     every(RECHECK_EVERY_MS, 'lifecycle jobs', lifecycleJobs, logger),
     every(CALENDAR_SYNC_EVERY_MS, 'calendar sync', () => app.runCalendarSync(), logger),
     every(OFFLINE_EVENTS_EVERY_MS, 'offline events', offlineEvents, logger),
