@@ -1,8 +1,8 @@
 /**
  * A bounded map whose entries expire: what the auth layer remembers briefly (launch verdicts, live
  * sessions, who a session's user is, a portal's subscription). Times are whatever unit the given
- * clock reads; the oldest entry goes first once the map is full. Nothing here outlives the process,
- * so every user states how stale an answer it accepts.
+ * clock reads; the oldest entry written goes first once the map is full (expired or not). Nothing
+ * here outlives the process, so every user states how stale an answer it accepts.
  */
 import { systemClock } from '../clock.ts';
 
@@ -14,15 +14,10 @@ export class ExpiringCache<T> {
     private readonly now: () => number = systemClock.now,
   ) {}
 
-  /** The live value for `key`; an expired one is dropped. */
+  /** The live value for `key` (an expired one stays, for `peek`, until replaced or pushed out). */
   get(key: string): T | undefined {
     const hit = this.entries.get(key);
-    if (!hit) return undefined;
-    if (hit.until <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return hit.value;
+    return hit && hit.until > this.now() ? hit.value : undefined;
   }
 
   /** The last value stored for `key`, expired or not (what was known, never a fresh answer). */

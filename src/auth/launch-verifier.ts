@@ -67,6 +67,10 @@ export interface LaunchVerifierDeps {
 
 export function createLaunchVerifier(deps: LaunchVerifierDeps) {
   const now = deps.now ?? systemClock.now;
+  /**
+   * Successful verifications by token hash until the token expires, so a page that reloads or renews its
+   * session costs no more round trips to Bitrix24. Failures are never kept.
+   */
   const cache = new ExpiringCache<VerifiedLaunch>(10_000, now);
   /**
    * Tokens the OAuth server vouched for but whose portal answers PAYMENT_REQUIRED: the same answer for
