@@ -24,11 +24,15 @@ function scriptedCalendar() {
   const existing = new Set<string>(['ev-1']);
   let next: (() => void) | null = null;
   let hold: Promise<void> | null = null;
+  let onHeld: (() => void) | null = null;
   let readAs = { type: 'user', ownerId: 7 };
   const gateway: CalendarGateway = {
     add: async () => 'ev-new',
     async update(_actor: Actor, eventId: string, item: Item) {
-      if (hold) await hold;
+      if (hold) {
+        onHeld?.();
+        await hold;
+      }
       next?.();
       writes.push({ op: 'update', eventId, name: item.name });
     },
@@ -55,13 +59,18 @@ function scriptedCalendar() {
     readAs(calendar: { type: string; ownerId: number }) {
       readAs = calendar;
     },
-    /** Writes wait until the returned function is called. */
-    holdWrites(): () => void {
+    /** Writes wait until `release` is called; `held` resolves once a write is waiting. */
+    holdWrites(): { held: Promise<void>; release: () => void } {
       let release!: () => void;
       hold = new Promise<void>((r) => (release = r));
-      return () => {
-        hold = null;
-        release();
+      const held = new Promise<void>((r) => (onHeld = r));
+      return {
+        held,
+        release: () => {
+          hold = null;
+          onHeld = null;
+          release();
+        },
       };
     },
   };
@@ -220,11 +229,13 @@ describe('calendar sync worker', () => {
     const w = await world();
     const sync = w.newSync();
     await w.change('First');
-    const release = w.calendar.holdWrites();
+    const gate = w.calendar.holdWrites();
     const running = sync.run();
-    await Bun.sleep(0); // let the run claim the job and start its write
+    // The run has claimed the job and its write is in flight (on PostgreSQL the claim takes more than
+    // one tick, so waiting a tick raced it).
+    await gate.held;
     await w.change('Second');
-    release();
+    gate.release();
     // The first write's settling found the row re-queued by the second change: it left it due, and
     // the same run wrote the newest state.
     expect(await running).toEqual({ done: 2, retried: 0, failed: 0 });
