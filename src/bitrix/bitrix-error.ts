@@ -20,9 +20,10 @@ export class BitrixError extends Error {
     /** True when Bitrix24 certainly did not run the method (limits, auth), so a retry is no duplicate. */
     readonly notExecuted = false,
     /**
-     * For TOKENS_DEAD raised by a refusal just now: the OAuth server's code (`invalid_grant`,
-     * `invalid_client`, …). Absent when the tokens were found dead already, so nobody reads an old
-     * refusal as news about the app's install.
+     * For TOKENS_DEAD: the OAuth server's code (`invalid_grant`, `invalid_client`, …) of a refusal
+     * just now, here or by another process minutes ago (token-keeper.ts, REFUSAL_FRESH_SEC). Absent
+     * when the tokens died longer ago or for an unknown reason, so nobody reads an old refusal as news
+     * about the app's install.
      */
     readonly refusal?: string,
   ) {

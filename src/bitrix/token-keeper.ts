@@ -10,8 +10,11 @@
  *    on the lease's version, which also clears the lease. A lease outlives a crashed holder only until
  *    it expires; then another process may claim it.
  * 3. `invalid_grant` (and every other `dead refresh` code of error-codes.ts) marks the row dead (CAS on
- *    the lease's version) and surfaces `TOKENS_DEAD` with the server's code as `refusal`; later calls
- *    fail at once from the stored flag, with no request and no `refusal` — never a retry loop.
+ *    the lease's version, the code and time kept with it) and surfaces `TOKENS_DEAD` with the server's
+ *    code as `refusal`; later calls fail at once from the stored flag, with no request — never a retry
+ *    loop. For REFUSAL_FRESH_SEC they carry the stored `refusal` too: an uninstall event handled by one
+ *    process just after another process's refresh was refused must learn what the refusal said (it can
+ *    no longer ask), and only then; an old refusal is no answer about today.
  *
  * A caller whose 401 arrives after someone else already refreshed sees a different access token in
  * the row and simply uses it.
@@ -45,6 +48,13 @@ export interface TokenKeeperDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/**
+ * How long a refusal kept with a dead row is repeated as the server's answer. The race it serves is
+ * seconds wide (Bitrix24 sends ONAPPUNINSTALL as it removes the app); past this a dead row says only
+ * "dead", whatever killed it (a client secret fixed since must not keep saying `invalid_client`).
+ */
+export const REFUSAL_FRESH_SEC = 120;
+
 export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
@@ -59,7 +69,10 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const load = async (portal: Portal, owner: TokenOwner): Promise<StoredTokens> => {
     const row = await deps.tokens.find(portal.id, owner);
     if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
-    if (row.dead) throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens');
+    if (row.dead) {
+      const fresh = row.refusal && nowSec() - row.refusal.at <= REFUSAL_FRESH_SEC ? row.refusal.code : undefined;
+      throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens', false, fresh);
+    }
     return row;
   };
 
@@ -98,7 +111,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     } catch (e) {
       // Refusals after which the refresh token can never work again: the table's `dead refresh`.
       if (e instanceof BitrixError && codeRow(e.code).action === 'dead refresh') {
-        await deps.tokens.markDead(portal.id, owner, claim.version);
+        await deps.tokens.markDead(portal.id, owner, claim.version, { code: e.code, at: nowSec() });
         deps.metrics?.tokenRefresh('dead');
         log?.warn('bitrix refresh refused; tokens marked dead', { code: e.code, status: e.status });
         throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh', false, e.code);
@@ -112,7 +125,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     if (grant.memberId && grant.memberId !== portal.memberId) {
       // A refresh token of another portal (planted through a launch form): never this portal's tokens,
       // and never read as news about this portal's install.
-      await deps.tokens.markDead(portal.id, owner, claim.version);
+      await deps.tokens.markDead(portal.id, owner, claim.version, { code: 'wrong_portal', at: nowSec() });
       deps.metrics?.tokenRefresh('dead');
       log?.warn('bitrix refresh answered for another portal; tokens marked dead');
       throw new BitrixError(LocalCode.tokensDead, 'the refresh token belongs to another portal', 401, 'oauth.refresh', false, 'wrong_portal');

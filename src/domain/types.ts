@@ -61,6 +61,12 @@ export interface OAuthTokens {
   scope: string;
 }
 
+/** What the OAuth server answered when it refused a refresh token, and when (unix seconds). */
+export interface TokenRefusal {
+  code: string;
+  at: number;
+}
+
 export interface StoredTokens extends OAuthTokens {
   portalId: number;
   owner: TokenOwner;
@@ -70,6 +76,8 @@ export interface StoredTokens extends OAuthTokens {
   version: number;
   /** The refresh token was refused (invalid_grant): a new launch or install is needed. */
   dead: boolean;
+  /** The refusal that killed the row and when it came (unix seconds); null while alive or not known. */
+  refusal: TokenRefusal | null;
   /** Unix seconds until which one process holds the right to refresh (null: nobody is refreshing). */
   refreshLeaseUntil: number | null;
   /** When this refresh token was issued (the pair written): Bitrix24 lets an unused one die after its lifetime. */

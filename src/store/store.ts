@@ -16,6 +16,7 @@ import type {
   Session,
   StoredTokens,
   TokenOwner,
+  TokenRefusal,
   User,
 } from '../domain/types.ts';
 
@@ -87,8 +88,8 @@ export interface TokenRepo {
     expectedVersion: number,
     tokens: OAuthTokens,
   ): Promise<StoredTokens | null>;
-  /** The refresh token was refused; flags the row unless someone already replaced it. */
-  markDead(portalId: number, owner: TokenOwner, expectedVersion: number): Promise<void>;
+  /** The refresh token was refused (`refusal`: the answer); flags the row unless someone already replaced it. */
+  markDead(portalId: number, owner: TokenOwner, expectedVersion: number, refusal: TokenRefusal): Promise<void>;
   /**
    * Takes the right to refresh, across processes: sets the lease (and bumps the version) only if the
    * row is still at `expectedVersion`. Null when another writer got there first. Every write of new

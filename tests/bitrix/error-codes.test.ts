@@ -12,6 +12,7 @@
 import { describe, expect, it } from 'bun:test';
 import { askBitrixAboutInstall } from '../../src/auth/portal-uninstall.ts';
 import { BitrixError, isUnanswered, toAppError } from '../../src/bitrix/index.ts';
+import { REFUSAL_FRESH_SEC } from '../../src/bitrix/token-keeper.ts';
 import { codeRow, errorCodes, isTransient } from '../../src/bitrix/error-codes.ts';
 import { fail, fakePortal, json, type Script } from './helpers/fake-portal.ts';
 import { scriptedBitrix } from './helpers/scripted-bitrix.ts';
@@ -177,12 +178,19 @@ describe('the client, its refresh refused with each documented OAuth error code'
   for (const c of oauthCodes) {
     it(`${c.code} (${c.status}): ${c.dead ? 'tokens dead, never refreshed again' : 'surfaced, refreshed again next time'}`, async () => {
       const script: Script = (req) => (isRefresh(req.url) ? json({ error: c.code, error_description: 'scripted' }, c.status) : fail('expired_token', 401));
-      const { client, seen } = await scriptedBitrix(script);
+      const { bitrix, client, seen, tokens } = await scriptedBitrix(script);
       const first = await caught(client.call('crm.deal.get'));
       const second = await caught(client.call('crm.deal.get'));
       const refreshes = seen.filter((s) => isRefresh(s.url)).length;
       if (c.dead) {
-        expect([first.code, first.refusal, second.code, second.refusal, refreshes]).toEqual(['TOKENS_DEAD', c.code, 'TOKENS_DEAD', undefined, 1]);
+        // The dead row repeats the refusal that killed it for REFUSAL_FRESH_SEC (another process's
+        // uninstall check reads it there), without a request; after that it says only "dead".
+        expect([first.code, first.refusal, second.code, second.refusal, refreshes]).toEqual(['TOKENS_DEAD', c.code, 'TOKENS_DEAD', c.code, 1]);
+        expect(await askBitrixAboutInstall(bitrix, fakePortal())).toBe(c.appGone ? 'gone' : 'dead');
+        tokens.rows.get('1:app')!.refusal!.at -= REFUSAL_FRESH_SEC + 1;
+        const later = await caught(client.call('crm.deal.get'));
+        expect([later.code, later.refusal]).toEqual(['TOKENS_DEAD', undefined]);
+        expect(await askBitrixAboutInstall(bitrix, fakePortal())).toBe('dead');
       } else {
         expect([first.code, second.code, refreshes]).toEqual([c.code, c.code, 2]);
       }

@@ -4,13 +4,13 @@ import { latestVersion } from '../../src/store/migrations/index.ts';
 import { forEachBackend, portalInput } from './backends.ts';
 
 /** Every version this binary knows, and one it does not. */
-const ALL = [1, 2, 3, 4, 5, 6, 7, 8];
+const ALL = [1, 2, 3, 4, 5, 6, 7, 8, 9];
 const FUTURE = ALL.length + 1;
 
 const SCHEMA = ['calendar_jobs', 'items', 'job_locks', 'leaky_buckets', 'oauth_states', 'offline_event_batches', 'portal_tokens', 'portals', 'removed_portals', 'schema_migrations', 'sessions', 'users'];
 
 forEachBackend('migrations', (backend) => {
-  it('numbers the same versions on both backends (001-008)', () => {
+  it('numbers the same versions on both backends (001-009)', () => {
     expect(backend.migrations.map((m) => [m.version, m.name])).toEqual([
       [1, '001_initial'],
       [2, '002_refresh_lease'],
@@ -20,6 +20,7 @@ forEachBackend('migrations', (backend) => {
       [6, '006_instances'],
       [7, '007_install_health'],
       [8, '008_item_api_json'],
+      [9, '009_token_refusal'],
     ]);
   });
 

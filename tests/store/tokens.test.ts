@@ -41,9 +41,9 @@ forEachBackend('token repository', (backend) => {
     const p = await seedPortal(store);
     await store.tokens.save(p.id, app, 7, pair(1));
     await store.tokens.claimRefresh(p.id, app, 1, 500);
-    await store.tokens.markDead(p.id, app, 2);
+    await store.tokens.markDead(p.id, app, 2, { code: 'invalid_grant', at: 1000 });
     const again = await store.tokens.save(p.id, app, 8, pair(2));
-    expect(again).toMatchObject({ userId: 8, ...pair(2), version: 3, dead: false, refreshLeaseUntil: null });
+    expect(again).toMatchObject({ userId: 8, ...pair(2), version: 3, dead: false, refusal: null, refreshLeaseUntil: null });
   });
 
   it('two saves of a new row at once leave one row', async () => {
@@ -72,11 +72,13 @@ forEachBackend('token repository', (backend) => {
     const p = await seedPortal(store);
     await store.tokens.save(p.id, app, 7, pair(1));
     await store.tokens.save(p.id, app, 7, pair(2)); // version 2
-    await store.tokens.markDead(p.id, app, 1);
-    expect((await store.tokens.find(p.id, app))?.dead).toBe(false);
+    await store.tokens.markDead(p.id, app, 1, { code: 'invalid_grant', at: 1000 });
+    expect(await store.tokens.find(p.id, app)).toMatchObject({ dead: false, refusal: null });
     await store.tokens.claimRefresh(p.id, app, 2, 900);
-    await store.tokens.markDead(p.id, app, 3);
-    expect(await store.tokens.find(p.id, app)).toMatchObject({ dead: true, refreshLeaseUntil: null, version: 3 });
+    await store.tokens.markDead(p.id, app, 3, { code: 'invalid_client', at: 1001 });
+    expect(await store.tokens.find(p.id, app)).toMatchObject({ dead: true, refusal: { code: 'invalid_client', at: 1001 }, refreshLeaseUntil: null, version: 3 });
+    // A new pair (a re-key, a refresh that won meanwhile) forgets why the old one died.
+    expect(await store.tokens.replaceIfVersion(p.id, app, 3, pair(3))).toMatchObject({ dead: false, refusal: null, version: 4 });
   });
 
   it('claimRefresh: exactly one of several claims at one version wins; release gives the lease back', async () => {

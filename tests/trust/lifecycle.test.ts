@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'bun:test';
 import { sha256Hex } from '../../src/auth/secrets.ts';
 import { rest, type EmulatedPortal, type LaunchParams } from '../support/emulator-client.ts';
 import { portalRows, postForm, tokenRows, uninstallEvent } from '../support/portal-rows.ts';
-import type { Stack, StackOptions } from '../support/stack.ts';
+import { anotherInstance, type Stack, type StackOptions } from '../support/stack.ts';
 import { startAppSink, type AppSink } from '../support/test-bed.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { createItem, killAppTokens, nowSec, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
@@ -182,6 +182,79 @@ describe('an uninstall Bitrix24 cannot confirm', () => {
     expect((await fetch(url, { method: 'POST', body: new URLSearchParams(admin.form) })).status).toBe(200);
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', hash: sha256Hex(w.applicationToken) });
     expect((await openApp(s, await launchAs(s, w.p, 2))).status).toBe(200);
+  });
+});
+
+describe('an uninstall handled just after another process found the app tokens refused', () => {
+  const others: { close(): Promise<void> }[] = [];
+  afterAll(async () => {
+    for (const o of others) await o.close();
+  });
+  /**
+   * The race: the admin removes the app; before its ONAPPUNINSTALL is handled, another instance's
+   * background job refreshes the app token, Bitrix24 refuses it (`invalid_client`: the app is gone) and
+   * that instance marks the tokens dead. The handler can no longer ask; it reads what the refusal said,
+   * while it is fresh (src/bitrix/token-keeper.ts, REFUSAL_FRESH_SEC).
+   */
+  async function removedBehindTheAppsBack(s: TimedStack) {
+    const w = await installedPortal(s);
+    const portalId = await portalIdOf(s, w.p.member_id);
+    const appToken = (await s.store.tokens.find(portalId, { kind: 'app' }))!.accessToken;
+    // The event reaches the app late: its ONAPPUNINSTALL handler is moved to a sink, which keeps the
+    // genuine event for the test to deliver afterwards, as a delayed delivery would.
+    const sink = startAppSink('localhost');
+    sinks.push(sink);
+    const bound = (await rest(w.p.client_endpoint, 'event.get', {}, appToken)).body.result as { event: string; handler: string }[];
+    for (const b of bound.filter((x) => x.event.toUpperCase() === 'ONAPPUNINSTALL')) {
+      expect((await rest(w.p.client_endpoint, 'event.unbind', { event: b.event, handler: b.handler }, appToken)).status).toBe(200);
+    }
+    expect((await rest(w.p.client_endpoint, 'event.bind', { event: 'ONAPPUNINSTALL', handler: `${sink.url}/events` }, appToken)).status).toBe(200);
+    const removed = await s.emu.uninstall(w.p.member_id, true);
+    expect(removed.deliveries.map((d) => new URL(d.url).origin)).toEqual([sink.url]);
+    const [event] = await sink.waitFor((r) => r.form.get('event') === 'ONAPPUNINSTALL');
+    // Another instance's job needs the app token, finds it expired, and its refresh is refused.
+    await s.emu.expireTokens();
+    const other = await anotherInstance(s, undefined, () => s.clock.now);
+    await other.app.runOfflineEvents();
+    // Left open: the test database reads rows through the store opened last (test-database.ts).
+    others.push(other);
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true, refusal: { code: 'invalid_client' } });
+    const deliverLate = () => fetch(`${s.appUrl}/events`, { method: 'POST', headers: { 'content-type': event!.contentType }, body: event!.body });
+    return { ...w, deliverLate };
+  }
+
+  it('confirms it from the refusal the other process just got: closed at once, the data deleted after the delay', async () => {
+    const s = await stack();
+    const w = await removedBehindTheAppsBack(s);
+    s.clock.now += 30;
+    const res = await w.deliverLate();
+    expect(res.status).toBe(200);
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', items: 1 });
+    const me = await fetch(`${s.appUrl}/api/users/current`, { headers: { authorization: `Bearer ${w.session}` } });
+    expect(me.status).toBe(401);
+    await afterDeletionDelay(s);
+    expect(await portalRows(s, w.p.member_id)).toBeNull();
+  });
+
+  it('treats a refusal older than a few minutes as no answer: a claim, nothing closed or deleted', async () => {
+    const s = await stack();
+    const w = await removedBehindTheAppsBack(s);
+    s.clock.now += 121;
+    const res = await w.deliverLate();
+    expect(res.status).toBe(202);
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toMatchObject({ clean: true });
+  });
+
+  it('is not confirmed by a refusal that proves nothing about the install (invalid_grant: an idle token died)', async () => {
+    const s = await stack();
+    const w = await installedPortal(s);
+    const portalId = await portalIdOf(s, w.p.member_id);
+    const row = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
+    await s.store.tokens.markDead(portalId, { kind: 'app' }, row.version, { code: 'invalid_grant', at: s.clock.now });
+    const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
+    expect(res.status).toBe(202);
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   });
 });
 

@@ -10,6 +10,7 @@ import calendarQueue from './005_calendar_queue.sql' with { type: 'text' };
 import instances from './006_instances.sql' with { type: 'text' };
 import installHealth from './007_install_health.sql' with { type: 'text' };
 import itemApiJson from './008_item_api_json.sql' with { type: 'text' };
+import tokenRefusal from './009_token_refusal.sql' with { type: 'text' };
 import pgInitial from './postgres/001_initial.sql' with { type: 'text' };
 import pgRefreshLease from './postgres/002_refresh_lease.sql' with { type: 'text' };
 import pgLifecycle from './postgres/003_lifecycle.sql' with { type: 'text' };
@@ -18,6 +19,7 @@ import pgCalendarQueue from './postgres/005_calendar_queue.sql' with { type: 'te
 import pgInstances from './postgres/006_instances.sql' with { type: 'text' };
 import pgInstallHealth from './postgres/007_install_health.sql' with { type: 'text' };
 import pgItemApiJson from './postgres/008_item_api_json.sql' with { type: 'text' };
+import pgTokenRefusal from './postgres/009_token_refusal.sql' with { type: 'text' };
 
 export interface Migration {
   version: number;
@@ -34,6 +36,7 @@ export const migrations: Migration[] = [
   { version: 6, name: '006_instances', sql: instances },
   { version: 7, name: '007_install_health', sql: installHealth },
   { version: 8, name: '008_item_api_json', sql: itemApiJson },
+  { version: 9, name: '009_token_refusal', sql: tokenRefusal },
 ];
 
 /**
@@ -49,6 +52,7 @@ export const postgresMigrations: Migration[] = [
   { version: 6, name: '006_instances', sql: pgInstances },
   { version: 7, name: '007_install_health', sql: pgInstallHealth },
   { version: 8, name: '008_item_api_json', sql: pgItemApiJson },
+  { version: 9, name: '009_token_refusal', sql: pgTokenRefusal },
 ];
 
 export const latestVersion = (list: Migration[] = migrations): number => Math.max(0, ...list.map((m) => m.version));

@@ -14,6 +14,8 @@ interface TokenRow {
   scope: string;
   version: number;
   dead: boolean;
+  dead_code: string | null;
+  dead_at: string | null;
   refresh_lease_until: string | null;
   updated_at: string;
 }
@@ -29,6 +31,7 @@ export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): To
     scope: r.scope,
     version: num(r.version),
     dead: r.dead === true,
+    refusal: r.dead === true && r.dead_code !== null && r.dead_at !== null ? { code: r.dead_code, at: num(r.dead_at) } : null,
     refreshLeaseUntil: numOrNull(r.refresh_lease_until),
     issuedAt: num(r.updated_at),
   });
@@ -53,7 +56,8 @@ export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): To
                 ${tokens.expiresAt}, ${tokens.scope}, 1, FALSE, ${t})
         ON CONFLICT ${conflict} DO UPDATE SET user_id = excluded.user_id, access_token_enc = excluded.access_token_enc,
           refresh_token_enc = excluded.refresh_token_enc, expires_at = excluded.expires_at, scope = excluded.scope,
-          version = portal_tokens.version + 1, dead = FALSE, refresh_lease_until = NULL, updated_at = excluded.updated_at
+          version = portal_tokens.version + 1, dead = FALSE, dead_code = NULL, dead_at = NULL, refresh_lease_until = NULL,
+          updated_at = excluded.updated_at
         RETURNING *`;
       return toStored(rows[0]!);
     },
@@ -61,11 +65,11 @@ export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): To
       first(await sql`
         UPDATE portal_tokens SET access_token_enc = ${cipher.encrypt(tokens.accessToken)},
           refresh_token_enc = ${cipher.encrypt(tokens.refreshToken)}, expires_at = ${tokens.expiresAt}, scope = ${tokens.scope},
-          version = version + 1, dead = FALSE, refresh_lease_until = NULL, updated_at = ${clock.now()}
+          version = version + 1, dead = FALSE, dead_code = NULL, dead_at = NULL, refresh_lease_until = NULL, updated_at = ${clock.now()}
         WHERE ${owned(portalId, owner)} AND version = ${expectedVersion}
         RETURNING *`),
-    markDead: async (portalId, owner, expectedVersion) => {
-      await sql`UPDATE portal_tokens SET dead = TRUE, refresh_lease_until = NULL
+    markDead: async (portalId, owner, expectedVersion, refusal) => {
+      await sql`UPDATE portal_tokens SET dead = TRUE, dead_code = ${refusal.code}, dead_at = ${refusal.at}, refresh_lease_until = NULL
                 WHERE ${owned(portalId, owner)} AND version = ${expectedVersion}`;
     },
     claimRefresh: async (portalId, owner, expectedVersion, leaseUntil) =>

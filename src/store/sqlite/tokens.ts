@@ -14,6 +14,8 @@ interface TokenRow {
   scope: string;
   version: number;
   dead: number;
+  dead_code: string | null;
+  dead_at: number | null;
   refresh_lease_until: number | null;
   updated_at: number;
 }
@@ -35,6 +37,7 @@ export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock)
     scope: r.scope,
     version: r.version,
     dead: r.dead === 1,
+    refusal: r.dead === 1 && r.dead_code !== null && r.dead_at !== null ? { code: r.dead_code, at: r.dead_at } : null,
     refreshLeaseUntil: r.refresh_lease_until,
     issuedAt: r.updated_at,
   });
@@ -65,7 +68,8 @@ export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock)
           .query(
             `UPDATE portal_tokens SET user_id = $user_id, access_token_enc = $access_token_enc,
                refresh_token_enc = $refresh_token_enc, expires_at = $expires_at, scope = $scope,
-               version = version + 1, dead = 0, refresh_lease_until = NULL, updated_at = $now WHERE ${w.clause}`,
+               version = version + 1, dead = 0, dead_code = NULL, dead_at = NULL, refresh_lease_until = NULL, updated_at = $now
+             WHERE ${w.clause}`,
           )
           .run({ ...params, user_id: userId, ...sealed(tokens) });
         if (updated.changes === 0) {
@@ -83,20 +87,19 @@ export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock)
       const res = db
         .query(
           `UPDATE portal_tokens SET access_token_enc = $access_token_enc, refresh_token_enc = $refresh_token_enc,
-             expires_at = $expires_at, scope = $scope, version = version + 1, dead = 0, refresh_lease_until = NULL,
-             updated_at = $now
+             expires_at = $expires_at, scope = $scope, version = version + 1, dead = 0, dead_code = NULL, dead_at = NULL,
+             refresh_lease_until = NULL, updated_at = $now
            WHERE ${w.clause} AND version = $expected`,
         )
         .run({ portal_id: portalId, ...w.params, expected: expectedVersion, ...sealed(tokens) });
       return res.changes === 1 ? find(portalId, owner) : null;
     },
-    markDead: async (portalId, owner, expectedVersion) => {
+    markDead: async (portalId, owner, expectedVersion, refusal) => {
       const w = ownerWhere(owner);
-      db.query(`UPDATE portal_tokens SET dead = 1, refresh_lease_until = NULL WHERE ${w.clause} AND version = $expected`).run({
-        portal_id: portalId,
-        ...w.params,
-        expected: expectedVersion,
-      });
+      db.query(
+        `UPDATE portal_tokens SET dead = 1, dead_code = $code, dead_at = $at, refresh_lease_until = NULL
+         WHERE ${w.clause} AND version = $expected`,
+      ).run({ portal_id: portalId, ...w.params, expected: expectedVersion, code: refusal.code, at: refusal.at });
     },
     claimRefresh: async (portalId, owner, expectedVersion, leaseUntil) => {
       const w = ownerWhere(owner);

@@ -3,7 +3,7 @@
  * compare-and-swap on `version`, `markDead` only at the expected version), for unit tests of the
  * refresh logic without a database.
  */
-import type { OAuthTokens, StoredTokens, TokenOwner } from '../../../src/domain/types.ts';
+import type { OAuthTokens, StoredTokens, TokenOwner, TokenRefusal } from '../../../src/domain/types.ts';
 import type { TokenRepo } from '../../../src/store/store.ts';
 
 const keyOf = (portalId: number, owner: TokenOwner) => `${portalId}:${owner.kind === 'app' ? 'app' : owner.userId}`;
@@ -19,7 +19,7 @@ export function createMemoryTokenRepo(): TokenRepo & { rows: Map<string, StoredT
     },
     async save(portalId: number, owner: TokenOwner, userId: number, tokens: OAuthTokens) {
       const prev = rows.get(keyOf(portalId, owner));
-      const row: StoredTokens = { ...tokens, portalId, owner, userId, version: (prev?.version ?? 0) + 1, dead: false, refreshLeaseUntil: null, issuedAt: 0 };
+      const row: StoredTokens = { ...tokens, portalId, owner, userId, version: (prev?.version ?? 0) + 1, dead: false, refusal: null, refreshLeaseUntil: null, issuedAt: 0 };
       rows.set(keyOf(portalId, owner), row);
       repo.writes++;
       return { ...row };
@@ -27,14 +27,14 @@ export function createMemoryTokenRepo(): TokenRepo & { rows: Map<string, StoredT
     async replaceIfVersion(portalId: number, owner: TokenOwner, expectedVersion: number, tokens: OAuthTokens) {
       const prev = rows.get(keyOf(portalId, owner));
       if (!prev || prev.version !== expectedVersion) return null;
-      const row: StoredTokens = { ...prev, ...tokens, version: prev.version + 1, dead: false, refreshLeaseUntil: null };
+      const row: StoredTokens = { ...prev, ...tokens, version: prev.version + 1, dead: false, refusal: null, refreshLeaseUntil: null };
       rows.set(keyOf(portalId, owner), row);
       repo.writes++;
       return { ...row };
     },
-    async markDead(portalId: number, owner: TokenOwner, expectedVersion: number) {
+    async markDead(portalId: number, owner: TokenOwner, expectedVersion: number, refusal: TokenRefusal) {
       const prev = rows.get(keyOf(portalId, owner));
-      if (prev && prev.version === expectedVersion) Object.assign(prev, { dead: true, refreshLeaseUntil: null });
+      if (prev && prev.version === expectedVersion) Object.assign(prev, { dead: true, refusal, refreshLeaseUntil: null });
     },
     async claimRefresh(portalId: number, owner: TokenOwner, expectedVersion: number, leaseUntil: number) {
       const prev = rows.get(keyOf(portalId, owner));
