@@ -163,6 +163,8 @@ function doctorBitrix(config: Config, store: Store, fetchFn: FetchFn, timeoutMs:
     // The portal's REST budget is the one every instance of the app shares.
     sharedBuckets: store.leakyBuckets,
     fetch: fetchFn,
+    // This environment's client secret may not be serve's: its refusals are no news about an install.
+    keepRefusals: false,
   });
 }
 
