@@ -55,8 +55,8 @@ export interface BitrixOptions {
   refreshLeaseSec?: number;
   /** Unix milliseconds (the app's clock): when stored access tokens count as expired. */
   nowMs?: () => number;
-  /** False: a refused refresh marks the row dead without keeping the refusal (token-keeper.ts; `b24app doctor`). */
-  keepRefusals?: boolean;
+  /** False: a refused refresh changes no stored row, it is only reported (token-keeper.ts; `b24app doctor`). */
+  recordRefusals?: boolean;
 }
 
 export interface Bitrix {
@@ -97,7 +97,7 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
     },
   });
   const runner = createRequestRunner({ transport, limiter, retry: { ...defaultRetryPolicy, ...opts.retry }, logger: opts.logger, metrics: opts.metrics });
-  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, metrics: opts.metrics, leaseSec: opts.refreshLeaseSec, now: opts.nowMs, keepRefusals: opts.keepRefusals });
+  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, metrics: opts.metrics, leaseSec: opts.refreshLeaseSec, now: opts.nowMs, recordRefusals: opts.recordRefusals });
   const movedBase = (base: string) => moved.get(base) ?? base;
 
   return {

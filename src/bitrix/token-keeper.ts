@@ -47,11 +47,13 @@ export interface TokenKeeperDeps {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /**
-   * Keep the refusal with the dead row (default true). False for `b24app doctor`: its environment may
-   * carry another client secret than serve's, so its `invalid_client` must never be read by serve as
-   * Bitrix24's answer about an install (portal-uninstall.ts).
+   * Whether a refused refresh is written down (default true): the row marked dead, with the refusal.
+   * False for `b24app doctor`: its environment may carry another client secret than serve's, so its
+   * `invalid_client` is no news about the tokens (serve may still refresh them) nor about an install
+   * (portal-uninstall.ts would read a stored one as "gone"); the row is left as it was, the lease given
+   * back, and the refusal only reported.
    */
-  keepRefusals?: boolean;
+  recordRefusals?: boolean;
 }
 
 /**
@@ -69,7 +71,6 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const skewSec = deps.skewSec ?? 30;
   const inflight = new Map<string, Promise<StoredTokens>>();
   const nowSec = () => Math.floor(now() / 1000);
-  const kept = (code: string) => (deps.keepRefusals === false ? null : { code, at: nowSec() });
   const isLeased = (row: StoredTokens) => row.refreshLeaseUntil !== null;
   const leaseExpired = (row: StoredTokens) => row.refreshLeaseUntil !== null && nowSec() > row.refreshLeaseUntil;
 
@@ -78,9 +79,10 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
     if (row.dead) {
       // Fresh on this process's clock: a stamp ahead of it (another instance's clock runs ahead) is no
-      // answer, or the window would last as long as the skew.
+      // answer, or the window would last as long as the skew; nor is one older than the pair it is
+      // kept with (left by a binary that did not clear it when it wrote a new pair).
       const age = row.refusal ? nowSec() - row.refusal.at : -1;
-      const fresh = row.refusal && age >= 0 && age <= REFUSAL_FRESH_SEC ? row.refusal.code : undefined;
+      const fresh = row.refusal && age >= 0 && age <= REFUSAL_FRESH_SEC && row.refusal.at >= row.issuedAt ? row.refusal.code : undefined;
       throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens', false, fresh);
     }
     return row;
@@ -120,8 +122,12 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       grant = await deps.oauth.refresh(portal.serverEndpoint, before.refreshToken);
     } catch (e) {
       // Refusals after which the refresh token can never work again: the table's `dead refresh`.
+      if (e instanceof BitrixError && codeRow(e.code).action === 'dead refresh' && deps.recordRefusals === false) {
+        await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
+        throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code})`, e.status || 401, 'oauth.refresh', false, e.code);
+      }
       if (e instanceof BitrixError && codeRow(e.code).action === 'dead refresh') {
-        await deps.tokens.markDead(portal.id, owner, claim.version, kept(e.code));
+        await deps.tokens.markDead(portal.id, owner, claim.version, { code: e.code, at: nowSec() });
         deps.metrics?.tokenRefresh('dead');
         log?.warn('bitrix refresh refused; tokens marked dead', { code: e.code, status: e.status });
         throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh', false, e.code);
@@ -135,7 +141,11 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     if (grant.memberId && grant.memberId !== portal.memberId) {
       // A refresh token of another portal (planted through a launch form): never this portal's tokens,
       // and never read as news about this portal's install.
-      await deps.tokens.markDead(portal.id, owner, claim.version, kept('wrong_portal'));
+      if (deps.recordRefusals === false) {
+        await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
+        throw new BitrixError(LocalCode.tokensDead, 'the refresh token belongs to another portal', 401, 'oauth.refresh', false, 'wrong_portal');
+      }
+      await deps.tokens.markDead(portal.id, owner, claim.version, { code: 'wrong_portal', at: nowSec() });
       deps.metrics?.tokenRefresh('dead');
       log?.warn('bitrix refresh answered for another portal; tokens marked dead');
       throw new BitrixError(LocalCode.tokensDead, 'the refresh token belongs to another portal', 401, 'oauth.refresh', false, 'wrong_portal');

@@ -163,8 +163,9 @@ function doctorBitrix(config: Config, store: Store, fetchFn: FetchFn, timeoutMs:
     // The portal's REST budget is the one every instance of the app shares.
     sharedBuckets: store.leakyBuckets,
     fetch: fetchFn,
-    // This environment's client secret may not be serve's: its refusals are no news about an install.
-    keepRefusals: false,
+    // This environment's client secret may not be serve's: a refusal here kills no tokens serve may still
+    // refresh, and leaves nothing an uninstall could read as Bitrix24's answer.
+    recordRefusals: false,
   });
 }
 

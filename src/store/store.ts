@@ -89,7 +89,7 @@ export interface TokenRepo {
     tokens: OAuthTokens,
   ): Promise<StoredTokens | null>;
   /** The refresh token was refused (`refusal`: the answer); flags the row unless someone already replaced it. */
-  markDead(portalId: number, owner: TokenOwner, expectedVersion: number, refusal: TokenRefusal | null): Promise<void>;
+  markDead(portalId: number, owner: TokenOwner, expectedVersion: number, refusal: TokenRefusal): Promise<void>;
   /**
    * Takes the right to refresh, across processes: sets the lease (and bumps the version) only if the
    * row is still at `expectedVersion`. Null when another writer got there first. Every write of new

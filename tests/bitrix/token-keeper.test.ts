@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'bun:test';
 import { BitrixError } from '../../src/bitrix/bitrix-error.ts';
 import type { OAuthClient, OAuthGrant } from '../../src/bitrix/oauth-client.ts';
-import { createTokenKeeper } from '../../src/bitrix/token-keeper.ts';
+import { createTokenKeeper, REFUSAL_FRESH_SEC } from '../../src/bitrix/token-keeper.ts';
 import type { TokenOwner } from '../../src/domain/types.ts';
 import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
 import { fakePortal } from './helpers/fake-portal.ts';
@@ -93,6 +93,44 @@ describe('token keeper', () => {
     expect((await tokens.find(portal.id, owner))?.dead).toBe(true);
     await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD' });
     expect(oauth.requests()).toBe(1);
+  });
+
+  it('a dead row repeats its refusal only while it is fresh on this clock, and only if it is younger than the pair', async () => {
+    const tokens = await seeded();
+    await tokens.save(portal.id, owner, 3, { accessToken: 'a0', refreshToken: 'gone', expiresAt: nowSec() - 10, scope: 'user' });
+    let now = Date.now();
+    const keeper = createTokenKeeper({ tokens, oauth: fakeOAuth(), now: () => now });
+    await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD', refusal: 'invalid_grant' });
+    const row = tokens.rows.get(`${portal.id}:3`)!;
+    expect(row.refusal).toEqual({ code: 'invalid_grant', at: Math.floor(now / 1000) });
+    const refusalNow = () => keeper.current(portal, owner).catch((e: BitrixError) => e.refusal ?? null);
+    now += REFUSAL_FRESH_SEC * 1000;
+    expect(await refusalNow()).toBe('invalid_grant');
+    now += 1000;
+    expect(await refusalNow()).toBeNull();
+    // Stamped ahead of this clock (another instance's runs fast): no answer, however long the skew.
+    row.refusal = { code: 'invalid_grant', at: Math.floor(now / 1000) + 3600 };
+    expect(await refusalNow()).toBeNull();
+    // Older than the pair it is kept with (a binary before 009 wrote a new pair and left it): none.
+    row.refusal = { code: 'invalid_grant', at: Math.floor(now / 1000) - 5 };
+    row.issuedAt = Math.floor(now / 1000) - 1;
+    expect(await refusalNow()).toBeNull();
+    row.issuedAt = Math.floor(now / 1000) - 10;
+    expect(await refusalNow()).toBe('invalid_grant');
+  });
+
+  it('with recordRefusals false (doctor), a refusal changes nothing stored: no dead row, no refusal, the lease given back', async () => {
+    const tokens = await seeded();
+    await tokens.save(portal.id, owner, 3, { accessToken: 'a0', refreshToken: 'gone', expiresAt: nowSec() - 10, scope: 'user' });
+    const before = (await tokens.find(portal.id, owner))!;
+    const oauth = fakeOAuth();
+    const keeper = createTokenKeeper({ tokens, oauth, recordRefusals: false });
+    await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD', refusal: 'invalid_grant' });
+    expect(await tokens.find(portal.id, owner)).toMatchObject({ refreshToken: 'gone', dead: false, refusal: null, refreshLeaseUntil: null });
+    expect((await tokens.find(portal.id, owner))!.version).toBeGreaterThan(before.version);
+    // It asks again next time (nothing was written down), and still changes nothing.
+    await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD' });
+    expect(oauth.requests()).toBe(2);
   });
 
   it('an unclear failure hands the row back so a later call can refresh', async () => {

@@ -1,6 +1,6 @@
 /**
- * Red team, against 323cc9f (a refusal kept with a dead token row is read as the OAuth server's answer
- * for REFUSAL_FRESH_SEC). The window is measured with each reader's own clock against a stamp written
+ * Found by a red-team review of keeping a refusal with a dead token row (read as the OAuth server's
+ * answer for REFUSAL_FRESH_SEC). The window is measured with each reader's own clock against a stamp written
  * with the writer's clock, with no lower bound: a stamp from an instance whose clock runs ahead stays
  * "fresh" for as long as the skew. With anything that makes a refresh answer `invalid_client` while the
  * app is installed (the documented wrong BITRIX24_CLIENT_SECRET on one instance, a `b24app doctor` run
@@ -83,7 +83,7 @@ describe('a refusal stamped by an instance whose clock runs ahead', () => {
 });
 
 describe('`b24app doctor` run with a stale BITRIX24_CLIENT_SECRET (serve has the right one)', () => {
-  it('leaves no refusal that an uninstall reads as proof: an ordinary user\'s forged uninstall right after is only a claim', async () => {
+  it('kills no tokens and leaves no refusal: serve still refreshes them, and an ordinary user\'s forged uninstall right after is refused', async () => {
     const APP_SECRET = randomBytes(32).toString('hex');
     const s = await timedStack({ env: { APP_SECRET } });
     stacks.push(s);
@@ -104,8 +104,12 @@ describe('`b24app doctor` run with a stale BITRIX24_CLIENT_SECRET (serve has the
       color: false,
       timeoutMs: 3000,
     });
+    // Nothing written down: the app's tokens are not killed, serve (with the right secret) refreshes them.
+    const portalId = await portalIdOf(s, w.p.member_id);
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false, refusal: null, refreshLeaseUntil: null });
     const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(403); // serve asked Bitrix24 itself: the app is installed
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false });
   });
 });

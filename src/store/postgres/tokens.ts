@@ -69,7 +69,7 @@ export function createTokenRepo(sql: SQL, cipher: TokenCipher, clock: Clock): To
         WHERE ${owned(portalId, owner)} AND version = ${expectedVersion}
         RETURNING *`),
     markDead: async (portalId, owner, expectedVersion, refusal) => {
-      await sql`UPDATE portal_tokens SET dead = TRUE, dead_code = ${refusal?.code ?? null}, dead_at = ${refusal?.at ?? null}, refresh_lease_until = NULL
+      await sql`UPDATE portal_tokens SET dead = TRUE, dead_code = ${refusal.code}, dead_at = ${refusal.at}, refresh_lease_until = NULL
                 WHERE ${owned(portalId, owner)} AND version = ${expectedVersion}`;
     },
     claimRefresh: async (portalId, owner, expectedVersion, leaseUntil) =>

@@ -99,7 +99,7 @@ export function createTokenRepo(db: Database, cipher: TokenCipher, clock: Clock)
       db.query(
         `UPDATE portal_tokens SET dead = 1, dead_code = $code, dead_at = $at, refresh_lease_until = NULL
          WHERE ${w.clause} AND version = $expected`,
-      ).run({ portal_id: portalId, ...w.params, expected: expectedVersion, code: refusal?.code ?? null, at: refusal?.at ?? null });
+      ).run({ portal_id: portalId, ...w.params, expected: expectedVersion, code: refusal.code, at: refusal.at });
     },
     claimRefresh: async (portalId, owner, expectedVersion, leaseUntil) => {
       const w = ownerWhere(owner);

@@ -32,7 +32,7 @@ export function createMemoryTokenRepo(): TokenRepo & { rows: Map<string, StoredT
       repo.writes++;
       return { ...row };
     },
-    async markDead(portalId: number, owner: TokenOwner, expectedVersion: number, refusal: TokenRefusal | null) {
+    async markDead(portalId: number, owner: TokenOwner, expectedVersion: number, refusal: TokenRefusal) {
       const prev = rows.get(keyOf(portalId, owner));
       if (prev && prev.version === expectedVersion) Object.assign(prev, { dead: true, refusal, refreshLeaseUntil: null });
     },
