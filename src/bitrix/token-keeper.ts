@@ -117,20 +117,24 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
 
   const refreshClaimed = async (portal: Portal, owner: TokenOwner, before: StoredTokens, claim: StoredTokens): Promise<StoredTokens> => {
     const log = deps.logger?.child({ portalId: portal.id, owner: owner.kind, userId: claim.userId });
+    /** The refresh token can never work again: the row marked dead with the refusal (unless not recorded). */
+    const refused = async (code: string, status: number, message: string, logged: string): Promise<BitrixError> => {
+      if (deps.recordRefusals === false) {
+        await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
+      } else {
+        await deps.tokens.markDead(portal.id, owner, claim.version, { code, at: nowSec() });
+        deps.metrics?.tokenRefresh('dead');
+        log?.warn(logged, { code, status });
+      }
+      return new BitrixError(LocalCode.tokensDead, message, status, 'oauth.refresh', false, code);
+    };
     let grant;
     try {
       grant = await deps.oauth.refresh(portal.serverEndpoint, before.refreshToken);
     } catch (e) {
       // Refusals after which the refresh token can never work again: the table's `dead refresh`.
-      if (e instanceof BitrixError && codeRow(e.code).action === 'dead refresh' && deps.recordRefusals === false) {
-        await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
-        throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code})`, e.status || 401, 'oauth.refresh', false, e.code);
-      }
       if (e instanceof BitrixError && codeRow(e.code).action === 'dead refresh') {
-        await deps.tokens.markDead(portal.id, owner, claim.version, { code: e.code, at: nowSec() });
-        deps.metrics?.tokenRefresh('dead');
-        log?.warn('bitrix refresh refused; tokens marked dead', { code: e.code, status: e.status });
-        throw new BitrixError(LocalCode.tokensDead, `refresh refused (${e.code}); a new launch or install is needed`, e.status || 401, 'oauth.refresh', false, e.code);
+        throw await refused(e.code, e.status || 401, `refresh refused (${e.code}); a new launch or install is needed`, 'bitrix refresh refused; tokens marked dead');
       }
       // Unclear failure (network, timeout, 5xx): hand the row back so a later call may try again.
       await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
@@ -141,14 +145,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     if (grant.memberId && grant.memberId !== portal.memberId) {
       // A refresh token of another portal (planted through a launch form): never this portal's tokens,
       // and never read as news about this portal's install.
-      if (deps.recordRefusals === false) {
-        await deps.tokens.releaseRefresh(portal.id, owner, claim.version).catch(() => null);
-        throw new BitrixError(LocalCode.tokensDead, 'the refresh token belongs to another portal', 401, 'oauth.refresh', false, 'wrong_portal');
-      }
-      await deps.tokens.markDead(portal.id, owner, claim.version, { code: 'wrong_portal', at: nowSec() });
-      deps.metrics?.tokenRefresh('dead');
-      log?.warn('bitrix refresh answered for another portal; tokens marked dead');
-      throw new BitrixError(LocalCode.tokensDead, 'the refresh token belongs to another portal', 401, 'oauth.refresh', false, 'wrong_portal');
+      throw await refused('wrong_portal', 401, 'the refresh token belongs to another portal', 'bitrix refresh answered for another portal; tokens marked dead');
     }
     // Bitrix24 issued new tokens (whether ours or a newer save ends up stored).
     deps.metrics?.tokenRefresh('ok');
