@@ -1,12 +1,7 @@
 /**
  * Child process of the cabinet benchmark: the floors to compare against, from the same database file.
- * - `/floor`: the least work that answers `GET /api/items?limit=50` on this stack: hash the bearer
- *   token, find its live session row, and join the 50 rows' API JSON the app keeps ready in
- *   `items.api_json` (issue 15) — no framework, no access log, no sliding expiry.
- * - `/floor-bytes`: the same, the JSON read as bytes and joined as one buffer (no string is made of
- *   it): the way the app's list reads it, faster on this stack than joining strings; the issue's floor
- *   above is the goal's baseline, this one is printed beside it so the gap to the fastest known
- *   bare handler is in view too.
+ * - `/floor` and `/floor-bytes`: the two floors of floors.ts (the JSON kept ready, joined as strings or
+ *   as bytes).
  * - `/`: the same 50 rows mapped field by field (JSON.parse, toISOString, JSON.stringify) without a
  *   session: what the app did before it kept the JSON ready.
  * - `/fragment` renders the first page of the list with the same view components as `/ui/items`, so
@@ -15,6 +10,7 @@
  * Prints `{"url": …}` and serves until SIGTERM.
  */
 import { Database } from 'bun:sqlite';
+import { createFloors } from './floors.ts';
 import { encodeCursor } from '../../src/domain/items.ts';
 import { createDateFormats } from '../../views/format.ts';
 import { translator } from '../../views/i18n.ts';
@@ -29,43 +25,7 @@ db.exec('PRAGMA busy_timeout = 5000');
 const page = db.query<Record<string, any>, [number, number]>(
   'SELECT * FROM items WHERE portal_id = ? AND owner_id = ? ORDER BY created_at DESC, id DESC LIMIT 51',
 );
-const session = db.query<{ portal_id: number; user_id: number }, [string, number]>(
-  'SELECT portal_id, user_id FROM sessions WHERE id_hash = ? AND expires_at > ? AND closed = 0',
-);
-const readyJson = db.query<{ api_json: string }, [number, number]>(
-  'SELECT api_json FROM items WHERE portal_id = ? AND owner_id = ? ORDER BY created_at DESC, id DESC LIMIT 51',
-);
-const readyBytes = db.query<[Uint8Array], [number, number]>(
-  'SELECT CAST(api_json AS BLOB) FROM items WHERE portal_id = ? AND owner_id = ? ORDER BY created_at DESC, id DESC LIMIT 51',
-);
-const floorHeaders = { 'content-type': 'application/json' };
-const LIST_START = Buffer.from('{"items":[');
-const COMMA = Buffer.from(',');
-const LIST_END = Buffer.from('],"next_cursor":null}');
-
-function floor(request: Request): Response {
-  const token = (request.headers.get('authorization') ?? '').slice('Bearer '.length);
-  const s = session.get(new Bun.CryptoHasher('sha256').update(token).digest('hex'), Math.floor(Date.now() / 1000));
-  if (!s) return new Response('{"error":"unauthorized"}', { status: 401, headers: floorHeaders });
-  const rows = readyJson.all(s.portal_id, s.user_id);
-  let body = '{"items":[';
-  for (let i = 0; i < rows.length && i < 50; i++) body += (i ? ',' : '') + rows[i]!.api_json;
-  return new Response(`${body}],"next_cursor":null}`, { headers: floorHeaders });
-}
-
-function floorBytes(request: Request): Response {
-  const token = (request.headers.get('authorization') ?? '').slice('Bearer '.length);
-  const s = session.get(new Bun.CryptoHasher('sha256').update(token).digest('hex'), Math.floor(Date.now() / 1000));
-  if (!s) return new Response('{"error":"unauthorized"}', { status: 401, headers: floorHeaders });
-  const rows = readyBytes.values(s.portal_id, s.user_id) as [Uint8Array][];
-  const parts: Uint8Array[] = [LIST_START];
-  for (let i = 0; i < rows.length && i < 50; i++) {
-    if (i) parts.push(COMMA);
-    parts.push(rows[i]![0]);
-  }
-  parts.push(LIST_END);
-  return new Response(Buffer.concat(parts), { headers: floorHeaders });
-}
+const floors = createFloors(db);
 
 const iso = (s: number | null) => (s === null ? null : new Date(s * 1000).toISOString());
 
@@ -101,8 +61,8 @@ const server = Bun.serve({
   port: 0,
   fetch(request) {
     const path = new URL(request.url).pathname;
-    if (path === '/floor') return floor(request);
-    if (path === '/floor-bytes') return floorBytes(request);
+    if (path === '/floor') return floors.strings(request);
+    if (path === '/floor-bytes') return floors.bytes(request);
     if (path === '/fragment') return fragment();
     const rows = page.all(Number(portalId), Number(userId));
     const items = rows.slice(0, 50).map((r) => ({

@@ -9,6 +9,7 @@
 import { Database } from 'bun:sqlite';
 import { sessionTokenOf, startStack } from '../../tests/support/stack.ts';
 import { tempDir } from '../../tests/support/temp.ts';
+import { createFloors } from './floors.ts';
 import { runLoad, wrkPath } from './load.ts';
 
 const dir = tempDir('b24-bench-same-');
@@ -28,26 +29,7 @@ try {
   }
 
   const db = new Database(dir.file('app.db'), { readonly: true });
-  const session = db.query<{ portal_id: number; user_id: number }, [string, number]>(
-    'SELECT portal_id, user_id FROM sessions WHERE id_hash = ? AND expires_at > ? AND closed = 0',
-  );
-  const readyBytes = db.query<[Uint8Array], [number, number]>(
-    'SELECT CAST(api_json AS BLOB) FROM items WHERE portal_id = ? AND owner_id = ? ORDER BY created_at DESC, id DESC LIMIT 51',
-  );
-  const [START, COMMA, END] = ['{"items":[', ',', '],"next_cursor":null}'].map((s) => Buffer.from(s)) as [Buffer, Buffer, Buffer];
-  const floorBytes = (request: Request): Response => {
-    const presented = (request.headers.get('authorization') ?? '').slice('Bearer '.length);
-    const s = session.get(new Bun.CryptoHasher('sha256').update(presented).digest('hex'), Math.floor(Date.now() / 1000));
-    if (!s) return new Response('{"error":"unauthorized"}', { status: 401 });
-    const rows = readyBytes.values(s.portal_id, s.user_id) as [Uint8Array][];
-    const parts: Uint8Array[] = [START];
-    for (let i = 0; i < rows.length && i < 50; i++) {
-      if (i) parts.push(COMMA);
-      parts.push(rows[i]![0]);
-    }
-    parts.push(END);
-    return new Response(Buffer.concat(parts), { headers: { 'content-type': 'application/json' } });
-  };
+  const floorBytes = createFloors(db).bytes;
   const floorServer = Bun.serve({ hostname: '127.0.0.1', port: 0, development: false, fetch: floorBytes });
   const app = stack.server.app;
   const appUrl = `${stack.appUrl.replace('localhost', '127.0.0.1')}/api/items?limit=50`;
