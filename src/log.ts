@@ -28,12 +28,28 @@ export function redact(fields: LogFields): LogFields {
   return out;
 }
 
+/**
+ * Whether a key names a credential, remembered per key: the keys are the code's own, a few dozen, and
+ * every access-log line passes eleven of them, which need not be matched against a pattern each time.
+ * Bounded all the same: past the bound a key is tested every time.
+ */
+const secretKeys = new Map<string, boolean>();
+const SECRET_KEYS_KEPT = 1000;
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeys.size < SECRET_KEYS_KEPT) secretKeys.set(key, secret);
+  }
+  return secret;
+}
+
 /** Copies `from` into `into`, credentials redacted by key; true when every value copied is a primitive. */
 function copyRedacted(into: LogFields, from: LogFields): boolean {
   let primitive = true;
   for (const k in from) {
     const v = from[k];
-    if (SECRET_KEY.test(k)) into[k] = '[redacted]';
+    if (isSecretKey(k)) into[k] = '[redacted]';
     else {
       into[k] = v;
       if (typeof v === 'object' && v !== null) primitive = false;
@@ -116,9 +132,20 @@ function stdoutWriter(): (line: string) => void {
 
 export function createLogger(level: LogLevel = 'info', opts: LoggerOptions = {}): Logger {
   const { write = stdoutWriter(), format = 'json', base = {}, nowMs = systemClock.nowMs } = opts;
+  // Lines written within one millisecond share its ISO text (under load, dozens of them).
+  let lastMs = NaN;
+  let lastTime = '';
+  const isoTime = () => {
+    const ms = nowMs();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTime = new Date(ms).toISOString();
+    }
+    return lastTime;
+  };
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (rank[lvl] < rank[level]) return;
-    const time = new Date(nowMs()).toISOString();
+    const time = isoTime();
     const record: LogFields = format === 'pretty' ? {} : { time, level: lvl, msg };
     let primitive = copyRedacted(record, base);
     if (fields && !copyRedacted(record, fields)) primitive = false;

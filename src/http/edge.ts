@@ -47,17 +47,16 @@ const PORTAL_TAGS_KEPT = 10_000;
 export const portalTag = (memberId: string): string => sha256Hex(memberId).slice(0, 16);
 
 export function createRequestMeta(): RequestMeta {
-  const infos = new WeakMap<Request, RequestInfo>();
+  // Where a request's record lives: on the Request object itself, under a key only this meta has
+  // (one per app), rather than in a WeakMap that gains an entry per request until the collector
+  // clears it.
+  const INFO = Symbol('b24app.requestInfo');
+  type Noted = Request & { [INFO]?: RequestInfo };
   const tags = new Map<string, string>();
-  // Every field present from the start: one object shape for every request.
-  const infoOf = (request: Request): RequestInfo => {
-    let info = infos.get(request);
-    if (!info) {
-      info = { id: 'unknown', ip: undefined, route: undefined, portal: undefined };
-      infos.set(request, info);
-    }
-    return info;
-  };
+  const infoOf = (request: Request): RequestInfo =>
+    // Every field present from the start: one object shape for every request.
+    ((request as Noted)[INFO] ??= { id: 'unknown', ip: undefined, route: undefined, portal: undefined });
+  const known = (request: Request): RequestInfo | undefined => (request as Noted)[INFO];
   return {
     assignId(request) {
       const given = request.headers.get('x-request-id');
@@ -65,18 +64,18 @@ export function createRequestMeta(): RequestMeta {
       infoOf(request).id = id;
       return id;
     },
-    id: (request) => infos.get(request)?.id ?? 'unknown',
+    id: (request) => known(request)?.id ?? 'unknown',
     remember(request, ip) {
       if (ip) infoOf(request).ip = ip;
     },
-    clientIp: (request) => infos.get(request)?.ip ?? 'unknown',
+    clientIp: (request) => known(request)?.ip ?? 'unknown',
     noteRoute(request, route) {
-      const info = infos.get(request);
+      const info = known(request);
       if (info) info.route = route;
     },
-    route: (request) => infos.get(request)?.route ?? 'unmatched',
+    route: (request) => known(request)?.route ?? 'unmatched',
     notePortal(request, memberId) {
-      const info = infos.get(request);
+      const info = known(request);
       if (!info) return;
       let tag = tags.get(memberId);
       if (tag === undefined) {
@@ -86,7 +85,7 @@ export function createRequestMeta(): RequestMeta {
       }
       info.portal = tag;
     },
-    portal: (request) => infos.get(request)?.portal,
+    portal: (request) => known(request)?.portal,
   };
 }
 

@@ -13,7 +13,7 @@ import { isStatus, parseInstant, toIso, type ItemDraft } from '../domain/items.t
 import type { Item } from '../domain/types.ts';
 import type { RequestMeta } from './edge.ts';
 import { apiDoc } from './openapi.ts';
-import { readJsonBody } from './request.ts';
+import { integerQuery, readJsonBody } from './request.ts';
 import { sessionGuard } from './session.ts';
 
 /** The JSON API's view of an item: snake_case, ISO 8601 times, no internal keys. */
@@ -131,10 +131,11 @@ export const itemsApiRoutes = (items: ItemService, sessions: Sessions, appOrigin
         return new Response(Buffer.concat(parts), { headers: JSON_HEADERS });
       },
       {
+        transform: integerQuery('limit'),
         query: t.Object({
           status: t.Optional(t.Union([t.Literal('active'), t.Literal('archived')], { description: 'Only items in this state.' })),
           q: t.Optional(t.String({ maxLength: 200, description: 'Words the name contains (case-insensitive; ё and е match).' })),
-          limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, description: 'Page size (default 20).' })),
+          limit: t.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Page size (default 20).' })),
           cursor: t.Optional(t.String({ maxLength: 200, description: '`next_cursor` of the previous page.' })),
         }),
         detail: apiDoc({

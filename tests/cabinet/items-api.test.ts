@@ -181,6 +181,11 @@ describe('error statuses', () => {
     { name: 'limit not a number', method: 'GET', path: () => '/api/items?limit=abc', status: 400, code: 'invalid', fields: ['limit'] },
     { name: 'limit 0', method: 'GET', path: () => '/api/items?limit=0', status: 400, code: 'invalid' },
     { name: 'limit 101', method: 'GET', path: () => '/api/items?limit=101', status: 400, code: 'invalid' },
+    // The route turns decimal text into a number itself (integerQuery); anything else stays text and fails.
+    { name: 'limit negative', method: 'GET', path: () => '/api/items?limit=-1', status: 400, code: 'invalid', fields: ['limit'] },
+    { name: 'limit a fraction', method: 'GET', path: () => '/api/items?limit=1.5', status: 400, code: 'invalid', fields: ['limit'] },
+    { name: 'limit with an exponent', method: 'GET', path: () => '/api/items?limit=1e1', status: 400, code: 'invalid', fields: ['limit'] },
+    { name: 'limit past the safe integers', method: 'GET', path: () => `/api/items?limit=${'9'.repeat(40)}`, status: 400, code: 'invalid', fields: ['limit'] },
     { name: 'unknown status', method: 'GET', path: () => '/api/items?status=deleted', status: 400, code: 'invalid' },
     { name: 'q over 200', method: 'GET', path: () => `/api/items?q=${'a'.repeat(201)}`, status: 400, code: 'invalid' },
     { name: 'cursor garbage', method: 'GET', path: () => '/api/items?cursor=garbage', status: 400, code: 'invalid', fields: ['cursor'] },

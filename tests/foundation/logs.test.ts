@@ -31,6 +31,24 @@ describe('log formats', () => {
     createLogger('info', { write: (l) => lines.push(l), nowMs: () => at }).info('request', { route: '/', status: 200, refresh_id: 'x', error: new TypeError('bad') });
     expect(JSON.parse(lines[0]!)).toEqual({ time: '2026-11-30T12:34:56.789Z', level: 'info', msg: 'request', route: '/', status: 200, refresh_id: '[redacted]', error: { name: 'TypeError', message: 'bad' } });
   });
+
+  it('gives each line the time it was written, and redacts a key however often it comes', () => {
+    const lines: string[] = [];
+    let ms = at;
+    const logger = createLogger('info', { write: (l) => lines.push(l), nowMs: () => ms });
+    for (const step of [0, 0, 1, 1000, 0]) {
+      ms += step;
+      logger.info('request', { route: '/', access_token: 'never', status: 200 });
+    }
+    expect(lines.map((l) => JSON.parse(l).time)).toEqual([
+      '2026-11-30T12:34:56.789Z',
+      '2026-11-30T12:34:56.789Z',
+      '2026-11-30T12:34:56.790Z',
+      '2026-11-30T12:34:57.790Z',
+      '2026-11-30T12:34:57.790Z',
+    ]);
+    expect(lines.every((l) => JSON.parse(l).access_token === '[redacted]' && JSON.parse(l).route === '/')).toBe(true);
+  });
 });
 
 const secrets = {
