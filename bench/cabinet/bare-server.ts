@@ -82,7 +82,7 @@ const server = Bun.serve({
   },
 });
 
-console.log(JSON.stringify({ url: `http://127.0.0.1:${server.port}` }));
+console.log(JSON.stringify({ url: `http://127.0.0.1:${server.port}`, pid: process.pid }));
 process.on('SIGTERM', () => {
   server.stop(true);
   db.close();

@@ -15,43 +15,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TEST_APP_SECRET } from '../../tests/support/config.ts';
 import { freePort } from '../../tests/support/stack.ts';
 import { tempDir } from '../../tests/support/temp.ts';
+import { startChild, startServe, type Child } from './children.ts';
 import { runLoad, type LoadResult } from './load.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-
-interface Child {
-  info: Record<string, any>;
-  stop(): Promise<void>;
-}
-
-/** Starts `bun <script> …args` and waits for its first stdout line (a JSON object). */
-async function startChild(script: string, args: string[]): Promise<Child> {
-  const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, script), ...args], { stdout: 'pipe', stderr: 'inherit' });
-  const reader = proc.stdout.getReader();
-  let text = '';
-  const timeout = setTimeout(() => proc.kill(), 30_000);
-  while (!text.includes('\n')) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${script} exited before it was ready`);
-    text += new TextDecoder().decode(value);
-  }
-  clearTimeout(timeout);
-  reader.releaseLock();
-  return {
-    info: JSON.parse(text.slice(0, text.indexOf('\n'))),
-    async stop() {
-      proc.kill('SIGTERM');
-      await Promise.race([proc.exited, Bun.sleep(3000)]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-    },
-  };
-}
 
 interface Phase {
   name: string;
@@ -308,37 +280,6 @@ async function startSeed(dbPath: string, items: number): Promise<Child> {
     throw e;
   }
   return child;
-}
-
-/** `b24app serve --workers N` from this checkout on the app's database (the app-server's sessions and items). */
-async function startServe(dbPath: string, workers: number): Promise<Child> {
-  const port = await freePort();
-  const proc = Bun.spawn([process.execPath, resolve(import.meta.dir, '../../src/main.ts'), 'serve', '--workers', String(workers)], {
-    cwd: resolve(import.meta.dir, '../..'),
-    env: {
-      ...process.env,
-      BITRIX24_CLIENT_ID: 'local.bench.1',
-      BITRIX24_CLIENT_SECRET: 'bench-client-secret',
-      APP_SECRET: TEST_APP_SECRET,
-      DATABASE_URL: `sqlite:${dbPath}`,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      LOG_LEVEL: 'info',
-    },
-    stdout: 'ignore',
-    stderr: 'inherit',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && (await fetch(`${url}/ready`).catch(() => null))?.status !== 200; i++) await Bun.sleep(100);
-  return {
-    info: { url, pid: proc.pid },
-    async stop() {
-      proc.kill('SIGTERM');
-      await Promise.race([proc.exited, Bun.sleep(5000)]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
-    },
-  };
 }
 
 const median = (xs: number[]): number => {

@@ -122,6 +122,10 @@ describe('GET /openapi.json', () => {
         if (Number(status) >= 400) expect(r.content?.['application/json']?.schema, `${where} ${status}`).toBeDefined();
       }
     }
+    // The list's page size is read as text and checked as a number by the route (integerQuery): the
+    // document says what is checked.
+    const limit = doc.paths['/api/items']!.get!.parameters?.find((p) => p.name === 'limit');
+    expect(limit).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } });
   });
 
   it('has the error shape, the bearer scheme, and the statuses where they happen', () => {
