@@ -69,3 +69,16 @@ export async function startServe(dbPath: string, workers: number, opts: { checko
     },
   };
 }
+
+/**
+ * The list's two sides on one new database file: the app (app-server.ts: a user signed in,
+ * 50 items) and the floors reading that file (bare-server.ts). Both are pushed onto `children`, to be
+ * stopped by the caller.
+ */
+export async function startAppAndFloor(dbPath: string, children: Child[]): Promise<{ app: Child; bare: Child }> {
+  const app = await startChild('app-server.ts', [dbPath]);
+  children.push(app);
+  const bare = await startChild('bare-server.ts', [dbPath, String(app.info.portalId), String(app.info.userId)]);
+  children.push(bare);
+  return { app, bare };
+}

@@ -15,17 +15,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { tempDir } from '../../tests/support/temp.ts';
-import { startChild, startServe, type Child } from './children.ts';
+import { startAppAndFloor, startServe, type Child } from './children.ts';
 import { runLoad } from './load.ts';
+import { median, numberArg } from '../numbers.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
 const other = process.argv[2];
 if (!other || other.startsWith('--')) throw new Error('usage: compare-serve.ts <checkout to compare with> [--rounds 8] [--seconds 2]');
-const rounds = arg('rounds', 8);
-const seconds = arg('seconds', 2);
+const rounds = numberArg('rounds', 8);
+const seconds = numberArg('seconds', 2);
 const envOf = (name: string): Record<string, string> => JSON.parse(process.env[name] ?? '{}');
 
 /** CPU seconds of every thread of the process so far (utime + stime from /proc, in clock ticks of 10 ms). */
@@ -43,18 +40,10 @@ function cpuSeconds(pid: number): number {
   return ticks / 100;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 const dir = tempDir('b24-bench-compare-');
 const children: Child[] = [];
 try {
-  const app = await startChild('app-server.ts', [dir.file('app.db')]);
-  children.push(app);
-  const bare = await startChild('bare-server.ts', [dir.file('app.db'), String(app.info.portalId), String(app.info.userId)]);
-  children.push(bare);
+  const { app, bare } = await startAppAndFloor(dir.file('app.db'), children);
   const a = await startServe(dir.file('app.db'), 1, { checkout: resolve(other), env: envOf('A_ENV') });
   children.push(a);
   const b = await startServe(dir.file('app.db'), 1, { env: envOf('B_ENV') });

@@ -17,13 +17,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { freePort } from '../../tests/support/stack.ts';
 import { tempDir } from '../../tests/support/temp.ts';
-import { startChild, startServe, type Child } from './children.ts';
+import { startAppAndFloor, startChild, startServe, type Child } from './children.ts';
 import { runLoad, type LoadResult } from './load.ts';
-
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
+import { median, numberArg } from '../numbers.ts';
 
 interface Phase {
   name: string;
@@ -60,10 +56,7 @@ export async function runCabinetBench(opts: { seconds?: number; connections?: nu
   const dir = tempDir('b24-bench-cabinet-');
   const children: Child[] = [];
   try {
-    const app = await startChild('app-server.ts', [dir.file('app.db')]);
-    children.push(app);
-    const bare = await startChild('bare-server.ts', [dir.file('app.db'), String(app.info.portalId), String(app.info.userId)]);
-    children.push(bare);
+    const { app, bare } = await startAppAndFloor(dir.file('app.db'), children);
     const pg = await startChild('app-server.ts', [dir.file('unused-pg.db'), 'postgres']).catch((e: Error) => {
       console.error(`cabinet: the PostgreSQL phase is left out: ${e.message} (is PostgreSQL running? see README)`);
       return null;
@@ -282,11 +275,6 @@ async function startSeed(dbPath: string, items: number): Promise<Child> {
   return child;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 /** The process's highest resident memory so far (Linux), MiB. */
 const peakRssMiB = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
@@ -336,8 +324,8 @@ const P99_GOAL_MS = 10;
 const PEAK_RSS_GOAL_MIB = 150;
 
 if (import.meta.main) {
-  const seconds = arg('seconds', 3);
-  const connections = arg('connections', 32);
-  const rounds = arg('rounds', 3);
+  const seconds = numberArg('seconds', 3);
+  const connections = numberArg('connections', 32);
+  const rounds = numberArg('rounds', 3);
   printCabinetBench(await runCabinetBench({ seconds, connections, rounds }), connections, seconds, rounds);
 }

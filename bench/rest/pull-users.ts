@@ -14,15 +14,12 @@ import { B24OAuth } from '@bitrix24/b24jssdk';
 import { createBitrix } from '../../src/bitrix/index.ts';
 import { tempDir } from '../../tests/support/temp.ts';
 import { CLIENT_ID, CLIENT_SECRET, startWorld, type InstalledPortal, type World } from '../../tests/bitrix/helpers/emulator-world.ts';
+import { numberArg } from '../numbers.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const USERS = arg('users', 5000);
-const LATENCY = arg('latency-ms', 100);
-const RATE = arg('rate', 2);
-const BURST = arg('burst', 50);
+const USERS = numberArg('users', 5000);
+const LATENCY = numberArg('latency-ms', 100);
+const RATE = numberArg('rate', 2);
+const BURST = numberArg('burst', 50);
 const RUN_LIMIT_MS = 150_000;
 
 interface Run {

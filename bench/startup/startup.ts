@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { TEST_APP_SECRET } from '../../tests/support/config.ts';
 import { freePort } from '../../tests/support/stack.ts';
 import { tempDir } from '../../tests/support/temp.ts';
+import { median } from '../numbers.ts';
 
 const root = resolve(import.meta.dir, '../..');
 
@@ -80,11 +81,6 @@ export interface StartupRow {
   app: Start;
   floor: Start;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function runStartupBench(opts: { runs?: number } = {}): Promise<{ binaryMiB: number; rows: StartupRow[] }> {
   const runs = opts.runs ?? 7;
