@@ -71,8 +71,8 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
  * took, so no client that worked before breaks), so the route validates them with TypeBox's own
  * `Type.Integer`: the bounds and the documented schema of `t.Integer`, without its transform, which
  * the handler Elysia composes decodes twice per request (about 8 % of the list's time under load;
- * docs/performance.md). Anything else (a word, a fraction, an empty value) stays text and fails
- * validation: 400, with the message under the parameter's own name.
+ * docs/performance.md). Anything else (a word, a fraction, a digit of another script) stays text and
+ * fails validation: 400, with the message under the parameter's own name.
  */
 export const integerQuery =
   (...keys: string[]) =>
