@@ -11,6 +11,9 @@ import { join } from 'node:path';
 export interface LoadSpec {
   url: string;
   headers?: Record<string, string>;
+  /** GET when absent; with `body` (ASCII text, sent as it is with every request) for a write. */
+  method?: string;
+  body?: string;
   connections: number;
   seconds: number;
 }
@@ -33,11 +36,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
 /** wrk with a tiny Lua reporter: exact totals, non-2xx counted, latency percentiles in microseconds. */
 async function runWrk(wrk: string, spec: LoadSpec): Promise<LoadResult> {
+  if (spec.body !== undefined && !/^[\x20-\x7e]*$/.test(spec.body)) throw new Error('the load body must be printable ASCII (it is written into a Lua string)');
   const dir = mkdtempSync(join(tmpdir(), 'b24-bench-wrk-'));
   const script = join(dir, 'report.lua');
+  // JSON's string escapes for printable ASCII (\" and \\) are Lua's too.
+  const request = `${spec.method ? `wrk.method = ${JSON.stringify(spec.method)}\n` : ''}${spec.body !== undefined ? `wrk.body = ${JSON.stringify(spec.body)}\n` : ''}`;
   writeFileSync(
     script,
-    `done = function(summary, latency, requests)
+    `${request}done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration, latency:percentile(50), latency:percentile(99)))
 end
 `,
@@ -69,9 +75,9 @@ async function runFetch(spec: LoadSpec): Promise<LoadResult> {
     while (performance.now() < deadline) {
       const t0 = performance.now();
       try {
-        const res = await fetch(spec.url, { headers: spec.headers });
+        const res = await fetch(spec.url, { method: spec.method, headers: spec.headers, body: spec.body });
         await res.arrayBuffer();
-        if (res.status !== 200) errors++;
+        if (!res.ok) errors++;
       } catch {
         errors++;
       }
