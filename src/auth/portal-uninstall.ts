@@ -106,13 +106,36 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
     return 'installed'; // INSTALLED=false included: the app is on the portal, its installer unfinished
   } catch (e) {
     if (!isBitrixError(e)) throw e;
-    // Only a refusal the error-code table marks `appGone` (invalid_client) proves the app is gone.
-    if (e.code === LocalCode.tokensDead) return e.refusal !== undefined && codeRow(e.refusal).appGone ? 'gone' : 'dead';
+    // Only a refusal the error-code table marks `appGone` (invalid_client) proves the app is gone, and
+    // only one we got ourselves: one stored by an earlier refresh may be another instance's, made with
+    // another client secret (a stale .env), and any user can send a forged event with the
+    // APPLICATION_TOKEN of a launch form. So a stored one is asked again, with our own credentials.
+    if (e.code === LocalCode.tokensDead) {
+      if (e.refusal === undefined || !codeRow(e.refusal).appGone) return 'dead';
+      return e.refusalStored ? askAgain(bitrix, portal) : 'gone';
+    }
     // PAYMENT_REQUIRED (the refresh, or the portal) names this install and says it is unpaid: the app
     // is there. Left as "unreachable", a forged CLEAN=1 claim would wait, unanswerable (no launch gets
     // through unpaid), until the idle token died and the grace rule carried it out.
     if (e.code === 'PAYMENT_REQUIRED') return 'installed';
     // Limits, 5xx, timeouts — and any other answer — give no verdict: never proof, never the grace path.
+    return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
+  }
+}
+
+/**
+ * The app tokens died with a refusal saying the app is gone, recorded by an earlier refresh: one refresh
+ * of our own with the stored refresh token. New tokens (the row revived) say the app is there; our own
+ * `appGone` refusal says it is gone; anything else is no verdict.
+ */
+async function askAgain(bitrix: Bitrix, portal: Portal): Promise<InstallVerdict> {
+  try {
+    await bitrix.recheckDeadTokens(portal, { kind: 'app' });
+    return 'installed';
+  } catch (e) {
+    if (!isBitrixError(e)) throw e;
+    if (e.code === LocalCode.tokensDead) return e.refusal !== undefined && !e.refusalStored && codeRow(e.refusal).appGone ? 'gone' : 'dead';
+    if (e.code === 'PAYMENT_REQUIRED') return 'installed';
     return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
   }
 }

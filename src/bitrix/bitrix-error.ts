@@ -26,6 +26,12 @@ export class BitrixError extends Error {
      * about the app's install.
      */
     readonly refusal?: string,
+    /**
+     * True when `refusal` is one a refresh before this call stored with the dead row (this process's or
+     * another's), false when this call's own refresh just got it. Only an own refusal is an answer: a
+     * stored one may come from an instance with another client secret (portal-uninstall.ts asks again).
+     */
+    readonly refusalStored = false,
   ) {
     super(`${method}: ${code}${description ? ` (${description})` : ''}`);
     this.name = 'BitrixError';

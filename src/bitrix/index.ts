@@ -71,6 +71,8 @@ export interface Bitrix {
    * a refresh token that would otherwise die unused. Throws TOKENS_DEAD when it was refused for good.
    */
   renewStoredTokens(portal: Portal, owner: TokenOwner): Promise<StoredTokens>;
+  /** One refresh of a dead pair with this process's credentials (token-keeper.ts `recheckDead`). */
+  recheckDeadTokens(portal: Portal, owner: TokenOwner): Promise<StoredTokens>;
   /** The portal's REST budget now: requests counted against its bucket (all instances) and its limits. */
   restBudget(portal: Portal): Promise<{ level: number; limits: Limits }>;
 }
@@ -118,6 +120,7 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
       if (row.dead) throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens');
       return keeper.renew(portal, owner, row);
     },
+    recheckDeadTokens: (portal, owner) => keeper.recheckDead(portal, owner),
   };
 }
 

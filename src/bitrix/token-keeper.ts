@@ -12,9 +12,10 @@
  * 3. `invalid_grant` (and every other `dead refresh` code of error-codes.ts) marks the row dead (CAS on
  *    the lease's version, the code and time kept with it) and surfaces `TOKENS_DEAD` with the server's
  *    code as `refusal`; later calls fail at once from the stored flag, with no request — never a retry
- *    loop. For REFUSAL_FRESH_SEC they carry the stored `refusal` too: an uninstall event handled by one
- *    process just after another process's refresh was refused must learn what the refusal said (it can
- *    no longer ask), and only then; an old refusal is no answer about today.
+ *    loop. For REFUSAL_FRESH_SEC they carry the stored `refusal` too (marked as stored): an uninstall
+ *    event handled by one process just after another process's refresh was refused learns that there
+ *    was such a refusal, and asks again itself (`recheckDead`) rather than take another instance's word,
+ *    whose client secret may be wrong; an old refusal is no answer about today.
  *
  * A caller whose 401 arrives after someone else already refreshed sees a different access token in
  * the row and simply uses it.
@@ -32,6 +33,14 @@ export interface TokenKeeper {
   current(portal: Portal, owner: TokenOwner): Promise<StoredTokens>;
   /** The server refused `stale` as expired: newer tokens, from at most one refresh among all callers. */
   renew(portal: Portal, owner: TokenOwner, stale: StoredTokens): Promise<StoredTokens>;
+  /**
+   * Asks the OAuth server again about a dead pair: one refresh with its stored refresh token and this
+   * process's own credentials, under the same lease as any refresh. New tokens revive the row and are
+   * returned; a refusal keeps it dead and throws TOKENS_DEAD with this refresh's own `refusal`; a row
+   * another process is refreshing, or any unclear failure, throws without an answer. For an uninstall
+   * event that would otherwise rely on a refusal someone else stored (portal-uninstall.ts).
+   */
+  recheckDead(portal: Portal, owner: TokenOwner): Promise<StoredTokens>;
 }
 
 export interface TokenKeeperDeps {
@@ -83,7 +92,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       // kept with (left by a binary that did not clear it when it wrote a new pair).
       const age = row.refusal ? nowSec() - row.refusal.at : -1;
       const fresh = row.refusal && age >= 0 && age <= REFUSAL_FRESH_SEC && row.refusal.at >= row.issuedAt ? row.refusal.code : undefined;
-      throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens', false, fresh);
+      throw new BitrixError(LocalCode.tokensDead, 'the refresh token was refused; a new launch or install is needed', 401, 'oauth.tokens', false, fresh, true);
     }
     return row;
   };
@@ -166,5 +175,13 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       return row;
     },
     renew,
+    async recheckDead(portal, owner) {
+      const row = await deps.tokens.find(portal.id, owner);
+      if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
+      if (!row.dead) return row; // revived meanwhile (a launch, a reinstall, another re-check)
+      const claim = isLeased(row) && !leaseExpired(row) ? null : await deps.tokens.claimRefresh(portal.id, owner, row.version, nowSec() + leaseSec);
+      if (!claim) throw new BitrixError(LocalCode.timeout, 'another process holds the refresh of these tokens', 0, 'oauth.refresh');
+      return refreshClaimed(portal, owner, row, claim);
+    },
   };
 }

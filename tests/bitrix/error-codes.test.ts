@@ -183,10 +183,15 @@ describe('the client, its refresh refused with each documented OAuth error code'
       const second = await caught(client.call('crm.deal.get'));
       const refreshes = seen.filter((s) => isRefresh(s.url)).length;
       if (c.dead) {
-        // The dead row repeats the refusal that killed it for REFUSAL_FRESH_SEC (another process's
-        // uninstall check reads it there), without a request; after that it says only "dead".
-        expect([first.code, first.refusal, second.code, second.refusal, refreshes]).toEqual(['TOKENS_DEAD', c.code, 'TOKENS_DEAD', c.code, 1]);
+        // The dead row repeats the refusal that killed it for REFUSAL_FRESH_SEC, without a request, marked
+        // as stored (the first call's own refusal is not); after that it says only "dead".
+        expect([first.code, first.refusal, first.refusalStored, second.code, second.refusal, second.refusalStored, refreshes]).toEqual([
+          'TOKENS_DEAD', c.code, false, 'TOKENS_DEAD', c.code, true, 1,
+        ]);
+        // An uninstall check takes a stored refusal that says "gone" as a reason to ask again itself: one
+        // more refresh, whose own answer (the same here) decides. Any other stored refusal is just "dead".
         expect(await askBitrixAboutInstall(bitrix, fakePortal())).toBe(c.appGone ? 'gone' : 'dead');
+        expect(seen.filter((s) => isRefresh(s.url)).length).toBe(c.appGone ? 2 : 1);
         tokens.rows.get('1:app')!.refusal!.at -= REFUSAL_FRESH_SEC + 1;
         const later = await caught(client.call('crm.deal.get'));
         expect([later.code, later.refusal]).toEqual(['TOKENS_DEAD', undefined]);
@@ -194,7 +199,7 @@ describe('the client, its refresh refused with each documented OAuth error code'
       } else {
         expect([first.code, second.code, refreshes]).toEqual([c.code, c.code, 2]);
       }
-      expect(seen.length).toBe(c.dead ? 2 : 4); // after a dead refresh, nothing more is sent
+      expect(seen.length).toBe(c.dead ? (c.appGone ? 3 : 2) : 4); // after a dead refresh, nothing more is sent but the uninstall check's own
       if (c.dead) {
         const { bitrix: fresh } = await scriptedBitrix(script);
         expect(await askBitrixAboutInstall(fresh, fakePortal())).toBe(c.appGone ? 'gone' : 'dead');

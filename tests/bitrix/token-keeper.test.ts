@@ -133,6 +133,40 @@ describe('token keeper', () => {
     expect(oauth.requests()).toBe(2);
   });
 
+  it('recheckDead asks again about a dead row with its own credentials: new tokens revive it, a refusal keeps it dead', async () => {
+    // Another process (with another client secret) found the pair refused: the row is dead, r0 still good.
+    const tokens = await seeded();
+    const row = tokens.rows.get(`${portal.id}:3`)!;
+    row.dead = true;
+    row.refusal = { code: 'invalid_client', at: nowSec() };
+    const oauth = fakeOAuth();
+    const keeper = createTokenKeeper({ tokens, oauth });
+    await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD', refusal: 'invalid_client', refusalStored: true });
+    expect(oauth.requests()).toBe(0);
+    expect(await keeper.recheckDead(portal, owner)).toMatchObject({ accessToken: 'a1', dead: false, refusal: null });
+    expect(oauth.requests()).toBe(1);
+    // A live row is returned as it is, without a request.
+    expect((await keeper.recheckDead(portal, owner)).accessToken).toBe('a1');
+    expect(oauth.requests()).toBe(1);
+    // Refused again, by this keeper's own refresh: still dead, with its own refusal (not a stored one).
+    const refusing = fakeOAuth({ fail: () => new BitrixError('invalid_client', 'Invalid client', 401, 'oauth.refresh') });
+    const other = createTokenKeeper({ tokens, oauth: refusing });
+    const stale = tokens.rows.get(`${portal.id}:3`)!;
+    stale.dead = true;
+    await expect(other.recheckDead(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD', refusal: 'invalid_client', refusalStored: false });
+    expect(await tokens.find(portal.id, owner)).toMatchObject({ dead: true, refusal: { code: 'invalid_client' }, refreshLeaseUntil: null });
+  });
+
+  it('recheckDead leaves a row another process is refreshing alone: no request, no answer', async () => {
+    const tokens = await seeded();
+    const row = tokens.rows.get(`${portal.id}:3`)!;
+    row.dead = true;
+    row.refreshLeaseUntil = nowSec() + 30;
+    const oauth = fakeOAuth();
+    await expect(createTokenKeeper({ tokens, oauth }).recheckDead(portal, owner)).rejects.toMatchObject({ code: 'REQUEST_TIMEOUT' });
+    expect(oauth.requests()).toBe(0);
+  });
+
   it('an unclear failure hands the row back so a later call can refresh', async () => {
     const tokens = await seeded();
     const oauth = fakeOAuth({ fail: (n) => (n === 1 ? new BitrixError('NETWORK_ERROR', 'down', 0, 'oauth.refresh') : null) });

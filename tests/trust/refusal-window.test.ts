@@ -5,7 +5,9 @@
  * "fresh" for as long as the skew. With anything that makes a refresh answer `invalid_client` while the
  * app is installed (the documented wrong BITRIX24_CLIENT_SECRET on one instance, a `b24app doctor` run
  * with a stale secret), every ordinary user's forged ONAPPUNINSTALL closes an installed portal for that
- * whole time instead of "2 minutes, never longer" (docs/install-lifecycle.md).
+ * whole time instead of "2 minutes, never longer" (docs/install-lifecycle.md). And, the last case here,
+ * even within the 2 minutes a refusal stored by an instance with a wrong secret is no proof to the
+ * others: they ask again with their own (portal-uninstall.ts, `askAgain`).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'bun:test';
@@ -111,5 +113,25 @@ describe('`b24app doctor` run with a stale BITRIX24_CLIENT_SECRET (serve has the
     expect(res.status).toBe(403); // serve asked Bitrix24 itself: the app is installed
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
     expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false });
+  });
+});
+
+describe('one instance with a wrong BITRIX24_CLIENT_SECRET, the others right', () => {
+  it('its refusal, fresh, is no proof to the others: an ordinary user\'s forged uninstall right after is refused, and the tokens live again', async () => {
+    const s = await timedStack();
+    stacks.push(s);
+    const w = await installedPortal(s);
+    const portalId = await portalIdOf(s, w.p.member_id);
+    const misconfigured = await instance(s, () => s.clock.now, 'secret-wrong-0000');
+    await s.emu.expireTokens();
+    await misconfigured.app.runOfflineEvents(); // its refresh of the app's tokens: invalid_client
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true, refusal: { code: 'invalid_client', at: s.clock.now } });
+    // Seconds later, well inside the 2 minutes, an ordinary user posts ONAPPUNINSTALL with CLEAN=1 and
+    // the correctly configured instance takes it: it asks Bitrix24 itself, with its own secret.
+    s.clock.now += 5;
+    const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
+    expect(res.status).toBe(403);
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false, refusal: null });
   });
 });
