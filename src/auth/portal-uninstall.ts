@@ -107,12 +107,13 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
   } catch (e) {
     if (!isBitrixError(e)) throw e;
     // Only a refusal the error-code table marks `appGone` (invalid_client) proves the app is gone, and
-    // only one we got ourselves: one stored by an earlier refresh may be another instance's, made with
-    // another client secret (a stale .env), and any user can send a forged event with the
-    // APPLICATION_TOKEN of a launch form. So a stored one is asked again, with our own credentials.
+    // only one we got ourselves, just now. Tokens that died earlier may have been killed by another
+    // instance with another client secret (a stale .env) — its refusal is kept with the row for a while,
+    // or not at all — and any user can send a forged event with the APPLICATION_TOKEN of a launch form.
+    // So a dead row is asked about again, with our own credentials, whatever killed it and when.
     if (e.code === LocalCode.tokensDead) {
-      if (e.refusal === undefined || !codeRow(e.refusal).appGone) return 'dead';
-      return e.refusalStored ? askAgain(bitrix, portal) : 'gone';
+      if (!e.refusalStored && e.refusal !== undefined) return codeRow(e.refusal).appGone ? 'gone' : 'dead';
+      return askAgain(bitrix, portal);
     }
     // PAYMENT_REQUIRED (the refresh, or the portal) names this install and says it is unpaid: the app
     // is there. Left as "unreachable", a forged CLEAN=1 claim would wait, unanswerable (no launch gets
@@ -124,9 +125,9 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
 }
 
 /**
- * The app tokens died with a refusal saying the app is gone, recorded by an earlier refresh: one refresh
- * of our own with the stored refresh token. New tokens (the row revived) say the app is there; our own
- * `appGone` refusal says it is gone; anything else is no verdict.
+ * The app tokens died before this call: one refresh of our own with the stored refresh token. New tokens
+ * (the row revived) say the app is there; our own `appGone` refusal says it is gone, any other refusal
+ * that the tokens are dead; anything else is no verdict.
  */
 async function askAgain(bitrix: Bitrix, portal: Portal): Promise<InstallVerdict> {
   try {

@@ -17,7 +17,7 @@ import { createRequestRunner } from './request-runner.ts';
 import { createRestClient, type ClientOptions, type RestClient } from './rest-client.ts';
 import { createRestTransport, type FetchFn } from './rest-transport.ts';
 import type { SharedLevels } from './shared-bucket.ts';
-import { createTokenKeeper } from './token-keeper.ts';
+import { createTokenKeeper, REFRESH_LEASE_SEC, refreshTimeoutMs } from './token-keeper.ts';
 import { BitrixError, LocalCode } from './bitrix-error.ts';
 import { isReadMethod, isValidMethodName } from './method-kind.ts';
 import { defaultRetryPolicy, type BitrixMetrics, type Limits, type RestParams, type RestResult, type RetryPolicy } from './types.ts';
@@ -81,7 +81,9 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
   const fetchFn: FetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   const timeoutMs = opts.timeoutMs ?? 65_000;
   const policy = createEndpointPolicy(opts.oauthServers);
-  const oauth = createOAuthClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, policy, fetch: fetchFn, timeoutMs, now: opts.nowMs });
+  const leaseSec = opts.refreshLeaseSec ?? REFRESH_LEASE_SEC;
+  // The OAuth server is given less time than a refresh's lease (token-keeper.ts refreshTimeoutMs).
+  const oauth = createOAuthClient({ clientId: opts.clientId, clientSecret: opts.clientSecret, policy, fetch: fetchFn, timeoutMs: refreshTimeoutMs(timeoutMs, leaseSec), now: opts.nowMs });
   const limiter = createPortalLimiter(
     opts.limits ?? { rate: 2, burst: 50 },
     { ...defaultOperatingOptions, ...opts.operating },
@@ -99,7 +101,7 @@ export function createBitrix(opts: BitrixOptions): Bitrix {
     },
   });
   const runner = createRequestRunner({ transport, limiter, retry: { ...defaultRetryPolicy, ...opts.retry }, logger: opts.logger, metrics: opts.metrics });
-  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, metrics: opts.metrics, leaseSec: opts.refreshLeaseSec, now: opts.nowMs, recordRefusals: opts.recordRefusals });
+  const keeper = createTokenKeeper({ tokens: opts.store.tokens, oauth, logger: opts.logger, metrics: opts.metrics, leaseSec, now: opts.nowMs, recordRefusals: opts.recordRefusals });
   const movedBase = (base: string) => moved.get(base) ?? base;
 
   return {

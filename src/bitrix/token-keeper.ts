@@ -12,10 +12,9 @@
  * 3. `invalid_grant` (and every other `dead refresh` code of error-codes.ts) marks the row dead (CAS on
  *    the lease's version, the code and time kept with it) and surfaces `TOKENS_DEAD` with the server's
  *    code as `refusal`; later calls fail at once from the stored flag, with no request — never a retry
- *    loop. For REFUSAL_FRESH_SEC they carry the stored `refusal` too (marked as stored): an uninstall
- *    event handled by one process just after another process's refresh was refused learns that there
- *    was such a refusal, and asks again itself (`recheckDead`) rather than take another instance's word,
- *    whose client secret may be wrong; an old refusal is no answer about today.
+ *    loop. For REFUSAL_FRESH_SEC they carry the stored `refusal` too, marked as stored: what killed the
+ *    row, for reports, never an answer about today. Who needs an answer (the uninstall check) asks again
+ *    itself with `recheckDead` rather than take another process's word, whose client secret may be wrong.
  *
  * A caller whose 401 arrives after someone else already refreshed sees a different access token in
  * the row and simply uses it.
@@ -48,7 +47,7 @@ export interface TokenKeeperDeps {
   oauth: OAuthClient;
   logger?: Logger;
   metrics?: Pick<BitrixMetrics, 'tokenRefresh'>;
-  /** How long a claimed refresh may take before another process may take over (default 30 s). */
+  /** How long a claimed refresh may take before another process may take over (default REFRESH_LEASE_SEC). */
   leaseSec?: number;
   pollMs?: number;
   /** Refresh ahead of the stored expiry by this much (default 30 s). */
@@ -66,16 +65,28 @@ export interface TokenKeeperDeps {
 }
 
 /**
- * How long a refusal kept with a dead row is repeated as the server's answer. The race it serves is
- * seconds wide (Bitrix24 sends ONAPPUNINSTALL as it removes the app); past this a dead row says only
- * "dead", whatever killed it (a client secret fixed since must not keep saying `invalid_client`).
+ * How long a refusal kept with a dead row is repeated with TOKENS_DEAD (marked as stored); past this a
+ * dead row says only "dead", whatever killed it (a client secret fixed since must not keep saying
+ * `invalid_client`).
  */
 export const REFUSAL_FRESH_SEC = 120;
+
+/** How long a claimed refresh may take before another process may take the row over (default). */
+export const REFRESH_LEASE_SEC = 30;
+
+/**
+ * How long a refresh may wait for the OAuth server: never as long as its lease. Past the lease another
+ * process may take the row over and send the same single-use refresh token again, and whichever answer
+ * comes second is a refusal that kills the pair (found by a red-team review: a lease of 30 s against a
+ * request timeout of 65 s).
+ */
+export const refreshTimeoutMs = (requestTimeoutMs: number, leaseSec: number): number =>
+  Math.min(requestTimeoutMs, Math.max(leaseSec * 500, (leaseSec - 5) * 1000));
 
 export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
-  const leaseSec = deps.leaseSec ?? 30;
+  const leaseSec = deps.leaseSec ?? REFRESH_LEASE_SEC;
   const pollMs = deps.pollMs ?? 40;
   const skewSec = deps.skewSec ?? 30;
   const inflight = new Map<string, Promise<StoredTokens>>();

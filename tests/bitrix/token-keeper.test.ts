@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'bun:test';
 import { BitrixError } from '../../src/bitrix/bitrix-error.ts';
 import type { OAuthClient, OAuthGrant } from '../../src/bitrix/oauth-client.ts';
-import { createTokenKeeper, REFUSAL_FRESH_SEC } from '../../src/bitrix/token-keeper.ts';
+import { createTokenKeeper, REFRESH_LEASE_SEC, REFUSAL_FRESH_SEC, refreshTimeoutMs } from '../../src/bitrix/token-keeper.ts';
 import type { TokenOwner } from '../../src/domain/types.ts';
 import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
 import { fakePortal } from './helpers/fake-portal.ts';
@@ -165,6 +165,12 @@ describe('token keeper', () => {
     const oauth = fakeOAuth();
     await expect(createTokenKeeper({ tokens, oauth }).recheckDead(portal, owner)).rejects.toMatchObject({ code: 'REQUEST_TIMEOUT' });
     expect(oauth.requests()).toBe(0);
+  });
+
+  it('gives the OAuth server less time than a refresh\'s lease, so nobody takes over a refresh still waiting for its answer', () => {
+    expect(refreshTimeoutMs(65_000, REFRESH_LEASE_SEC)).toBe(25_000); // createBitrix's request timeout, the default lease
+    for (const leaseSec of [1, 6, 30, 120]) expect(refreshTimeoutMs(65_000, leaseSec)).toBeLessThan(leaseSec * 1000);
+    expect(refreshTimeoutMs(3_000, REFRESH_LEASE_SEC)).toBe(3_000); // a shorter request timeout stands
   });
 
   it('an unclear failure hands the row back so a later call can refresh', async () => {

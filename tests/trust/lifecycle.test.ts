@@ -236,25 +236,46 @@ describe('an uninstall handled just after another process found the app tokens r
     expect(await portalRows(s, w.p.member_id)).toBeNull();
   });
 
-  it('treats a refusal older than a few minutes as no answer: a claim, nothing closed or deleted', async () => {
+  it('takes a refusal older than a few minutes as no answer by itself: it asks again, and Bitrix24\'s own refusal closes the portal', async () => {
     const s = await stack();
     const w = await removedBehindTheAppsBack(s);
     s.clock.now += 121;
     const res = await w.deliverLate();
-    expect(res.status).toBe(202);
-    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
-    expect((await s.store.portals.findByMemberId(w.p.member_id))!.uninstallClaim).toMatchObject({ clean: true });
+    expect(res.status).toBe(200); // the app really is gone: the re-check's own refresh is refused too
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'uninstalled', sessions: 0, tokens: 0 });
   });
 
-  it('is not confirmed by a refusal that proves nothing about the install (invalid_grant: an idle token died)', async () => {
+  it('is not confirmed by a refusal that proves nothing about the install (invalid_grant: an idle token died), and asking again shows the app is there', async () => {
     const s = await stack();
     const w = await installedPortal(s);
     const portalId = await portalIdOf(s, w.p.member_id);
     const row = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
+    // Written down as dead (by another process, say), while its refresh token still works at Bitrix24.
     await s.store.tokens.markDead(portalId, { kind: 'app' }, row.version, { code: 'invalid_grant', at: s.clock.now });
+    const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
+    expect(res.status).toBe(403);
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false });
+  });
+
+  it('is not confirmed by tokens that are dead for good: a claim, nothing closed', async () => {
+    const s = await stack();
+    const w = await installedPortal(s);
+    const portalId = await portalIdOf(s, w.p.member_id);
+    // A refresh token Bitrix24 never issued (or one long expired): the re-check's refresh gets invalid_grant.
+    const row = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
+    await s.store.tokens.replaceIfVersion(portalId, { kind: 'app' }, row.version, {
+      accessToken: row.accessToken,
+      refreshToken: 'never-issued-refresh-token',
+      expiresAt: row.expiresAt,
+      scope: row.scope,
+    });
+    const dead = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
+    await s.store.tokens.markDead(portalId, { kind: 'app' }, dead.version, { code: 'invalid_grant', at: s.clock.now });
     const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
     expect(res.status).toBe(202);
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true });
   });
 });
 

@@ -61,7 +61,7 @@ async function installedPortal(s: TimedStack) {
 }
 
 describe('a refusal stamped by an instance whose clock runs ahead', () => {
-  it('is no answer outside the 2 minutes after it, on the reader\'s clock: a forged uninstall an hour later is only a claim', async () => {
+  it('is no answer outside the 2 minutes after it, on the reader\'s clock: a forged uninstall an hour later is refused once asked again', async () => {
     const s = await timedStack();
     stacks.push(s);
     const w = await installedPortal(s);
@@ -79,7 +79,7 @@ describe('a refusal stamped by an instance whose clock runs ahead', () => {
     // An hour later by every other clock, an ordinary user posts ONAPPUNINSTALL with CLEAN=1.
     s.clock.now += 3600;
     const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(403); // the correct instance asked Bitrix24 itself: the app is installed
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   });
 });
@@ -133,5 +133,25 @@ describe('one instance with a wrong BITRIX24_CLIENT_SECRET, the others right', (
     expect(res.status).toBe(403);
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
     expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false, refusal: null });
+  });
+});
+
+describe('the same refusal, older than 2 minutes (found by a red-team review)', () => {
+  it('is still no proof: the claim a forged CLEAN=1 uninstall leaves is disproved, not carried out, when the grace period ends', async () => {
+    const s = await timedStack();
+    stacks.push(s);
+    const w = await installedPortal(s);
+    const portalId = await portalIdOf(s, w.p.member_id);
+    const misconfigured = await instance(s, () => s.clock.now, 'secret-wrong-0000');
+    await s.emu.expireTokens();
+    await misconfigured.app.runOfflineEvents(); // invalid_client: the row dies, its refresh token still good
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true, refusal: { code: 'invalid_client' } });
+    // The user waits out the 2 minutes, then posts the forged event; the correct instance asks again.
+    s.clock.now += 121;
+    expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now))).status).toBe(403);
+    s.clock.now += 8 * 86_400;
+    await s.server.app.runLifecycleJobs();
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
+    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false });
   });
 });
