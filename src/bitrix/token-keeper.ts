@@ -75,13 +75,21 @@ export const REFUSAL_FRESH_SEC = 120;
 export const REFRESH_LEASE_SEC = 30;
 
 /**
- * How long a refresh may wait for the OAuth server: never as long as its lease. Past the lease another
+ * How long a refresh may wait for the OAuth server: half its lease at most. Past the lease another
  * process may take the row over and send the same single-use refresh token again, and whichever answer
  * comes second is a refusal that kills the pair (found by a red-team review: a lease of 30 s against a
- * request timeout of 65 s).
+ * request timeout of 65 s). Half, because each process judges a lease by its own clock: clocks up to
+ * half a lease apart (15 s) still cannot overlap two refreshes.
  */
-export const refreshTimeoutMs = (requestTimeoutMs: number, leaseSec: number): number =>
-  Math.min(requestTimeoutMs, Math.max(leaseSec * 500, (leaseSec - 5) * 1000));
+export const refreshTimeoutMs = (requestTimeoutMs: number, leaseSec: number): number => Math.min(requestTimeoutMs, leaseSec * 500);
+
+/**
+ * After `recheckDead` was refused, it repeats that refusal for this long instead of asking again: every
+ * forged uninstall event would otherwise send a refresh of its own (found by a red-team review). The
+ * answer is this process's own, with its own credentials, and stands only for the same stored row.
+ */
+export const RECHECK_QUIET_MS = 120_000;
+const RECHECKS_KEPT = 10_000;
 
 export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const now = deps.now ?? Date.now;
@@ -90,6 +98,9 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const pollMs = deps.pollMs ?? 40;
   const skewSec = deps.skewSec ?? 30;
   const inflight = new Map<string, Promise<StoredTokens>>();
+  /** recheckDead's refusals by row and version (a row written since is another row): the error and until when it stands. */
+  const refusedRechecks = new Map<string, { error: BitrixError; until: number }>();
+  const rowKey = (portal: Portal, owner: TokenOwner) => `${portal.id}:${owner.kind === 'app' ? 'app' : `u${owner.userId}`}`;
   const nowSec = () => Math.floor(now() / 1000);
   const isLeased = (row: StoredTokens) => row.refreshLeaseUntil !== null;
   const leaseExpired = (row: StoredTokens) => row.refreshLeaseUntil !== null && nowSec() > row.refreshLeaseUntil;
@@ -109,7 +120,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   };
 
   const renew = (portal: Portal, owner: TokenOwner, stale: StoredTokens): Promise<StoredTokens> => {
-    const key = `${portal.id}:${owner.kind === 'app' ? 'app' : `u${owner.userId}`}`;
+    const key = rowKey(portal, owner);
     const running = inflight.get(key);
     if (running) return running;
     const p = refreshOnce(portal, owner, stale).finally(() => {
@@ -190,9 +201,20 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
       const row = await deps.tokens.find(portal.id, owner);
       if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
       if (!row.dead) return row; // revived meanwhile (a launch, a reinstall, another re-check)
+      const earlier = refusedRechecks.get(`${rowKey(portal, owner)}:${row.version}`);
+      if (earlier && now() < earlier.until) throw earlier.error;
       const claim = isLeased(row) && !leaseExpired(row) ? null : await deps.tokens.claimRefresh(portal.id, owner, row.version, nowSec() + leaseSec);
       if (!claim) throw new BitrixError(LocalCode.timeout, 'another process holds the refresh of these tokens', 0, 'oauth.refresh');
-      return refreshClaimed(portal, owner, row, claim);
+      try {
+        return await refreshClaimed(portal, owner, row, claim);
+      } catch (e) {
+        // Refused (the row stays dead at the claim's version): the same answer for a while, no request.
+        if (e instanceof BitrixError && e.code === LocalCode.tokensDead) {
+          if (refusedRechecks.size >= RECHECKS_KEPT) refusedRechecks.clear();
+          refusedRechecks.set(`${rowKey(portal, owner)}:${claim.version}`, { error: e, until: now() + RECHECK_QUIET_MS });
+        }
+        throw e;
+      }
     },
   };
 }

@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'bun:test';
 import { askBitrixAboutInstall } from '../../src/auth/portal-uninstall.ts';
 import { BitrixError, isUnanswered, toAppError } from '../../src/bitrix/index.ts';
-import { REFUSAL_FRESH_SEC } from '../../src/bitrix/token-keeper.ts';
+import { RECHECK_QUIET_MS, REFUSAL_FRESH_SEC } from '../../src/bitrix/token-keeper.ts';
 import { codeRow, errorCodes, isTransient } from '../../src/bitrix/error-codes.ts';
 import { fail, fakePortal, json, type Script } from './helpers/fake-portal.ts';
 import { scriptedBitrix } from './helpers/scripted-bitrix.ts';
@@ -178,7 +178,8 @@ describe('the client, its refresh refused with each documented OAuth error code'
   for (const c of oauthCodes) {
     it(`${c.code} (${c.status}): ${c.dead ? 'tokens dead, never refreshed again' : 'surfaced, refreshed again next time'}`, async () => {
       const script: Script = (req) => (isRefresh(req.url) ? json({ error: c.code, error_description: 'scripted' }, c.status) : fail('expired_token', 401));
-      const { bitrix, client, seen, tokens } = await scriptedBitrix(script);
+      const now = { ms: Date.now() };
+      const { bitrix, client, seen, tokens } = await scriptedBitrix(script, { nowMs: () => now.ms });
       const first = await caught(client.call('crm.deal.get'));
       const second = await caught(client.call('crm.deal.get'));
       const refreshes = seen.filter((s) => isRefresh(s.url)).length;
@@ -195,12 +196,16 @@ describe('the client, its refresh refused with each documented OAuth error code'
         tokens.rows.get('1:app')!.refusal!.at -= REFUSAL_FRESH_SEC + 1;
         const later = await caught(client.call('crm.deal.get'));
         expect([later.code, later.refusal]).toEqual(['TOKENS_DEAD', undefined]);
-        // Past the window the row keeps no refusal to show, and the check asks again all the same.
+        // Past the window the row keeps no refusal to show; the check's own answer of a moment ago
+        // stands (RECHECK_QUIET_MS) without a request, and after it the check asks again.
+        expect(await askBitrixAboutInstall(bitrix, fakePortal())).toBe(c.appGone ? 'gone' : 'dead');
+        expect(seen.filter((s) => isRefresh(s.url)).length).toBe(2);
+        now.ms += RECHECK_QUIET_MS + 1;
         expect(await askBitrixAboutInstall(bitrix, fakePortal())).toBe(c.appGone ? 'gone' : 'dead');
       } else {
         expect([first.code, second.code, refreshes]).toEqual([c.code, c.code, 2]);
       }
-      expect(seen.length).toBe(4); // dead: the call and its refresh, then only the uninstall checks' own refreshes
+      expect(seen.length).toBe(4); // dead: the call and its refresh, then only the uninstall checks' own refreshes (two: the second stood for a while)
       if (c.dead) {
         const { bitrix: fresh } = await scriptedBitrix(script);
         expect(await askBitrixAboutInstall(fresh, fakePortal())).toBe(c.appGone ? 'gone' : 'dead');

@@ -20,7 +20,7 @@ import { rest } from '../support/emulator-client.ts';
 import { portalRows, postForm, uninstallEvent } from '../support/portal-rows.ts';
 import type { Stack } from '../support/stack.ts';
 import { testConfig, TEST_APP_SECRET } from '../support/config.ts';
-import { createItem, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
+import { createItem, killAppTokens, openApp, portalIdOf, timedStack, type TimedStack } from './lifecycle-world.ts';
 
 const stacks: Stack[] = [];
 const others: { close(): Promise<void> }[] = [];
@@ -153,5 +153,24 @@ describe('the same refusal, older than 2 minutes (found by a red-team review)', 
     await s.server.app.runLifecycleJobs();
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
     expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: false });
+  });
+});
+
+describe('forged uninstalls against app tokens dead for good (found by a red-team review)', () => {
+  it('send Bitrix24 two refreshes, not one each: the first event\'s, then the re-check\'s, whose refusal stands for a while', async () => {
+    const s = await timedStack();
+    stacks.push(s);
+    const w = await installedPortal(s);
+    await killAppTokens(s, w.p.member_id); // an idle refresh token: invalid_grant from now on
+    const before = await s.emu.stats();
+    for (let i = 0; i < 30; i++) {
+      const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
+      expect(res.status).toBe(202); // dead for good: only a claim, as before
+    }
+    const after = await s.emu.stats();
+    // The first event's refresh finds the tokens dead; the second event asks again (a stored refusal is
+    // no proof) and is refused too; the other 28 reuse that answer.
+    expect(after.refreshes + after.refresh_failures - (before.refreshes + before.refresh_failures)).toBe(2);
+    expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
   });
 });
