@@ -116,16 +116,25 @@ describe('`b24app doctor` run with a stale BITRIX24_CLIENT_SECRET (serve has the
   });
 });
 
+/**
+ * An installed portal whose app tokens an instance with a wrong client secret has just found refused:
+ * `invalid_client`, kept with the dead row, while the refresh token still works for everyone else.
+ */
+async function refusedByAWrongSecret() {
+  const s = await timedStack();
+  stacks.push(s);
+  const w = await installedPortal(s);
+  const portalId = await portalIdOf(s, w.p.member_id);
+  const misconfigured = await instance(s, () => s.clock.now, 'secret-wrong-0000');
+  await s.emu.expireTokens();
+  await misconfigured.app.runOfflineEvents(); // its refresh of the app's tokens: invalid_client
+  expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true, refusal: { code: 'invalid_client', at: s.clock.now } });
+  return { s, w, portalId };
+}
+
 describe('one instance with a wrong BITRIX24_CLIENT_SECRET, the others right', () => {
   it('its refusal, fresh, is no proof to the others: an ordinary user\'s forged uninstall right after is refused, and the tokens live again', async () => {
-    const s = await timedStack();
-    stacks.push(s);
-    const w = await installedPortal(s);
-    const portalId = await portalIdOf(s, w.p.member_id);
-    const misconfigured = await instance(s, () => s.clock.now, 'secret-wrong-0000');
-    await s.emu.expireTokens();
-    await misconfigured.app.runOfflineEvents(); // its refresh of the app's tokens: invalid_client
-    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true, refusal: { code: 'invalid_client', at: s.clock.now } });
+    const { s, w, portalId } = await refusedByAWrongSecret();
     // Seconds later, well inside the 2 minutes, an ordinary user posts ONAPPUNINSTALL with CLEAN=1 and
     // the correctly configured instance takes it: it asks Bitrix24 itself, with its own secret.
     s.clock.now += 5;
@@ -138,14 +147,7 @@ describe('one instance with a wrong BITRIX24_CLIENT_SECRET, the others right', (
 
 describe('the same refusal, older than 2 minutes (found by a red-team review)', () => {
   it('is still no proof: the claim a forged CLEAN=1 uninstall leaves is disproved, not carried out, when the grace period ends', async () => {
-    const s = await timedStack();
-    stacks.push(s);
-    const w = await installedPortal(s);
-    const portalId = await portalIdOf(s, w.p.member_id);
-    const misconfigured = await instance(s, () => s.clock.now, 'secret-wrong-0000');
-    await s.emu.expireTokens();
-    await misconfigured.app.runOfflineEvents(); // invalid_client: the row dies, its refresh token still good
-    expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true, refusal: { code: 'invalid_client' } });
+    const { s, w, portalId } = await refusedByAWrongSecret();
     // The user waits out the 2 minutes, then posts the forged event; the correct instance asks again.
     s.clock.now += 121;
     expect((await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now))).status).toBe(403);
