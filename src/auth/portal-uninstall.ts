@@ -105,40 +105,43 @@ export async function askBitrixAboutInstall(bitrix: Bitrix, portal: Portal): Pro
     await bitrix.client(portal, { kind: 'app' }, { maxRetries: 0 }).call('app.info');
     return 'installed'; // INSTALLED=false included: the app is on the portal, its installer unfinished
   } catch (e) {
-    if (!isBitrixError(e)) throw e;
-    // Only a refusal the error-code table marks `appGone` (invalid_client) proves the app is gone, and
-    // only one we got ourselves, just now. Tokens that died earlier may have been killed by another
-    // instance with another client secret (a stale .env) — its refusal is kept with the row for a while,
-    // or not at all — and any user can send a forged event with the APPLICATION_TOKEN of a launch form.
-    // So a dead row is asked about again, with our own credentials, whatever killed it and when.
-    if (e.code === LocalCode.tokensDead) {
-      if (!e.refusalStored && e.refusal !== undefined) return codeRow(e.refusal).appGone ? 'gone' : 'dead';
-      return askAgain(bitrix, portal);
-    }
-    // PAYMENT_REQUIRED (the refresh, or the portal) names this install and says it is unpaid: the app
-    // is there. Left as "unreachable", a forged CLEAN=1 claim would wait, unanswerable (no launch gets
-    // through unpaid), until the idle token died and the grace rule carried it out.
-    if (e.code === 'PAYMENT_REQUIRED') return 'installed';
-    // Limits, 5xx, timeouts — and any other answer — give no verdict: never proof, never the grace path.
-    return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
+    const verdict = verdictOf(e);
+    return verdict === 'ask again' ? askAgain(bitrix, portal) : verdict;
   }
 }
 
 /**
  * The app tokens died before this call: one refresh of our own with the stored refresh token. New tokens
- * (the row revived) say the app is there; our own `appGone` refusal says it is gone, any other refusal
- * that the tokens are dead; anything else is no verdict.
+ * (the row revived) say the app is there; its refusal is our own, read like any other.
  */
 async function askAgain(bitrix: Bitrix, portal: Portal): Promise<InstallVerdict> {
   try {
     await bitrix.recheckDeadTokens(portal, { kind: 'app' });
     return 'installed';
   } catch (e) {
-    if (!isBitrixError(e)) throw e;
-    if (e.code === LocalCode.tokensDead) return e.refusal !== undefined && !e.refusalStored && codeRow(e.refusal).appGone ? 'gone' : 'dead';
-    if (e.code === 'PAYMENT_REQUIRED') return 'installed';
-    return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
+    const verdict = verdictOf(e);
+    return verdict === 'ask again' ? 'dead' : verdict; // a re-check's refusal is always its own
   }
+}
+
+/** What a failed call or refresh says about the install, or that the tokens died before it and we must ask again. */
+function verdictOf(e: unknown): InstallVerdict | 'ask again' {
+  if (!isBitrixError(e)) throw e;
+  // Only a refusal the error-code table marks `appGone` (invalid_client) proves the app is gone, and
+  // only one we got ourselves, just now. Tokens that died earlier may have been killed by another
+  // instance with another client secret (a stale .env) — its refusal is kept with the row for a while,
+  // or not at all — and any user can send a forged event with the APPLICATION_TOKEN of a launch form.
+  // So a dead row is asked about again, with our own credentials, whatever killed it and when.
+  if (e.code === LocalCode.tokensDead) {
+    if (!e.refusalStored && e.refusal !== undefined) return codeRow(e.refusal).appGone ? 'gone' : 'dead';
+    return 'ask again';
+  }
+  // PAYMENT_REQUIRED (the refresh, or the portal) names this install and says it is unpaid: the app
+  // is there. Left as "unreachable", a forged CLEAN=1 claim would wait, unanswerable (no launch gets
+  // through unpaid), until the idle token died and the grace rule carried it out.
+  if (e.code === 'PAYMENT_REQUIRED') return 'installed';
+  // Limits, 5xx, timeouts — and any other answer — give no verdict: never proof, never the grace path.
+  return e.code === LocalCode.noTokens ? 'dead' : 'unreachable';
 }
 
 export function createUninstaller(deps: UninstallerDeps) {

@@ -105,9 +105,14 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
   const isLeased = (row: StoredTokens) => row.refreshLeaseUntil !== null;
   const leaseExpired = (row: StoredTokens) => row.refreshLeaseUntil !== null && nowSec() > row.refreshLeaseUntil;
 
-  const load = async (portal: Portal, owner: TokenOwner): Promise<StoredTokens> => {
+  const find = async (portal: Portal, owner: TokenOwner): Promise<StoredTokens> => {
     const row = await deps.tokens.find(portal.id, owner);
     if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
+    return row;
+  };
+
+  const load = async (portal: Portal, owner: TokenOwner): Promise<StoredTokens> => {
+    const row = await find(portal, owner);
     if (row.dead) {
       // Fresh on this process's clock: a stamp ahead of it (another instance's clock runs ahead) is no
       // answer, or the window would last as long as the skew; nor is one older than the pair it is
@@ -198,8 +203,7 @@ export function createTokenKeeper(deps: TokenKeeperDeps): TokenKeeper {
     },
     renew,
     async recheckDead(portal, owner) {
-      const row = await deps.tokens.find(portal.id, owner);
-      if (!row) throw new BitrixError(LocalCode.noTokens, 'no tokens stored for this portal and owner', 0, 'oauth.tokens');
+      const row = await find(portal, owner);
       if (!row.dead) return row; // revived meanwhile (a launch, a reinstall, another re-check)
       const earlier = refusedRechecks.get(`${rowKey(portal, owner)}:${row.version}`);
       if (earlier && now() < earlier.until) throw earlier.error;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'bun:test';
 import { BitrixError } from '../../src/bitrix/bitrix-error.ts';
 import type { OAuthClient, OAuthGrant } from '../../src/bitrix/oauth-client.ts';
 import { createTokenKeeper, RECHECK_QUIET_MS, REFRESH_LEASE_SEC, REFUSAL_FRESH_SEC, refreshTimeoutMs } from '../../src/bitrix/token-keeper.ts';
-import type { TokenOwner } from '../../src/domain/types.ts';
+import type { StoredTokens, TokenOwner } from '../../src/domain/types.ts';
 import { createMemoryTokenRepo } from './helpers/memory-token-repo.ts';
 import { fakePortal } from './helpers/fake-portal.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -46,6 +46,13 @@ function fakeOAuth(opts: { delayMs?: number; hold?: Promise<void>; fail?: (n: nu
 async function seeded(expiresAt = nowSec() - 10) {
   const tokens = createMemoryTokenRepo();
   await tokens.save(portal.id, owner, 3, { accessToken: 'a0', refreshToken: 'r0', expiresAt, scope: 'user' });
+  return tokens;
+}
+
+/** The same row, found dead by another process (its refresh token r0 still good), with `patch` over it. */
+async function seededDead(patch: Partial<StoredTokens> = {}) {
+  const tokens = await seeded();
+  Object.assign(tokens.rows.get(`${portal.id}:3`)!, { dead: true, ...patch });
   return tokens;
 }
 
@@ -135,10 +142,7 @@ describe('token keeper', () => {
 
   it('recheckDead asks again about a dead row with its own credentials: new tokens revive it, a refusal keeps it dead', async () => {
     // Another process (with another client secret) found the pair refused: the row is dead, r0 still good.
-    const tokens = await seeded();
-    const row = tokens.rows.get(`${portal.id}:3`)!;
-    row.dead = true;
-    row.refusal = { code: 'invalid_client', at: nowSec() };
+    const tokens = await seededDead({ refusal: { code: 'invalid_client', at: nowSec() } });
     const oauth = fakeOAuth();
     const keeper = createTokenKeeper({ tokens, oauth });
     await expect(keeper.current(portal, owner)).rejects.toMatchObject({ code: 'TOKENS_DEAD', refusal: 'invalid_client', refusalStored: true });
@@ -158,9 +162,7 @@ describe('token keeper', () => {
   });
 
   it('recheckDead, once refused, repeats its own refusal for RECHECK_QUIET_MS without a request, for that row only', async () => {
-    const tokens = await seeded();
-    const row = tokens.rows.get(`${portal.id}:3`)!;
-    row.dead = true;
+    const tokens = await seededDead();
     let now = Date.now();
     const oauth = fakeOAuth({ fail: () => new BitrixError('invalid_grant', 'Invalid grant', 400, 'oauth.refresh') });
     const keeper = createTokenKeeper({ tokens, oauth, now: () => now });
@@ -177,10 +179,7 @@ describe('token keeper', () => {
   });
 
   it('recheckDead leaves a row another process is refreshing alone: no request, no answer', async () => {
-    const tokens = await seeded();
-    const row = tokens.rows.get(`${portal.id}:3`)!;
-    row.dead = true;
-    row.refreshLeaseUntil = nowSec() + 30;
+    const tokens = await seededDead({ refreshLeaseUntil: nowSec() + 30 });
     const oauth = fakeOAuth();
     await expect(createTokenKeeper({ tokens, oauth }).recheckDead(portal, owner)).rejects.toMatchObject({ code: 'REQUEST_TIMEOUT' });
     expect(oauth.requests()).toBe(0);

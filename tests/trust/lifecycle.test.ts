@@ -249,9 +249,8 @@ describe('an uninstall handled just after another process found the app tokens r
     const s = await stack();
     const w = await installedPortal(s);
     const portalId = await portalIdOf(s, w.p.member_id);
-    const row = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
     // Written down as dead (by another process, say), while its refresh token still works at Bitrix24.
-    await s.store.tokens.markDead(portalId, { kind: 'app' }, row.version, { code: 'invalid_grant', at: s.clock.now });
+    await writtenDownAsDead(s, portalId);
     const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
     expect(res.status).toBe(403);
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
@@ -262,22 +261,20 @@ describe('an uninstall handled just after another process found the app tokens r
     const s = await stack();
     const w = await installedPortal(s);
     const portalId = await portalIdOf(s, w.p.member_id);
-    // A refresh token Bitrix24 never issued (or one long expired): the re-check's refresh gets invalid_grant.
-    const row = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
-    await s.store.tokens.replaceIfVersion(portalId, { kind: 'app' }, row.version, {
-      accessToken: row.accessToken,
-      refreshToken: 'never-issued-refresh-token',
-      expiresAt: row.expiresAt,
-      scope: row.scope,
-    });
-    const dead = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
-    await s.store.tokens.markDead(portalId, { kind: 'app' }, dead.version, { code: 'invalid_grant', at: s.clock.now });
+    await killAppTokens(s, w.p.member_id); // a refresh token Bitrix24 refuses: the re-check gets invalid_grant
+    await writtenDownAsDead(s, portalId);
     const res = await postForm(s.appUrl, '/events', uninstallEvent(w.p, w.applicationToken, '1', s.clock.now));
     expect(res.status).toBe(202);
     expect(await portalRows(s, w.p.member_id)).toMatchObject({ status: 'installed', items: 1 });
     expect(await s.store.tokens.find(portalId, { kind: 'app' })).toMatchObject({ dead: true });
   });
 });
+
+/** The app's stored tokens marked dead with `invalid_grant` now, whatever Bitrix24 would say of them. */
+async function writtenDownAsDead(s: TimedStack, portalId: number): Promise<void> {
+  const row = (await s.store.tokens.find(portalId, { kind: 'app' }))!;
+  await s.store.tokens.markDead(portalId, { kind: 'app' }, row.version, { code: 'invalid_grant', at: s.clock.now });
+}
 
 describe('requests captured before an uninstall', () => {
   for (const clean of [false, true]) {
